@@ -1,0 +1,139 @@
+import Foundation
+import Yams
+
+/// `pulse.yaml`: every key optional, built-in defaults otherwise.
+public struct PulseConfig: Codable, Sendable, Equatable {
+    public var organization: String?
+    public var baseURL: String?
+    public var timezone: String?
+    public var minGroupSize: Int?
+    public var mail: Mail?
+    public var reminders: Reminders?
+
+    public struct Mail: Codable, Sendable, Equatable {
+        public var transport: String?
+        public var outboxDir: String?
+        public var from: String?
+        public var templatesDir: String?
+        public var smtp: SMTP?
+
+        enum CodingKeys: String, CodingKey {
+            case transport, from, smtp
+            case outboxDir = "outbox_dir"
+            case templatesDir = "templates_dir"
+        }
+    }
+
+    public struct SMTP: Codable, Sendable, Equatable {
+        public var url: String?
+        public var tls: String?
+        public var user: String?
+        public var passwordEnv: String?
+        public var timeoutSeconds: Int?
+        public var maxConnections: Int?
+        public var ratePerMinute: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case url, tls, user
+            case passwordEnv = "password_env"
+            case timeoutSeconds = "timeout_seconds"
+            case maxConnections = "max_connections"
+            case ratePerMinute = "rate_per_minute"
+        }
+    }
+
+    public struct Reminders: Codable, Sendable, Equatable {
+        public var max: Int?
+        public var minDaysApart: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case max
+            case minDaysApart = "min_days_apart"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case organization, timezone, mail, reminders
+        case baseURL = "base_url"
+        case minGroupSize = "min_group_size"
+    }
+
+    public init() {}
+
+    /// The anonymity threshold: at least 3 whatever the file says, 5 by default.
+    public var anonymityThreshold: Int { Swift.max(3, minGroupSize ?? 5) }
+
+    /// Reads and validates a configuration.
+    /// - Throws: `PulseError.invalidInput` naming the file, the line and the key.
+    public static func load(yaml: String, file: String) throws(PulseError) -> PulseConfig {
+        let config: PulseConfig
+        do {
+            config = try YAMLDecoder().decode(PulseConfig.self, from: yaml.isEmpty ? "{}" : yaml)
+        } catch let DecodingError.typeMismatch(_, c), let DecodingError.dataCorrupted(c), let DecodingError.valueNotFound(_, c) {
+            let field = c.codingPath.map(\.stringValue).joined(separator: ".")
+            let node = try? Yams.compose(yaml: yaml)
+            let line = node.flatMap { SurveyDefinition.line(of: c.codingPath, in: $0) }
+            throw .input(InputIssue(file: file, line: line, field: field.isEmpty ? nil : field, "has the wrong type"))
+        } catch let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _) {
+            throw .input(InputIssue(file: file, line: mark.line, "not valid YAML: \(problem)"))
+        } catch {
+            throw .input(InputIssue(file: file, "not valid YAML: \(error)"))
+        }
+        var issues: [InputIssue] = []
+        if let m = config.minGroupSize, m < 3 {
+            issues.append(InputIssue(file: file, field: "min_group_size", "\(m) is too small to keep answers anonymous; use 3 or more"))
+        }
+        if let tz = config.timezone, TimeZone(identifier: tz) == nil {
+            issues.append(InputIssue(file: file, field: "timezone", "\"\(tz)\" is not a time zone (like Europe/London)"))
+        }
+        if let t = config.mail?.transport, !["file", "smtp"].contains(t) {
+            issues.append(InputIssue(file: file, field: "mail.transport", "\"\(t)\" is not file or smtp"))
+        }
+        if let t = config.mail?.smtp?.tls, !["required", "opportunistic", "none"].contains(t) {
+            issues.append(InputIssue(file: file, field: "mail.smtp.tls", "\"\(t)\" is not required, opportunistic or none"))
+        }
+        guard issues.isEmpty else { throw .invalidInput(issues) }
+        return config
+    }
+
+    /// The commented file `pulse init` writes.
+    public static let template = """
+    # Pulse configuration. Every key is optional; the values shown are the defaults
+    # where a key is commented out.
+
+    # Shown in mails and on the answer pages.
+    organization: Acme Sales
+
+    # Personal links in mails point here (where `pulse serve` can be reached).
+    base_url: http://127.0.0.1:8080
+
+    # Time zone for reps whose roster row has none.
+    timezone: Europe/London
+
+    # Anonymity threshold: a group with fewer distinct respondents is hidden in
+    # every report and export (3 at the least).
+    min_group_size: 5
+
+    mail:
+      # file: write each message as an .eml file into outbox_dir (nothing is sent).
+      # smtp: send through the server below.
+      transport: file
+      outbox_dir: ./outbox
+      from: "Pulse <pulse@example.com>"
+      # templates_dir: ./templates     # your own Mustache templates, if any
+      smtp:
+        url: smtp://127.0.0.1:2525      # smtp:// (STARTTLS) or smtps://
+        tls: required                   # required | opportunistic | none
+        # user: pulse
+        # The password is read from this environment variable, never from this file.
+        password_env: PULSE_SMTP_PASSWORD
+        timeout_seconds: 30
+        max_connections: 4
+        rate_per_minute: 0              # 0 = no limit
+
+    reminders:
+      max: 2                            # reminders per round at most
+      min_days_apart: 2
+
+    """
+}

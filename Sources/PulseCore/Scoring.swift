@@ -1,0 +1,253 @@
+import Foundation
+
+/// The eNPS category of one answer: promoters 9-10, passives 7-8, detractors 0-6.
+public enum ENPSCategory: String, Sendable, Codable, CaseIterable {
+    case promoter, passive, detractor
+
+    public init?(score: Int) {
+        switch score {
+        case 9...10: self = .promoter
+        case 7...8: self = .passive
+        case 0...6: self = .detractor
+        default: return nil
+        }
+    }
+}
+
+/// The attribute a report breaks its groups down by.
+public enum GroupBy: String, Sendable, CaseIterable, Codable {
+    case team, manager, region, all
+
+    /// The label of the group a response belongs to.
+    public func group(of keys: GroupKeys) -> String {
+        let value: String?
+        switch self {
+        case .team: value = keys.team
+        case .manager: value = keys.managerEmail
+        case .region: value = keys.region
+        case .all: return "all"
+        }
+        guard let v = value, !v.isEmpty else { return GroupBy.noneLabel }
+        return v
+    }
+
+    /// The group of responses whose rep had no value for the attribute.
+    public static let noneLabel = "(none)"
+}
+
+/// The group attributes of a response, as they were when it was given.
+public struct GroupKeys: Sendable, Hashable {
+    public var team: String?
+    public var managerEmail: String?
+    public var region: String?
+
+    public init(team: String? = nil, managerEmail: String? = nil, region: String? = nil) {
+        self.team = team; self.managerEmail = managerEmail; self.region = region
+    }
+}
+
+/// Who gave a response, as far as a report may know.
+public enum Respondent: Sendable, Hashable {
+    /// A rep of an identified survey.
+    case rep(Int64)
+    /// An answer to an anonymous survey: it counts as its own respondent within a period.
+    case anonymous(Int64)
+}
+
+/// One response as the reports read it: no answer texts, only what they count.
+public struct ResponseFact: Sendable {
+    public var period: Period
+    public var keys: GroupKeys
+    public var respondent: Respondent
+    public var enps: Int?
+    public var morale: Double?
+
+    public init(period: Period, keys: GroupKeys, respondent: Respondent, enps: Int? = nil, morale: Double? = nil) {
+        self.period = period; self.keys = keys; self.respondent = respondent; self.enps = enps; self.morale = morale
+    }
+}
+
+public enum Rounding {
+    /// `value` rounded half away from zero to `places` decimals.
+    public static func round(_ value: Double, places: Int) -> Double {
+        let f = pow(10.0, Double(places))
+        return (value * f).rounded(.toNearestOrAwayFromZero) / f
+    }
+
+    /// 100 × numerator / denominator rounded half away from zero to one decimal, in
+    /// integers so that a true half (100 × 1 / 16 = 6.25) is never lost to binary fractions.
+    public static func percentTenths(_ numerator: Int, _ denominator: Int) -> Double {
+        precondition(denominator > 0)
+        let scaled = 1000 * abs(numerator)
+        let tenths = (2 * scaled + denominator) / (2 * denominator)
+        return Double(numerator < 0 ? -tenths : tenths) / 10
+    }
+}
+
+/// The anonymity threshold with complementary suppression.
+public enum Suppression {
+    /// Which groups of one breakdown to suppress.
+    ///
+    /// A group with 1 to `minGroupSize - 1` respondents is suppressed. A group with no
+    /// respondent has nothing to hide and is left alone. When exactly one group is
+    /// suppressed, the smallest of the others (by respondents, then by name) is
+    /// suppressed too, so that the hidden one cannot be worked out by subtracting the
+    /// shown groups from a total.
+    public static func suppressed(_ respondents: [String: Int], minGroupSize: Int) -> Set<String> {
+        var hidden = Set(respondents.filter { $0.value > 0 && $0.value < minGroupSize }.map(\.key))
+        if hidden.count == 1 {
+            let next = respondents
+                .filter { !hidden.contains($0.key) && $0.value > 0 }
+                .min { ($0.value, $0.key) < ($1.value, $1.key) }
+            if let next { hidden.insert(next.key) }
+        }
+        return hidden
+    }
+}
+
+/// Distinct respondents among facts. Anonymous answers cannot be told apart across
+/// periods, so they count as the most answers seen in any one period: a lower bound of
+/// the true number, which keeps the threshold on the safe side.
+func distinctRespondents(_ facts: some Sequence<ResponseFact>) -> Int {
+    var reps: Set<Int64> = []
+    var anonymousPerPeriod: [Period: Int] = [:]
+    for f in facts {
+        switch f.respondent {
+        case let .rep(id): reps.insert(id)
+        case .anonymous: anonymousPerPeriod[f.period, default: 0] += 1
+        }
+    }
+    return max(reps.count, anonymousPerPeriod.values.max() ?? 0)
+}
+
+// MARK: - eNPS
+
+public struct ENPSGroup: Sendable, Equatable {
+    public var group: String
+    public var invited: Int?
+    public var responses: Int?
+    public var respondents: Int?
+    public var responseRate: Double?
+    public var promoters: Int?
+    public var passives: Int?
+    public var detractors: Int?
+    public var enps: Double?
+    public var ci95: ClosedRange<Double>?
+    public var suppressed: Bool
+}
+
+public struct ENPSReport: Sendable, Equatable {
+    public var survey: String
+    public var range: PeriodRange
+    public var by: GroupBy
+    public var groups: [ENPSGroup]
+
+    /// Scores eNPS per group.
+    /// - Parameters:
+    ///   - facts: the responses of the survey's rounds inside the range.
+    ///   - invited: invitations per group, or `nil` where the answers were imported
+    ///     and nobody was invited through Pulse.
+    public static func compute(survey: String, range: PeriodRange, by: GroupBy, facts: [ResponseFact],
+                               invited: [String: Int]?, minGroupSize: Int) -> ENPSReport {
+        var byGroup: [String: [ResponseFact]] = [:]
+        for f in facts where f.enps != nil { byGroup[by.group(of: f.keys), default: []].append(f) }
+        for g in (invited ?? [:]).keys where byGroup[g] == nil { byGroup[g] = [] }
+        let respondents = byGroup.mapValues { distinctRespondents($0) }
+        let hidden = Suppression.suppressed(respondents, minGroupSize: minGroupSize)
+        let groups = byGroup.keys.sorted().map { name -> ENPSGroup in
+            let answers = byGroup[name]!
+            let inv = invited.map { $0[name] ?? 0 }
+            if hidden.contains(name) {
+                return ENPSGroup(group: name, invited: nil, responses: nil, respondents: nil, responseRate: nil,
+                                 promoters: nil, passives: nil, detractors: nil, enps: nil, ci95: nil, suppressed: true)
+            }
+            var p = 0, pa = 0, d = 0
+            for f in answers {
+                switch ENPSCategory(score: f.enps!)! {
+                case .promoter: p += 1
+                case .passive: pa += 1
+                case .detractor: d += 1
+                }
+            }
+            let n = answers.count
+            let rate = inv.flatMap { $0 > 0 ? Rounding.round(Double(n) / Double($0), places: 3) : nil }
+            return ENPSGroup(group: name, invited: inv, responses: n, respondents: respondents[name],
+                             responseRate: rate, promoters: p, passives: pa, detractors: d,
+                             enps: n > 0 ? Rounding.percentTenths(p - d, n) : nil,
+                             ci95: confidenceInterval(promoters: p, detractors: d, responses: n),
+                             suppressed: false)
+        }
+        return ENPSReport(survey: survey, range: range, by: by, groups: groups)
+    }
+
+    /// The 95% interval of eNPS, in points.
+    ///
+    /// eNPS is the difference of two proportions of the same sample, p = promoters / n and
+    /// q = detractors / n. Each answer scores +1, 0 or −1, so
+    ///     Var(p − q) = [p + q − (p − q)²] / n,
+    /// and the interval is 100 × [(p − q) ± 1.96 · √Var], clipped to [−100, 100]. `nil`
+    /// under two answers, where the variance says nothing.
+    public static func confidenceInterval(promoters: Int, detractors: Int, responses n: Int) -> ClosedRange<Double>? {
+        guard n >= 2 else { return nil }
+        let p = Double(promoters) / Double(n), q = Double(detractors) / Double(n)
+        let variance = (p + q - (p - q) * (p - q)) / Double(n)
+        let half = Statistics.z975 * variance.squareRoot()
+        let lo = max(-100, 100 * (p - q - half)), hi = min(100, 100 * (p - q + half))
+        return Rounding.round(lo, places: 1)...Rounding.round(hi, places: 1)
+    }
+}
+
+// MARK: - Morale trends
+
+public struct TrendPoint: Sendable, Equatable {
+    public var period: Period
+    public var morale: Double?
+    public var respondents: Int?
+    public var suppressed: Bool
+}
+
+public struct TrendSeries: Sendable, Equatable {
+    public var group: String
+    public var points: [TrendPoint]
+}
+
+public struct TrendsReport: Sendable, Equatable {
+    public var survey: String
+    public var range: PeriodRange
+    public var by: GroupBy
+    public var series: [TrendSeries]
+
+    /// Morale per group and round period (the contract's definition): a rep's morale for
+    /// a period is the mean of their responses; a group's is the mean over its reps.
+    /// - Parameter periods: the round periods to show, in order (one point each).
+    public static func compute(survey: String, range: PeriodRange, by: GroupBy, periods: [Period],
+                               facts: [ResponseFact], minGroupSize: Int) -> TrendsReport {
+        // group → period → respondent → (sum, count)
+        var cells: [String: [Period: [Respondent: (Double, Int)]]] = [:]
+        for f in facts {
+            guard let m = f.morale else { continue }
+            let g = by.group(of: f.keys)
+            let who: Respondent = f.respondent
+            let old = cells[g, default: [:]][f.period, default: [:]][who] ?? (0, 0)
+            cells[g, default: [:]][f.period, default: [:]][who] = (old.0 + m, old.1 + 1)
+        }
+        var hiddenByPeriod: [Period: Set<String>] = [:]
+        for period in periods {
+            let counts = cells.mapValues { $0[period]?.count ?? 0 }
+            hiddenByPeriod[period] = Suppression.suppressed(counts, minGroupSize: minGroupSize)
+        }
+        let series = cells.keys.sorted().map { g in
+            TrendSeries(group: g, points: periods.map { period in
+                let reps = cells[g]?[period] ?? [:]
+                if hiddenByPeriod[period]?.contains(g) == true {
+                    return TrendPoint(period: period, morale: nil, respondents: nil, suppressed: true)
+                }
+                guard !reps.isEmpty else { return TrendPoint(period: period, morale: nil, respondents: 0, suppressed: false) }
+                let mean = reps.values.reduce(0.0) { $0 + $1.0 / Double($1.1) } / Double(reps.count)
+                return TrendPoint(period: period, morale: Rounding.round(mean, places: 1),
+                                  respondents: reps.count, suppressed: false)
+            })
+        }
+        return TrendsReport(survey: survey, range: range, by: by, series: series)
+    }
+}

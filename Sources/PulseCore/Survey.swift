@@ -1,0 +1,475 @@
+import Foundation
+import Yams
+
+/// Who can see a survey's answers.
+public enum Anonymity: String, Codable, Sendable, CaseIterable {
+    /// Answers are kept with the rep and feed their one-on-one note.
+    case identified
+    /// Answers are stored with no link to the rep and shown only for groups above the threshold.
+    case anonymous
+}
+
+/// A text in one language, or in several keyed by locale (`en`, `th`, `ms`, `ru`, `pt-BR`).
+public struct LocalizedText: Codable, Sendable, Equatable {
+    /// Locale → text. A text given as a plain string is stored under the empty key.
+    public var texts: [String: String]
+
+    public init(_ text: String) { texts = ["": text] }
+    public init(_ texts: [String: String]) { self.texts = texts }
+
+    /// The text for a locale: the exact locale, then its language, then English, then
+    /// the first locale in alphabetical order.
+    public func text(for locale: String?) -> String {
+        if let single = texts[""] { return single }
+        if let locale {
+            let l = locale.replacingOccurrences(of: "_", with: "-").lowercased()
+            if let t = texts.first(where: { $0.key.lowercased() == l })?.value { return t }
+            let language = String(l.prefix { $0 != "-" })
+            if let t = texts.first(where: { $0.key.lowercased() == language })?.value { return t }
+        }
+        if let en = texts["en"] { return en }
+        return texts.sorted { $0.key < $1.key }.first?.value ?? ""
+    }
+
+    /// The locales the text is written in (empty for a single-language text).
+    public var locales: [String] { texts.keys.filter { !$0.isEmpty }.sorted() }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let s = try? c.decode(String.self) {
+            texts = ["": s]
+        } else {
+            texts = try c.decode([String: String].self)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let single = texts[""], texts.count == 1 { try c.encode(single) } else { try c.encode(texts) }
+    }
+}
+
+public enum QuestionType: String, Codable, Sendable, CaseIterable {
+    case scale, enps, text, choice
+}
+
+/// One option of a `choice` question: written as a plain string, or as `{id, text}`
+/// when the text is translated.
+public struct ChoiceOption: Codable, Sendable, Equatable {
+    public var id: String
+    public var text: LocalizedText
+
+    public init(id: String, text: LocalizedText) { self.id = id; self.text = text }
+
+    enum CodingKeys: String, CodingKey { case id, text }
+
+    public init(from decoder: any Decoder) throws {
+        if let s = try? decoder.singleValueContainer().decode(String.self) {
+            id = s
+            text = LocalizedText(s)
+        } else {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(String.self, forKey: .id)
+            text = try c.decodeIfPresent(LocalizedText.self, forKey: .text) ?? LocalizedText(id)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(text, forKey: .text)
+    }
+}
+
+public struct Question: Codable, Sendable, Equatable {
+    public var id: String
+    public var type: QuestionType
+    public var text: LocalizedText
+    public var min: Int?
+    public var max: Int?
+    /// For `scale`: texts for some of the points, keyed by the point (`1: Drained`).
+    public var labels: [String: LocalizedText]?
+    public var options: [ChoiceOption]?
+    public var optional: Bool?
+
+    public init(id: String, type: QuestionType, text: LocalizedText, min: Int? = nil, max: Int? = nil,
+                labels: [String: LocalizedText]? = nil, options: [ChoiceOption]? = nil, optional: Bool? = nil) {
+        self.id = id; self.type = type; self.text = text; self.min = min; self.max = max
+        self.labels = labels; self.options = options; self.optional = optional
+    }
+
+    public var isOptional: Bool { optional ?? false }
+
+    /// The bounds an answer must lie within, for `scale` and `enps`.
+    public var bounds: ClosedRange<Int>? {
+        switch type {
+        case .enps: 0...10
+        case .scale: min.flatMap { lo in max.map { hi in lo <= hi ? lo...hi : hi...lo } }
+        case .text, .choice: nil
+        }
+    }
+
+    /// Longest text answer kept, in characters.
+    public static let maxTextLength = 5000
+
+    /// Checks one answer written as text (a CSV cell, a form field).
+    /// - Returns: the value, or a message saying what is wrong with it.
+    public func parse(_ raw: String) -> Result<AnswerValue, AnswerProblem> {
+        switch type {
+        case .scale, .enps:
+            let t = raw.trimmingSpaces
+            guard let v = Int(t) else { return .failure(.init("\"\(raw)\" is not a whole number")) }
+            let b = bounds!
+            guard b.contains(v) else {
+                return .failure(.init("\(v) is out of range: \(type == .enps ? "an eNPS answer is" : "answers are") \(b.lowerBound) to \(b.upperBound)"))
+            }
+            return .success(.number(v))
+        case .text:
+            let t = raw.trimmingSpaces
+            guard t.count <= Self.maxTextLength else {
+                return .failure(.init("the text is \(t.count) characters long; at most \(Self.maxTextLength) are kept"))
+            }
+            return .success(.text(t))
+        case .choice:
+            let t = raw.trimmingSpaces
+            let opts = options ?? []
+            if let o = opts.first(where: { $0.id == t }) ?? opts.first(where: { $0.id.lowercased() == t.lowercased() }) {
+                return .success(.choice(o.id))
+            }
+            return .failure(.init("\"\(raw)\" is not one of the options (\(opts.map(\.id).joined(separator: ", ")))"))
+        }
+    }
+}
+
+/// What is wrong with one answer.
+public struct AnswerProblem: Error, Sendable, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// One stored answer.
+public enum AnswerValue: Sendable, Equatable, Hashable {
+    case number(Int)
+    case text(String)
+    case choice(String)
+
+    public var number: Int? { if case let .number(v) = self { v } else { nil } }
+    public var text: String? {
+        switch self {
+        case .number: nil
+        case let .text(s), let .choice(s): s
+        }
+    }
+}
+
+/// When a survey goes out on its own (read by `pulse tick`).
+public struct Schedule: Codable, Sendable, Equatable {
+    public enum Every: String, Codable, Sendable, CaseIterable {
+        case week, twoWeeks = "2weeks", month, quarter
+    }
+
+    public var every: Every
+    /// A weekday in English (`monday`); for month and quarter, the first such weekday.
+    public var on: String?
+    /// Local time `HH:MM` in each rep's own time zone.
+    public var at: String?
+    public var closeAfterDays: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case every, on, at
+        case closeAfterDays = "close_after_days"
+    }
+
+    public static let weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+    /// ISO weekday number (1 = Monday) of `on`, Monday when absent.
+    public var weekday: Int? { Self.weekdays.firstIndex(of: (on ?? "monday").lowercased()).map { $0 + 1 } }
+
+    /// `at` as hours and minutes, 09:00 when absent.
+    public var time: (hour: Int, minute: Int)? {
+        let parts = (at ?? "09:00").split(separator: ":")
+        guard parts.count == 2, parts[0].count <= 2, parts[1].count == 2,
+              let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m) else { return nil }
+        return (h, m)
+    }
+
+    /// The kind of period one round covers.
+    public var periodKind: Period.Kind {
+        switch every {
+        case .week, .twoWeeks: .week
+        case .month: .month
+        case .quarter: .quarter
+        }
+    }
+}
+
+/// A survey definition as written in `Surveys/*.yaml`.
+public struct SurveyDefinition: Codable, Sendable, Equatable {
+    public var id: String
+    public var title: LocalizedText
+    public var anonymity: Anonymity
+    public var schedule: Schedule?
+    /// A sentence shown above the questions (optional).
+    public var intro: LocalizedText?
+    public var questions: [Question]
+
+    public init(id: String, title: LocalizedText, anonymity: Anonymity, schedule: Schedule? = nil,
+                intro: LocalizedText? = nil, questions: [Question]) {
+        self.id = id; self.title = title; self.anonymity = anonymity; self.schedule = schedule
+        self.intro = intro; self.questions = questions
+    }
+
+    public static let maxQuestions = 10
+    /// Column names of the responses file that a question id may not take.
+    public static let reservedIds: Set<String> = ["email", "token", "survey", "period", "submitted_at"]
+
+    public func question(_ id: String) -> Question? { questions.first { $0.id == id } }
+
+    public var enpsQuestion: Question? { questions.first { $0.type == .enps } }
+
+    /// The morale index of one response (the contract's definition): the mean over its
+    /// scale answers of 100 × (answer − min) / (max − min); `nil` with no scale answer.
+    public func morale(of answers: [String: AnswerValue]) -> Double? {
+        var sum = 0.0, n = 0
+        for q in questions where q.type == .scale {
+            guard let v = answers[q.id]?.number, let b = q.bounds, b.upperBound > b.lowerBound else { continue }
+            sum += 100 * Double(v - b.lowerBound) / Double(b.upperBound - b.lowerBound)
+            n += 1
+        }
+        return n == 0 ? nil : sum / Double(n)
+    }
+
+    /// The definition as canonical JSON (sorted keys): what a round stores as its version.
+    public func canonicalJSON() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain values cannot fail.
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func fromCanonicalJSON(_ json: String) throws -> SurveyDefinition {
+        try JSONDecoder().decode(SurveyDefinition.self, from: Data(json.utf8))
+    }
+}
+
+// MARK: - Loading and validation
+
+extension SurveyDefinition {
+    /// Decodes and validates a definition written in YAML.
+    /// - Parameters:
+    ///   - yaml: the file's text.
+    ///   - file: the name used in error messages.
+    /// - Throws: `PulseError.invalidInput` listing every problem, each with its line.
+    public static func load(yaml: String, file: String) throws(PulseError) -> SurveyDefinition {
+        let node: Node
+        do {
+            guard let n = try Yams.compose(yaml: yaml) else {
+                throw PulseError.input(InputIssue(file: file, "the file is empty"))
+            }
+            node = n
+        } catch let e as PulseError {
+            throw e
+        } catch let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _),
+                let YamlError.composer(_, problem, mark, _) {
+            throw .input(InputIssue(file: file, line: mark.line, "not valid YAML: \(problem)"))
+        } catch {
+            throw .input(InputIssue(file: file, "not valid YAML: \(error)"))
+        }
+        let definition: SurveyDefinition
+        do {
+            definition = try YAMLDecoder().decode(SurveyDefinition.self, from: node)
+        } catch let DecodingError.keyNotFound(key, context) {
+            let path = context.codingPath
+            throw .input(InputIssue(file: file, line: line(of: path, in: node), field: fieldName(path + [key]),
+                                    "is required"))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            let path = context.codingPath
+            throw .input(InputIssue(file: file, line: line(of: path, in: node), field: fieldName(path),
+                                    describe(context, at: path, in: node)))
+        } catch {
+            throw .input(InputIssue(file: file, "\(error)"))
+        }
+        let issues = (unknownKeys(in: node) + definition.validate()).map { problem in
+            InputIssue(file: file, line: line(of: problem.path, in: node), field: fieldName(problem.path), problem.message)
+        }
+        guard issues.isEmpty else { throw .invalidInput(issues) }
+        return definition
+    }
+
+    /// Keys that no part of a definition reads: most often a typo (`optinal: true`)
+    /// that would otherwise be ignored without a word.
+    static func unknownKeys(in node: Node) -> [Problem] {
+        let top: Set = ["id", "title", "anonymity", "schedule", "intro", "questions"]
+        let question: Set = ["id", "type", "text", "min", "max", "labels", "options", "optional"]
+        let schedule: Set = ["every", "on", "at", "close_after_days"]
+        var problems: [Problem] = []
+        func check(_ n: Node?, _ allowed: Set<String>, _ path: [any CodingKey]) {
+            guard let mapping = n?.mapping else { return }
+            for (k, _) in mapping {
+                guard let name = k.string, !allowed.contains(name) else { continue }
+                problems.append(Problem(path: path + [AnyKey(name)],
+                    message: "unknown key; expected one of: \(allowed.sorted().joined(separator: ", "))"))
+            }
+        }
+        check(node, top, [])
+        check(node["schedule"], schedule, [AnyKey("schedule")])
+        for (i, q) in (node["questions"]?.sequence.map(Array.init) ?? []).enumerated() {
+            check(q, question, [AnyKey("questions"), AnyKey(index: i)])
+        }
+        return problems
+    }
+
+    private static func describe(_ context: DecodingError.Context, at path: [any CodingKey], in node: Node) -> String {
+        let key = path.last?.stringValue
+        let value = resolve(path, in: node)?.scalar?.string
+        switch key {
+        case "anonymity":
+            return "\"\(value ?? "")\" is not one of: \(Anonymity.allCases.map(\.rawValue).joined(separator: ", "))"
+        case "type":
+            return "\"\(value ?? "")\" is not one of: \(QuestionType.allCases.map(\.rawValue).joined(separator: ", "))"
+        case "every":
+            return "\"\(value ?? "")\" is not one of: \(Schedule.Every.allCases.map(\.rawValue).joined(separator: ", "))"
+        case "min", "max", "close_after_days":
+            return "\"\(value ?? "")\" is not a whole number"
+        default:
+            return value.map { "\"\($0)\" is not valid here" } ?? context.debugDescription
+        }
+    }
+
+    /// A problem found by `validate()`, located by its path in the document.
+    public struct Problem: Sendable, CustomStringConvertible {
+        public var path: [any CodingKey]
+        public var message: String
+        public var description: String { "\(SurveyDefinition.fieldName(path) ?? "survey"): \(message)" }
+    }
+
+    /// Checks the rules that the types alone do not enforce.
+    public func validate() -> [Problem] {
+        var problems: [Problem] = []
+        func add(_ path: [any CodingKey], _ message: String) { problems.append(Problem(path: path, message: message)) }
+        func key(_ s: String) -> any CodingKey { AnyKey(s) }
+        let idPattern = #/^[a-z0-9][a-z0-9_-]{0,63}$/#
+
+        if (try? idPattern.wholeMatch(in: id)) == nil {
+            add([key("id")], "\"\(id)\" is not a valid id: use lower-case letters, digits, - and _")
+        }
+        checkText(title, [key("title")], &problems)
+        if let intro { checkText(intro, [key("intro")], &problems) }
+        if questions.isEmpty || questions.count > Self.maxQuestions {
+            add([key("questions")], "a survey has 1 to \(Self.maxQuestions) questions (a pulse stays short); this one has \(questions.count)")
+        }
+        var seen: Set<String> = []
+        for (i, q) in questions.enumerated() {
+            let at: [any CodingKey] = [key("questions"), AnyKey(index: i)]
+            if (try? idPattern.wholeMatch(in: q.id)) == nil || q.id.contains("-") {
+                add(at + [key("id")], "\"\(q.id)\" is not a valid question id: use lower-case letters, digits and _")
+            } else if Self.reservedIds.contains(q.id) {
+                add(at + [key("id")], "\"\(q.id)\" is a column name of the responses file; choose another id")
+            }
+            if !seen.insert(q.id).inserted { add(at + [key("id")], "\"\(q.id)\" is used by two questions") }
+            checkText(q.text, at + [key("text")], &problems)
+            switch q.type {
+            case .scale:
+                guard let lo = q.min, let hi = q.max else {
+                    add(at, "a scale question needs min and max")
+                    continue
+                }
+                if lo >= hi {
+                    add(at + [key("max")], "the scale \(lo)..\(hi) must run from a smaller min to a larger max")
+                } else if hi - lo > 10 {
+                    add(at + [key("max")], "the scale \(lo)..\(hi) has \(hi - lo + 1) points; at most 11 are allowed")
+                }
+                for (point, text) in q.labels ?? [:] {
+                    if let p = Int(point), lo <= hi, (lo...hi).contains(p) {
+                        checkText(text, at + [key("labels"), key(point)], &problems)
+                    } else {
+                        add(at + [key("labels"), key(point)], "\"\(point)\" is not a point of the scale \(lo)..\(hi)")
+                    }
+                }
+                if q.options != nil { add(at + [key("options")], "options belong to choice questions") }
+            case .enps:
+                if (q.min ?? 0) != 0 || (q.max ?? 10) != 10 {
+                    add(at + [key(q.min ?? 0 != 0 ? "min" : "max")], "an enps question is fixed at 0 to 10")
+                }
+                if questions.prefix(i).contains(where: { $0.type == .enps }) {
+                    add(at + [key("type")], "a survey has at most one enps question")
+                }
+            case .text:
+                if q.min != nil || q.max != nil { add(at, "a text question has no min or max") }
+            case .choice:
+                let opts = q.options ?? []
+                if opts.count < 2 { add(at + [key("options")], "a choice question needs at least two options") }
+                var ids: Set<String> = []
+                for (j, o) in opts.enumerated() where !ids.insert(o.id.lowercased()).inserted || o.id.isEmpty {
+                    add(at + [key("options"), AnyKey(index: j)], o.id.isEmpty ? "an option needs an id" : "\"\(o.id)\" is listed twice")
+                }
+            }
+        }
+        if let s = schedule {
+            if s.weekday == nil {
+                add([key("schedule"), key("on")], "\"\(s.on ?? "")\" is not a weekday (\(Schedule.weekdays.joined(separator: ", ")))")
+            }
+            if s.time == nil { add([key("schedule"), key("at")], "\"\(s.at ?? "")\" is not a time of day as HH:MM") }
+            if let d = s.closeAfterDays, !(1...90).contains(d) {
+                add([key("schedule"), key("close_after_days")], "\(d) is not between 1 and 90 days")
+            }
+        }
+        return problems
+    }
+
+    private func checkText(_ text: LocalizedText, _ path: [any CodingKey], _ problems: inout [Problem]) {
+        if text.texts.isEmpty {
+            problems.append(Problem(path: path, message: "a text is required"))
+        }
+        for (locale, t) in text.texts {
+            if t.trimmingSpaces.isEmpty {
+                problems.append(Problem(path: locale.isEmpty ? path : path + [AnyKey(locale)], message: "the text is empty"))
+            }
+            if !locale.isEmpty, (try? #/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/#.wholeMatch(in: locale)) == nil {
+                problems.append(Problem(path: path + [AnyKey(locale)], message: "\"\(locale)\" is not a locale code (en, th, ms, ru, pt-BR)"))
+            }
+        }
+    }
+
+    static func fieldName(_ path: [any CodingKey]) -> String? {
+        guard !path.isEmpty else { return nil }
+        var s = ""
+        for k in path {
+            if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : ".\(k.stringValue)" }
+        }
+        return s
+    }
+
+    static func resolve(_ path: [any CodingKey], in node: Node) -> Node? {
+        var current: Node? = node
+        for k in path {
+            guard let n = current else { return nil }
+            if let i = k.intValue, let seq = n.sequence {
+                current = i < seq.count ? seq[i] : nil
+            } else {
+                current = n.mapping?[k.stringValue]
+            }
+        }
+        return current
+    }
+
+    /// The line of the deepest node on `path` that exists.
+    static func line(of path: [any CodingKey], in node: Node) -> Int? {
+        var p = path
+        while true {
+            if let n = resolve(p, in: node), let line = n.mark?.line { return line }
+            if p.isEmpty { return nil }
+            p.removeLast()
+        }
+    }
+}
+
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(_ s: String) { stringValue = s }
+    init(index: Int) { stringValue = "\(index)"; intValue = index }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { self.init(index: intValue) }
+}

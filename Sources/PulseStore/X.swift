@@ -1,0 +1,2 @@
+import PulseCore
+public enum P2 {}
