@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // The domain: survey definitions, periods, scoring, statistics, report models
@@ -24,7 +25,11 @@ let package = Package(
         // Storage on one SQLite file through GRDB.
         .target(
             name: "PulseStore",
-            dependencies: ["PulseCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "PulseCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The thin command-line front end.
         .executableTarget(

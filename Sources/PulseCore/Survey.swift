@@ -441,7 +441,7 @@ extension SurveyDefinition {
         return s
     }
 
-    static func resolve(_ path: [any CodingKey], in node: Node) -> Node? {
+    static func resolve(_ path: some Collection<any CodingKey>, in node: Node) -> Node? {
         var current: Node? = node
         for k in path {
             guard let n = current else { return nil }
@@ -458,6 +458,11 @@ extension SurveyDefinition {
     static func line(of path: [any CodingKey], in node: Node) -> Int? {
         var p = path
         while true {
+            // A key's own line: a list or mapping value starts on the line after it.
+            if let last = p.last, last.intValue == nil, let parent = resolve(p.dropLast(), in: node)?.mapping,
+               let key = parent.first(where: { $0.key.string == last.stringValue })?.key, let line = key.mark?.line {
+                return line
+            }
             if let n = resolve(p, in: node), let line = n.mark?.line { return line }
             if p.isEmpty { return nil }
             p.removeLast()

@@ -1,0 +1,140 @@
+import Foundation
+
+/// A small, repeatable generator (SplitMix64) for demo and benchmark data.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A draw from a normal distribution (Box-Muller).
+    public mutating func normal(mean: Double = 0, sd: Double = 1) -> Double {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
+        let u2 = Double.random(in: 0..<1, using: &self)
+        return mean + sd * (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
+}
+
+/// The sample workspace of `pulse demo`: a roster of 20 reps in three teams and
+/// several weeks of answers, made from a fixed seed so every run tells the same story.
+public struct DemoData: Sendable {
+    public struct Person: Sendable {
+        public var email: String
+        public var name: String
+        public var team: String
+        public var manager: String
+        public var region: String
+        public var locale: String
+        public var timezone: String
+        /// Where this rep's morale sits, 0-1.
+        public var mood: Double
+    }
+
+    public let people: [Person]
+    public let weeks: [Period]
+    public let quarters: [Period]
+    /// The rep whose morale falls over the last weeks (the demo's prep note is for them).
+    public let dropping: String
+
+    /// - Parameters:
+    ///   - today: the demo's date; the answers cover the weeks up to the one before it.
+    ///   - weekCount: how many weekly rounds.
+    public init(today: Day, weekCount: Int = 8) {
+        var rng = SeededRandom(seed: 20_261_122)
+        let teams: [(name: String, manager: String, region: String, zone: String, people: [(String, String, String)])] = [
+            ("enterprise", "dana.lee@acme.example", "APAC", "Asia/Bangkok", [
+                ("Niran Chaiyaporn", "niran", "th"), ("Ploy Srisuk", "ploy", "th"), ("Somchai Wong", "somchai", "th"),
+                ("Aisha Rahman", "aisha", "ms"), ("James Porter", "james", "en"), ("Mei Lin Tan", "meilin", "en"),
+                ("Kittisak Boonmee", "kittisak", "th"), ("Farah Aziz", "farah", "ms"),
+            ]),
+            ("mid-market", "oleg.ivanov@acme.example", "EMEA", "Europe/Moscow", [
+                ("Anna Petrova", "anna", "ru"), ("Dmitri Sokolov", "dmitri", "ru"), ("Olga Smirnova", "olga", "ru"),
+                ("Tom Baker", "tom", "en"), ("Sara Quinn", "sara", "en"), ("Ivan Kuznetsov", "ivan", "ru"),
+                ("Lucy Hart", "lucy", "en"),
+            ]),
+            ("smb", "rosli.hassan@acme.example", "APAC", "Asia/Kuala_Lumpur", [
+                ("Nur Aina", "aina", "ms"), ("Hafiz Ismail", "hafiz", "ms"), ("Emily Chen", "emily", "en"),
+                ("Zul Karim", "zul", "ms"), ("Grace Ng", "grace", "en"),
+            ]),
+        ]
+        var people: [Person] = []
+        for t in teams {
+            let teamMood = t.name == "mid-market" ? 0.52 : t.name == "smb" ? 0.66 : 0.62
+            for p in t.people {
+                people.append(Person(email: "\(p.1)@acme.example", name: p.0, team: t.name, manager: t.manager,
+                                     region: t.region, locale: p.2, timezone: t.zone,
+                                     mood: min(0.9, max(0.2, rng.normal(mean: teamMood, sd: 0.1)))))
+            }
+        }
+        self.people = people
+        dropping = "niran@acme.example"
+        var w = Period.week(of: today).previous
+        var weeks: [Period] = []
+        for _ in 0..<weekCount {
+            weeks.insert(w, at: 0)
+            w = w.previous
+        }
+        self.weeks = weeks
+        let q = Period.quarter(of: weeks.last!.end)
+        quarters = [q.previous, q]
+    }
+
+    public var rosterCSV: String {
+        var w = CSVWriter()
+        w.header(["email", "name", "team", "manager_email", "region", "locale", "timezone"])
+        for p in people {
+            w.row([.text(p.email), .text(p.name), .text(p.team), .text(p.manager), .text(p.region), .text(p.locale), .text(p.timezone)])
+        }
+        return w.text
+    }
+
+    /// Weekly pulse answers (energy, workload, support, quota_confidence on 1-5 and a
+    /// comment now and then) and two quarters of anonymous eNPS.
+    public var responsesCSV: String {
+        var rng = SeededRandom(seed: 47)
+        var w = CSVWriter()
+        w.header(["email", "survey", "period", "energy", "workload", "support", "quota_confidence", "comment", "enps", "reason"])
+        let comments = [
+            "en": ["Pipeline looks thin for next month.", "Good week, closed the renewal.", "Too many internal meetings."],
+            "th": ["สัปดาห์นี้งานเยอะมาก", "ลูกค้าตอบรับดี", "อยากได้การสนับสนุนเรื่องการเสนอราคา"],
+            "ms": ["Minggu yang baik.", "Terlalu banyak mesyuarat dalaman.", "Perlukan bantuan dengan prospek baharu."],
+            "ru": ["Много отчётов, мало звонков.", "Хорошая неделя, закрыли сделку.", "Нужна помощь с крупным клиентом."],
+        ]
+        func scale(_ mood: Double) -> Int { min(5, max(1, Int((1 + mood * 4 + rng.normal(sd: 0.55)).rounded()))) }
+        for (i, week) in weeks.enumerated() {
+            for p in people {
+                // Some answers are missing: about one in ten, fewer in the small team.
+                if rng.next() % (p.team == "smb" ? 40 : 10) == 0 && p.email != dropping { continue }
+                var mood = p.mood + rng.normal(sd: 0.05)
+                if p.email == dropping && i >= weeks.count - 3 { mood -= 0.18 * Double(i - (weeks.count - 4)) }
+                let comment: String
+                if rng.next() % 5 == 0 || (p.email == dropping && i == weeks.count - 1) {
+                    let list = comments[p.locale] ?? comments["en"]!
+                    comment = p.email == dropping && i == weeks.count - 1 ? "ทำงานดึกทุกวัน เหนื่อยมาก" : list[Int(rng.next() % UInt64(list.count))]
+                } else {
+                    comment = ""
+                }
+                w.row([.text(p.email), .text("weekly-pulse"), .text(week.description), .int(scale(mood)),
+                       .int(scale(mood - 0.08)), .int(scale(mood + 0.05)), .int(scale(mood - 0.04)), .text(comment),
+                       .text(nil), .text(nil)])
+            }
+        }
+        let reasons = ["Great team.", "Compensation plan changed.", "My manager has my back.", "Territory got smaller."]
+        for q in quarters {
+            for p in people where rng.next() % 12 != 0 {
+                let score = min(10, max(0, Int((p.mood * 12 - 0.5 + rng.normal(sd: 1.6)).rounded())))
+                let reason = rng.next() % 3 == 0 ? reasons[Int(rng.next() % UInt64(reasons.count))] : ""
+                w.row([.text(p.email), .text("enps"), .text(q.description), .text(nil), .text(nil), .text(nil),
+                       .text(nil), .text(nil), .int(score), .text(reason)])
+            }
+        }
+        return w.text
+    }
+}

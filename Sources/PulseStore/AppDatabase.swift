@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+import PulseCore
+
+/// The Pulse database: one SQLite file in WAL mode, migrated on open.
+public struct AppDatabase: Sendable {
+    let dbWriter: any DatabaseWriter
+
+    /// Wraps a connection and applies the migrations this version knows.
+    /// - Throws: `PulseError.runtime` when the file was written by a newer Pulse.
+    public init(_ dbWriter: any DatabaseWriter) throws(PulseError) {
+        self.dbWriter = dbWriter
+        do {
+            let migrator = Self.migrator
+            let superseded = try dbWriter.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                let applied = try dbWriter.read { db in try migrator.appliedIdentifiers(db) }
+                let known = Set(migrator.migrations)
+                let unknown = applied.subtracting(known).sorted()
+                throw PulseError.runtime("the database was written by a newer version of Pulse (it has schema "
+                    + "\(unknown.joined(separator: ", ")), which this version does not know); upgrade pulse")
+            }
+            try migrator.migrate(dbWriter)
+        } catch let e as PulseError {
+            throw e
+        } catch {
+            throw .runtime("cannot prepare the database: \(error)")
+        }
+    }
+
+    /// Opens (and creates if needed) the database file at `path`.
+    /// - Throws: `PulseError.runtime` with a one-line explanation for a file that is
+    ///   not SQLite, a newer schema, or a file that cannot be opened.
+    public static func open(path: String, readonly: Bool = false) throws(PulseError) -> AppDatabase {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path) {
+            guard let h = FileHandle(forReadingAtPath: path) else {
+                throw .runtime("cannot read the database \(path): permission denied")
+            }
+            let head = (try? h.read(upToCount: 16)) ?? Data()
+            try? h.close()
+            if !head.isEmpty && head != Data("SQLite format 3\0".utf8) {
+                throw .runtime("\(path) is not a Pulse database: it is not an SQLite file (point --db or PULSE_DB at the right file)")
+            }
+        } else {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty && !fm.fileExists(atPath: dir) {
+                throw .runtime("cannot create the database \(path): the folder \(dir) does not exist")
+            }
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.foreignKeysEnabled = true
+        config.readonly = readonly
+        config.label = "pulse"
+        do {
+            let pool = try DatabasePool(path: path, configuration: config)
+            return try AppDatabase(pool)
+        } catch let e as PulseError {
+            throw e
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB {
+            throw .runtime("\(path) is not a Pulse database: it is not an SQLite file")
+        } catch {
+            throw .runtime("cannot open the database \(path): \(error)")
+        }
+    }
+
+    /// An empty in-memory database, for tests.
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue(configuration: { var c = Configuration(); c.foreignKeysEnabled = true; return c }()))
+    }
+
+    /// The schema version: the last migration applied.
+    public func schemaVersion() throws -> String? {
+        try dbWriter.read { db in try Self.migrator.appliedIdentifiers(db).sorted().last }
+    }
+
+    /// Runs a write transaction, mapping SQLite failures to a runtime error.
+    func write<T>(_ body: (Database) throws -> T) throws(PulseError) -> T {
+        do {
+            return try dbWriter.write(body)
+        } catch let e as PulseError {
+            throw e
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
+            throw .runtime("the database is locked by another pulse process; try again in a moment")
+        } catch {
+            throw .runtime("database error: \(error)")
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(PulseError) -> T {
+        do {
+            return try dbWriter.read(body)
+        } catch let e as PulseError {
+            throw e
+        } catch {
+            throw .runtime("database error: \(error)")
+        }
+    }
+}
+
+// MARK: - Schema
+
+extension AppDatabase {
+    /// Migrations are named, applied in order and never edited once shipped.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-foundation") { db in
+            try db.execute(sql: """
+                CREATE TABLE rep (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    name TEXT,
+                    team TEXT,
+                    manager_email TEXT COLLATE NOCASE,
+                    region TEXT,
+                    locale TEXT,
+                    timezone TEXT,
+                    start_date TEXT,
+                    active BOOLEAN NOT NULL DEFAULT 1,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    deactivated_at TEXT
+                );
+                CREATE INDEX rep_team ON rep(team);
+                CREATE INDEX rep_manager ON rep(manager_email);
+
+                CREATE TABLE survey (
+                    id TEXT PRIMARY KEY,
+                    title TEXT NOT NULL,
+                    anonymity TEXT NOT NULL CHECK (anonymity IN ('identified', 'anonymous')),
+                    current_version_id INTEGER
+                );
+                -- The definition each round used, as canonical JSON: a survey file that
+                -- changes later gets a new version and never rewrites history.
+                CREATE TABLE survey_version (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    survey_id TEXT NOT NULL REFERENCES survey(id),
+                    number INTEGER NOT NULL,
+                    definition TEXT NOT NULL,
+                    registered_at TEXT NOT NULL,
+                    UNIQUE (survey_id, number),
+                    UNIQUE (survey_id, definition)
+                );
+
+                CREATE TABLE round (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    survey_id TEXT NOT NULL REFERENCES survey(id),
+                    survey_version_id INTEGER NOT NULL REFERENCES survey_version(id),
+                    period TEXT NOT NULL,
+                    period_start TEXT NOT NULL,
+                    period_end TEXT NOT NULL,
+                    -- 'sent': invitations went out through Pulse; 'imported': answers came from a file.
+                    source TEXT NOT NULL CHECK (source IN ('sent', 'imported')),
+                    opened_at TEXT NOT NULL,
+                    closes_at TEXT,
+                    closed_at TEXT,
+                    UNIQUE (survey_id, period)
+                );
+
+                CREATE TABLE invitation (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    round_id INTEGER NOT NULL REFERENCES round(id),
+                    rep_id INTEGER NOT NULL REFERENCES rep(id),
+                    token_hash BLOB UNIQUE,
+                    team TEXT,
+                    manager_email TEXT,
+                    region TEXT,
+                    created_at TEXT NOT NULL,
+                    sent_at TEXT,
+                    -- Only that the rep answered, never when: an anonymous answer must not
+                    -- be matched to its invitation by time.
+                    answered BOOLEAN NOT NULL DEFAULT 0,
+                    reminders INTEGER NOT NULL DEFAULT 0,
+                    last_reminded_at TEXT,
+                    UNIQUE (round_id, rep_id)
+                );
+
+                -- rep_id and submitted_at are NULL for anonymous surveys. team, manager_email
+                -- and region are the rep's groups when they answered, so that reports group
+                -- anonymous answers without a link to the rep.
+                CREATE TABLE response (
+                    id INTEGER PRIMARY KEY,
+                    round_id INTEGER NOT NULL REFERENCES round(id),
+                    rep_id INTEGER REFERENCES rep(id),
+                    team TEXT,
+                    manager_email TEXT,
+                    region TEXT,
+                    submitted_at TEXT,
+                    morale REAL,
+                    enps INTEGER,
+                    source TEXT NOT NULL CHECK (source IN ('import', 'web')),
+                    edit_key BLOB UNIQUE,
+                    UNIQUE (round_id, rep_id)
+                );
+                CREATE INDEX response_round ON response(round_id);
+
+                CREATE TABLE answer (
+                    response_id INTEGER NOT NULL REFERENCES response(id) ON DELETE CASCADE,
+                    question_id TEXT NOT NULL,
+                    number INTEGER,
+                    text TEXT,
+                    PRIMARY KEY (response_id, question_id)
+                ) WITHOUT ROWID;
+
+                -- Money in integer cents; NULL is a missing value, not zero.
+                CREATE TABLE activity (
+                    rep_id INTEGER NOT NULL REFERENCES rep(id),
+                    day TEXT NOT NULL,
+                    calls INTEGER,
+                    emails INTEGER,
+                    meetings INTEGER,
+                    opportunities_created INTEGER,
+                    deals_won INTEGER,
+                    deals_lost INTEGER,
+                    revenue_won_cents INTEGER,
+                    pipeline_value_cents INTEGER,
+                    PRIMARY KEY (rep_id, day)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE quota (
+                    rep_id INTEGER NOT NULL REFERENCES rep(id),
+                    period TEXT NOT NULL,
+                    period_start TEXT NOT NULL,
+                    period_end TEXT NOT NULL,
+                    quota_cents INTEGER NOT NULL,
+                    PRIMARY KEY (rep_id, period)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE note (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    rep_id INTEGER NOT NULL REFERENCES rep(id),
+                    text TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE action_item (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    rep_id INTEGER NOT NULL REFERENCES rep(id),
+                    note_id INTEGER REFERENCES note(id),
+                    text TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    done_at TEXT
+                );
+                """)
+        }
+        return migrator
+    }
+}
+
+/// Timestamps as stored: UTC ISO 8601 to the second.
+enum Timestamp {
+    static func string(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+}

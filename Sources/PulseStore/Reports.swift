@@ -1,0 +1,71 @@
+import GRDB
+import PulseCore
+
+extension AppDatabase {
+    // MARK: - Reads for reports
+
+    /// The responses of a survey's rounds that fall inside a range, as the reports count them.
+    public func responseFacts(survey: String, range: PeriodRange) throws(PulseError) -> [ResponseFact] {
+        try read { db in
+            var facts: [ResponseFact] = []
+            var periods: [String: Period] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT r.period, s.id, s.rep_id, s.team, s.manager_email, s.region, s.enps, s.morale
+                FROM response s JOIN round r ON r.id = s.round_id
+                WHERE r.survey_id = ? AND r.period_start >= ? AND r.period_end <= ?
+                """, arguments: [survey, range.start.description, range.end.description])
+            while let row = try rows.next() {
+                let p: String = row[0]
+                let period: Period
+                if let known = periods[p] { period = known } else {
+                    guard let parsed = Period(p) else { continue }
+                    periods[p] = parsed
+                    period = parsed
+                }
+                let repID: Int64? = row[2]
+                facts.append(ResponseFact(
+                    period: period,
+                    keys: GroupKeys(team: row[3], managerEmail: row[4], region: row[5]),
+                    respondent: repID.map(Respondent.rep) ?? .anonymous(row[1]),
+                    enps: row[6], morale: row[7]))
+            }
+            return facts
+        }
+    }
+
+    /// The periods of a survey's rounds inside a range, in order.
+    public func roundPeriods(survey: String, range: PeriodRange) throws(PulseError) -> [Period] {
+        try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT period FROM round WHERE survey_id = ? AND period_start >= ? AND period_end <= ?
+                ORDER BY period_start
+                """, arguments: [survey, range.start.description, range.end.description]).compactMap { Period($0) }
+        }
+    }
+
+    /// Invitations per group over a survey's rounds inside a range, or `nil` when any of
+    /// those rounds had its answers imported rather than sent (nobody knows who was asked).
+    public func invitedCounts(survey: String, range: PeriodRange, by: GroupBy) throws(PulseError) -> [String: Int]? {
+        try read { db in
+            let sources = try String.fetchAll(db, sql: """
+                SELECT DISTINCT source FROM round WHERE survey_id = ? AND period_start >= ? AND period_end <= ?
+                """, arguments: [survey, range.start.description, range.end.description])
+            guard !sources.isEmpty, !sources.contains("imported") else { return nil }
+            var counts: [String: Int] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT i.team, i.manager_email, i.region, COUNT(*) FROM invitation i JOIN round r ON r.id = i.round_id
+                WHERE r.survey_id = ? AND r.period_start >= ? AND r.period_end <= ? AND i.sent_at IS NOT NULL
+                GROUP BY i.team, i.manager_email, i.region
+                """, arguments: [survey, range.start.description, range.end.description])
+            while let row = try rows.next() {
+                counts[by.group(of: GroupKeys(team: row[0], managerEmail: row[1], region: row[2])), default: 0] += row[3]
+            }
+            return counts
+        }
+    }
+
+    /// Whether a survey has ever been stored (a round or a version).
+    public func knowsSurvey(_ id: String) throws(PulseError) -> Bool {
+        try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM survey WHERE id = ?)", arguments: [id]) ?? false }
+    }
+}

@@ -1,2 +1,0 @@
-import PulseCore
-public enum P2 {}

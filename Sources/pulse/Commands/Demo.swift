@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+import PulseStore
+
+extension Pulse {
+    struct Demo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build a sample workspace on embedded defaults and run the main flow end to end.",
+            discussion: """
+                Writes pulse.yaml, the shipped surveys, a roster of 20 reps in three teams and eight \
+                weeks of answers into DIR, imports them, and prints what a manager would look at. \
+                Running it again on a folder it made starts that folder afresh.
+                """)
+
+        @Argument(help: ArgumentHelp("The folder to build the workspace in.", valueName: "dir"))
+        var dir: String = "pulse-demo"
+
+        @Option(help: ArgumentHelp("The demo's date (YYYY-MM-DD); today by default.", valueName: "date"))
+        var date: String?
+
+        static let marker = ".pulse-demo"
+
+        func validate() throws {
+            if let date, Day(iso: date) == nil { throw ValidationError("--date \(date) is not a date as YYYY-MM-DD") }
+        }
+
+        func run() throws {
+            let fm = FileManager.default
+            let root = (dir as NSString).standardizingPath
+            let markerPath = (root as NSString).appendingPathComponent(Self.marker)
+            if fm.fileExists(atPath: root) {
+                let contents = (try? fm.contentsOfDirectory(atPath: root)) ?? []
+                guard contents.isEmpty || fm.fileExists(atPath: markerPath) else {
+                    throw PulseError.usage("\(root) exists and was not made by pulse demo; choose another folder")
+                }
+                try? fm.removeItem(atPath: root)
+            }
+            func path(_ name: String) -> String { (root as NSString).appendingPathComponent(name) }
+            func write(_ name: String, _ text: String) throws {
+                guard fm.createFile(atPath: path(name), contents: Data(text.utf8)) else {
+                    throw PulseError.runtime("cannot write \(path(name))")
+                }
+            }
+            do {
+                try fm.createDirectory(atPath: path("Surveys"), withIntermediateDirectories: true)
+            } catch {
+                throw PulseError.runtime("cannot create \(root): \(error.localizedDescription)")
+            }
+            try write(Self.marker, "made by pulse demo; running it again replaces this folder\n")
+            try write("pulse.yaml", PulseConfig.template)
+            for (name, yaml) in DefaultSurveys.files { try write("Surveys/\(name)", yaml) }
+
+            let now = date.flatMap { Day(iso: $0) }.map { Date(timeIntervalSince1970: Double($0.ordinal) * 86_400 + 12 * 3600) } ?? Date()
+            let today = Day(ordinal: Int((now.timeIntervalSince1970 / 86_400).rounded(.down)))
+            let data = DemoData(today: today)
+            try write("roster.csv", data.rosterCSV)
+            try write("responses.csv", data.responsesCSV)
+
+            let style = Terminal.style
+            let config = try PulseConfig.load(yaml: PulseConfig.template, file: "pulse.yaml")
+            let surveys = try SurveyFiles.load(directory: path("Surveys")).mapValues(\.definition)
+            let db = try AppDatabase.open(path: path("pulse.sqlite"))
+            Terminal.out(style.bold("Pulse demo") + " · workspace \(root)\n\n")
+
+            let roster = try db.importRoster(try CSVReader(bytes: try readBytes(path("roster.csv")), file: "roster.csv"), now: now)
+            let teams = Dictionary(grouping: data.people, by: \.team).mapValues(\.count).sorted { $0.key < $1.key }
+            Terminal.out("$ pulse roster import roster.csv\n  \(roster.added) reps in \(teams.count) teams: "
+                + teams.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n")
+            let responses = try db.importResponses(
+                try CSVReader(bytes: try readBytes(path("responses.csv")), file: "responses.csv"), surveys: surveys, now: now)
+            Terminal.out("$ pulse responses import responses.csv\n  \(responses.added) responses in \(responses.roundsCreated.count) rounds "
+                + "(weekly pulse \(data.weeks.first!) to \(data.weeks.last!), anonymous eNPS \(data.quarters.map(\.description).joined(separator: " and ")))\n\n")
+
+            let threshold = config.anonymityThreshold
+            let weekRange = try PeriodRange(from: data.weeks.first!, to: data.weeks.last!)
+            Terminal.out("$ pulse trends --survey weekly-pulse --by team\n")
+            let trends = TrendsReport.compute(
+                survey: "weekly-pulse", range: weekRange, by: .team,
+                periods: try db.roundPeriods(survey: "weekly-pulse", range: weekRange),
+                facts: try db.responseFacts(survey: "weekly-pulse", range: weekRange), minGroupSize: threshold)
+            Terminal.out(indent(trends.table(style: style, minGroupSize: threshold)) + "\n")
+
+            let quarter = PeriodRange(data.quarters.last!)
+            Terminal.out("$ pulse enps --survey enps --period \(data.quarters.last!) --by team\n")
+            let enps = ENPSReport.compute(
+                survey: "enps", range: quarter, by: .team, facts: try db.responseFacts(survey: "enps", range: quarter),
+                invited: try db.invitedCounts(survey: "enps", range: quarter, by: .team), minGroupSize: threshold)
+            Terminal.out(indent(enps.table(style: style, minGroupSize: threshold)) + "\n")
+
+            Terminal.out("$ pulse enps --survey enps --period \(data.quarters.last!) --by manager --format json\n")
+            let byManager = ENPSReport.compute(
+                survey: "enps", range: quarter, by: .manager, facts: try db.responseFacts(survey: "enps", range: quarter),
+                invited: nil, minGroupSize: threshold)
+            Terminal.out("  " + byManager.json.serialized() + "\n\n")
+
+            Terminal.out("""
+                Try it yourself on this workspace:
+                  export PULSE_DB=\(path("pulse.sqlite")) PULSE_SURVEYS=\(path("Surveys")) PULSE_CONFIG=\(path("pulse.yaml"))
+                  pulse trends --survey weekly-pulse --by all
+                  pulse enps --survey enps --by region --format csv
+
+                """)
+        }
+
+        func indent(_ s: String) -> String {
+            s.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+import PulseStore
+
+extension Pulse {
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a commented pulse.yaml, the shipped surveys, and create the database.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(help: "Do not write the shipped survey definitions into the surveys folder.")
+        var noSurveys = false
+
+        func run() throws {
+            let fm = FileManager.default
+            let configPath = global.configPath
+            if fm.fileExists(atPath: configPath) {
+                Terminal.note("kept \(configPath) (it exists)")
+            } else {
+                guard fm.createFile(atPath: configPath, contents: Data(PulseConfig.template.utf8)) else {
+                    throw PulseError.runtime("cannot write \(configPath)")
+                }
+                Terminal.note("wrote \(configPath)")
+            }
+            if !noSurveys {
+                let dir = global.surveysPath
+                try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                for (name, yaml) in DefaultSurveys.files {
+                    let path = (dir as NSString).appendingPathComponent(name)
+                    if fm.fileExists(atPath: path) {
+                        Terminal.note("kept \(path) (it exists)")
+                    } else if fm.createFile(atPath: path, contents: Data(yaml.utf8)) {
+                        Terminal.note("wrote \(path)")
+                    } else {
+                        throw PulseError.runtime("cannot write \(path)")
+                    }
+                }
+            }
+            let db = try global.openDatabase()
+            Terminal.note("database \(global.dbPath) is ready (schema \(try db.schemaVersion() ?? "?"))")
+            Terminal.note("next: pulse roster import roster.csv")
+        }
+    }
+}

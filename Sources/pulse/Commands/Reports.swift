@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+import PulseStore
+
+extension Period: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public static var defaultCompletionKind: CompletionKind { .default }
+}
+
+extension GroupBy: ExpressibleByArgument {}
+
+/// `--period P` or `--from P --to P`.
+struct RangeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("One period: 2026-W47, 2026-11 or 2026-Q4.", valueName: "period"))
+    var period: Period?
+
+    @Option(help: ArgumentHelp("First period of a range (included).", valueName: "period"))
+    var from: Period?
+
+    @Option(help: ArgumentHelp("Last period of a range (included).", valueName: "period"))
+    var to: Period?
+
+    func validate() throws {
+        if period != nil && (from != nil || to != nil) {
+            throw ValidationError("give either --period or --from and --to, not both")
+        }
+        if let from, let to, from.start > to.end {
+            throw ValidationError("--from \(from) is after --to \(to)")
+        }
+    }
+
+    /// The range asked for; without flags, every round of the survey.
+    func resolve(db: AppDatabase, survey: String) throws -> PeriodRange {
+        if let period { return PeriodRange(period) }
+        let rounds = try db.rounds(survey: survey).map(\.period)
+        guard let first = from ?? rounds.min(), let last = to ?? rounds.max() else {
+            throw PulseError.usage("\(survey) has no rounds yet: give --period or --from and --to")
+        }
+        return try PeriodRange(from: first, to: max(last, first))
+    }
+}
+
+/// Checks that a survey is known to the database, with a helpful list otherwise.
+func requireSurvey(_ id: String, in db: AppDatabase) throws {
+    guard try db.knowsSurvey(id) else {
+        let known = Set(try db.rounds().map(\.surveyID)).sorted()
+        throw PulseError.usage("no answers to a survey \"\(id)\" yet" + (known.isEmpty ? " (import or collect some first)" : "; the surveys with rounds are: \(known.joined(separator: ", "))"))
+    }
+}
+
+extension Pulse {
+    struct ENPS: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "enps",
+            abstract: "eNPS per group with its 95% interval, above the anonymity threshold.",
+            discussion: """
+                Promoters answer 9-10, passives 7-8, detractors 0-6. \
+                eNPS = 100 × (promoters − detractors) / responses, rounded to one decimal.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("The survey id.", valueName: "id")) var survey: String
+        @OptionGroup var range: RangeOptions
+        @Option(help: "Group by team, manager, region or all.") var by: GroupBy = .all
+        @OptionGroup var output: FormatOption
+
+        func run() throws {
+            let config = try global.loadConfig()
+            let db = try global.openDatabase()
+            try requireSurvey(survey, in: db)
+            let r = try range.resolve(db: db, survey: survey)
+            let report = ENPSReport.compute(
+                survey: survey, range: r, by: by, facts: try db.responseFacts(survey: survey, range: r),
+                invited: try db.invitedCounts(survey: survey, range: r, by: by), minGroupSize: config.anonymityThreshold)
+            switch output.format {
+            case .json: Terminal.out(report.json.serialized() + "\n")
+            case .csv: Terminal.out(report.csv)
+            case .table: Terminal.out(report.table(style: Terminal.style, minGroupSize: config.anonymityThreshold))
+            }
+        }
+    }
+
+    struct Trends: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Morale per group and period, above the anonymity threshold.",
+            discussion: """
+                Morale of a response: the mean over its scale answers of 100 × (answer − min) / (max − min). \
+                A rep's morale for a period is the mean of their responses; a group's, the mean over its reps.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("The survey id.", valueName: "id")) var survey: String
+        @OptionGroup var range: RangeOptions
+        @Option(help: "Group by team, manager, region or all.") var by: GroupBy = .all
+        @OptionGroup var output: FormatOption
+
+        func run() throws {
+            let config = try global.loadConfig()
+            let db = try global.openDatabase()
+            try requireSurvey(survey, in: db)
+            let r = try range.resolve(db: db, survey: survey)
+            let report = TrendsReport.compute(
+                survey: survey, range: r, by: by, periods: try db.roundPeriods(survey: survey, range: r),
+                facts: try db.responseFacts(survey: survey, range: r), minGroupSize: config.anonymityThreshold)
+            switch output.format {
+            case .json: Terminal.out(report.json.serialized() + "\n")
+            case .csv: Terminal.out(report.csv)
+            case .table: Terminal.out(report.table(style: Terminal.style, minGroupSize: config.anonymityThreshold))
+            }
+        }
+    }
+}

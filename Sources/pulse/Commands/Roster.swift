@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+import PulseStore
+
+extension Pulse {
+    struct Roster: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import, list and deactivate reps.",
+            subcommands: [Import.self, List.self, Deactivate.self, Activate.self])
+    }
+}
+
+extension Pulse.Roster {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import reps from a CSV file (upsert by email; all or nothing).",
+            discussion: "Columns: email (required), name, team, manager_email, region, locale, timezone, start_date.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The roster CSV.", valueName: "file"))
+        var file: String
+
+        @Option(name: .customLong("map"), help: ArgumentHelp("Read a column from another header: column=Header (repeatable).", valueName: "column=Header"))
+        var map: [String] = []
+
+        func run() throws {
+            let renames = try ColumnLayout.parseMap(map, known: AppDatabase.rosterColumns)
+            let reader = try CSVReader(bytes: try readBytes(file), file: (file as NSString).lastPathComponent)
+            let db = try global.openDatabase()
+            let s = try db.importRoster(reader, map: renames, now: global.now)
+            s.warnings.forEach(Terminal.warn)
+            if !s.inactive.isEmpty {
+                Terminal.warn("\(s.inactive.count) rows are deactivated reps, kept inactive (pulse roster activate EMAIL): \(s.inactive.prefix(5).joined(separator: ", "))")
+            }
+            Terminal.note("roster: \(s.added) added, \(s.updated) updated, \(s.unchanged) unchanged")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the reps.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: FormatOption
+
+        @Option(help: "Only this team.") var team: String?
+        @Flag(help: "Include deactivated reps.") var all = false
+
+        func run() throws {
+            let reps = try global.openDatabase().reps(includeInactive: all, team: team)
+            switch output.format {
+            case .json:
+                Terminal.out(JSON.array(reps.map { r in
+                    .object([("email", .string(r.email)), ("name", .from(r.name)), ("team", .from(r.team)),
+                             ("manager_email", .from(r.managerEmail)), ("region", .from(r.region)),
+                             ("locale", .from(r.locale)), ("timezone", .from(r.timezone)),
+                             ("start_date", .from(r.startDate)), ("active", .bool(r.active))])
+                }).serialized() + "\n")
+            case .csv:
+                var w = CSVWriter()
+                w.header(AppDatabase.rosterColumns + ["active"])
+                for r in reps {
+                    w.row([.text(r.email), .text(r.name), .text(r.team), .text(r.managerEmail), .text(r.region),
+                           .text(r.locale), .text(r.timezone), .text(r.startDate), .bool(r.active)])
+                }
+                Terminal.out(w.text)
+            case .table:
+                let style = Terminal.style
+                var t = TextTable([("email", .left), ("name", .left), ("team", .left), ("manager", .left),
+                                   ("region", .left), ("locale", .left), ("time zone", .left)])
+                for r in reps {
+                    let cells = [r.email, r.name ?? "", r.team ?? "", r.managerEmail ?? "", r.region ?? "",
+                                 r.locale ?? "", r.timezone ?? ""]
+                    t.add(cells, styled: r.active ? nil : cells.map(style.dim))
+                }
+                Terminal.out(t.render(style: style))
+                let inactive = reps.filter { !$0.active }.count
+                Terminal.note("\(reps.count) reps" + (inactive > 0 ? " (\(inactive) deactivated, dimmed)" : ""))
+            }
+        }
+    }
+
+    struct Deactivate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop inviting a rep; their history stays.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
+
+        func run() throws {
+            let changed = try global.openDatabase().deactivate(email: email, now: global.now)
+            Terminal.note(changed ? "deactivated \(email)" : "\(email) was already deactivated")
+        }
+    }
+
+    struct Activate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Invite a deactivated rep again.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
+
+        func run() throws {
+            let changed = try global.openDatabase().activate(email: email, now: global.now)
+            Terminal.note(changed ? "activated \(email)" : "\(email) was already active")
+        }
+    }
+}

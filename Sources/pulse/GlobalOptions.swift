@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+import PulseStore
+
+/// The flags every command shares: where the database, configuration and surveys live.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The SQLite database (env PULSE_DB).", valueName: "path"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("The configuration file (env PULSE_CONFIG).", valueName: "path"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("The folder of survey definitions (env PULSE_SURVEYS).", valueName: "dir"))
+    var surveys: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var dbPath: String { db ?? environment["PULSE_DB"].nonEmpty ?? "./pulse.sqlite" }
+    var configPath: String { config ?? environment["PULSE_CONFIG"].nonEmpty ?? "./pulse.yaml" }
+    var surveysPath: String { surveys ?? environment["PULSE_SURVEYS"].nonEmpty ?? "./Surveys" }
+
+    /// The configuration: the file when it exists, built-in defaults otherwise.
+    func loadConfig() throws(PulseError) -> PulseConfig {
+        let path = configPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            if config != nil {
+                throw .usage("the configuration file \(path) does not exist (run pulse init to write one)")
+            }
+            return PulseConfig()
+        }
+        return try PulseConfig.load(yaml: try readText(path), file: path)
+    }
+
+    func openDatabase() throws(PulseError) -> AppDatabase {
+        try AppDatabase.open(path: dbPath)
+    }
+
+    /// The survey definitions of the surveys folder, validated, by id.
+    func loadSurveys() throws(PulseError) -> [String: (file: String, definition: SurveyDefinition)] {
+        try SurveyFiles.load(directory: surveysPath)
+    }
+
+    /// The clock: `PULSE_NOW` (an ISO 8601 date or time) pins it, for tests and the demo.
+    var now: Date {
+        if let s = environment["PULSE_NOW"].nonEmpty {
+            if let d = Day(iso: s) { return Date(timeIntervalSince1970: Double(d.ordinal) * 86_400 + 12 * 3600) }
+            if let d = ISO8601DateFormatter().date(from: s) { return d }
+        }
+        return Date()
+    }
+
+    var today: Day { Day(ordinal: Int((now.timeIntervalSince1970 / 86_400).rounded(.down))) }
+}
+
+/// `--format` for reporting commands.
+struct FormatOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("table, json or csv.", valueName: "format"))
+    var format: ReportFormat = .table
+}
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv
+}
+
+extension Optional where Wrapped == String {
+    var nonEmpty: String? {
+        guard let s = self, !s.isEmpty else { return nil }
+        return s
+    }
+}
+
+/// Reads a whole text file, naming it in the error.
+func readText(_ path: String) throws(PulseError) -> String {
+    let bytes = try readBytes(path)
+    guard let s = String(validating: bytes, as: UTF8.self) else {
+        throw .input(InputIssue(file: path, "is not UTF-8 text"))
+    }
+    return s
+}
+
+func readBytes(_ path: String) throws(PulseError) -> [UInt8] {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        throw .usage("\(path): no such file")
+    }
+    guard !isDir.boolValue else { throw .usage("\(path) is a folder, not a file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw .runtime("\(path): cannot be read (permission denied?)")
+    }
+    return [UInt8](data)
+}
+
+/// Loads survey definition files.
+enum SurveyFiles {
+    static func paths(in directory: String) throws(PulseError) -> [String] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) else {
+            throw .usage("the surveys folder \(directory) does not exist (set --surveys or PULSE_SURVEYS, or run pulse init)")
+        }
+        guard isDir.boolValue else { return [directory] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            .map { (directory as NSString).appendingPathComponent($0) }
+    }
+
+    /// Loads every definition in a folder (or one file); all problems of all files at once.
+    static func load(directory: String) throws(PulseError) -> [String: (file: String, definition: SurveyDefinition)] {
+        var out: [String: (file: String, definition: SurveyDefinition)] = [:]
+        var issues: [InputIssue] = []
+        for path in try paths(in: directory) {
+            do {
+                let def = try SurveyDefinition.load(yaml: try readText(path), file: path)
+                if let other = out[def.id] {
+                    issues.append(InputIssue(file: path, field: "id", "\"\(def.id)\" is also the id of \(other.file)"))
+                } else {
+                    out[def.id] = (path, def)
+                }
+            } catch let PulseError.invalidInput(found) {
+                issues += found
+            }
+        }
+        guard issues.isEmpty else { throw .invalidInput(issues) }
+        return out
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+
+@main
+struct Pulse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pulse",
+        abstract: "Pulse surveys and eNPS for sales teams, joined with activity and quota.",
+        discussion: """
+            Files: the database (--db, PULSE_DB, ./pulse.sqlite), the configuration \
+            (--config, PULSE_CONFIG, ./pulse.yaml) and the survey definitions \
+            (--surveys, PULSE_SURVEYS, ./Surveys).
+            Exit codes: 0 done, 1 runtime failure, 64 bad usage, 65 bad input data.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Init.self, Demo.self, SurveyCommand.self, Roster.self, Responses.self,
+            ENPS.self, Trends.self, Rounds.self,
+        ]
+    )
+
+    /// Runs the command and maps Pulse's errors to the contract's exit codes, printing
+    /// them as `error: …` on stderr.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as PulseError {
+            Terminal.error(error.description)
+            Foundation.exit(error.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Where output goes: results to stdout, everything else to stderr.
+enum Terminal {
+    static var isTTY: Bool { isatty(STDOUT_FILENO) == 1 }
+    static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
+    static var colour: Bool { isTTY && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
+    static var style: Style { Style(enabled: colour) }
+
+    static func out(_ s: String) {
+        FileHandle.standardOutput.write(Data(s.utf8))
+    }
+
+    static func note(_ s: String) {
+        FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+    }
+
+    static func warn(_ s: String) { note("warning: \(s)") }
+    static func error(_ s: String) { note("error: \(s)") }
+}

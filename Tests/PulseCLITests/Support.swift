@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// The result of running the built `pulse` binary.
+struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    func json() throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed])
+    }
+}
+
+/// A scratch workspace with its own database, configuration and surveys folder, in
+/// which the built `pulse` binary runs as a user would run it.
+struct Workspace {
+    let dir: URL
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("pulse-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("Surveys"), withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    func write(_ name: String, _ text: String) throws {
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+    }
+
+    /// Copies a fixture file (or folder) into the workspace under the same name.
+    func copyFixture(_ name: String, as target: String? = nil) throws {
+        let source = Fixtures.url(name)
+        let dest = dir.appendingPathComponent(target ?? name)
+        try? FileManager.default.removeItem(at: dest)
+        try FileManager.default.copyItem(at: source, to: dest)
+    }
+
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["PULSE_DB"] = path("pulse.sqlite")
+        env["PULSE_CONFIG"] = path("pulse.yaml")
+        env["PULSE_SURVEYS"] = path("Surveys")
+        env["NO_COLOR"] = "1"
+        return env
+    }
+
+    @discardableResult
+    func pulse(_ args: String..., env extra: [String: String] = [:]) throws -> Run {
+        try pulse(args, env: extra)
+    }
+
+    func pulse(_ args: [String], env extra: [String: String] = [:]) throws -> Run {
+        let p = Process()
+        p.executableURL = try Binary.pulse()
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        p.environment = environment.merging(extra) { $1 }
+        // Files rather than pipes: nothing can block on a full pipe buffer.
+        let outURL = dir.appendingPathComponent(".stdout-\(UUID().uuidString)")
+        let errURL = dir.appendingPathComponent(".stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Run(status: p.terminationStatus, stdout: try String(contentsOf: outURL, encoding: .utf8),
+                   stderr: try String(contentsOf: errURL, encoding: .utf8))
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: dir) }
+}
+
+enum Fixtures {
+    static func url(_ name: String) -> URL {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name)
+    }
+
+    static func text(_ name: String) throws -> String { try String(contentsOf: url(name), encoding: .utf8) }
+}
+
+enum Binary {
+    /// The `pulse` built beside the test bundle (`swift build` then `swift test`), or `PULSE_BIN`.
+    static func pulse() throws -> URL {
+        if let p = ProcessInfo.processInfo.environment["PULSE_BIN"] { return URL(fileURLWithPath: p) }
+        var candidates: [URL] = []
+        let bundle = Bundle.main.bundleURL
+        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("pulse"))
+        candidates.append(bundle.appendingPathComponent("pulse"))
+        for b in Bundle.allBundles { candidates.append(b.bundleURL.deletingLastPathComponent().appendingPathComponent("pulse")) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/pulse"))
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw BinaryMissing(searched: candidates.map(\.path))
+        }
+        return found
+    }
+
+    struct BinaryMissing: Error, CustomStringConvertible {
+        var searched: [String]
+        var description: String { "no built pulse binary (run swift build first); looked in \(searched.joined(separator: ", "))" }
+    }
+}

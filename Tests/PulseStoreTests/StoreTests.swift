@@ -1,0 +1,138 @@
+import Foundation
+import PulseCore
+import Testing
+@testable import PulseStore
+
+@Suite struct StoreTests {
+    let now = Date(timeIntervalSince1970: 1_795_000_000)
+
+    func csv(_ text: String, _ file: String = "test.csv") throws -> CSVReader {
+        try CSVReader(bytes: Array(text.utf8), file: file)
+    }
+
+    func survey(_ yaml: String) throws -> SurveyDefinition { try SurveyDefinition.load(yaml: yaml, file: "s.yaml") }
+
+    static let pulseV1 = """
+        id: pulse
+        title: Pulse
+        anonymity: identified
+        questions:
+          - {id: energy, type: scale, text: Energy, min: 1, max: 5}
+          - {id: enps, type: enps, text: Recommend?}
+        """
+
+    static let pulseV2 = """
+        id: pulse
+        title: Pulse
+        anonymity: identified
+        questions:
+          - {id: energy, type: scale, text: Energy, min: 1, max: 5}
+          - {id: focus, type: scale, text: Focus, min: 0, max: 10}
+          - {id: enps, type: enps, text: Recommend?}
+        """
+
+    func seeded() throws -> AppDatabase {
+        let db = try AppDatabase.inMemory()
+        _ = try db.importRoster(try csv("""
+            email,name,team,region
+            a@x.org,A,west,EMEA
+            b@x.org,B,west,EMEA
+            c@x.org,C,east,APAC
+            """), now: now)
+        return db
+    }
+
+    @Test func rosterUpsertKeepsAbsentColumnsAndClearsEmptyCells() throws {
+        let db = try seeded()
+        let s = try db.importRoster(try csv("email,team\nA@X.org,\nb@x.org,north\nd@x.org,north\n"), now: now)
+        #expect(s.added == 1 && s.updated == 2 && s.unchanged == 0)
+        let a = try #require(try db.rep(email: "a@x.org"))
+        #expect(a.team == nil, "an empty cell in a present column clears the value")
+        #expect(a.region == "EMEA" && a.name == "A", "absent columns are left as they were")
+        #expect(try db.rep(email: "b@x.org")?.team == "north")
+    }
+
+    @Test func deactivatedRepsStayInactiveOnReimport() throws {
+        let db = try seeded()
+        #expect(try db.deactivate(email: "c@x.org", now: now))
+        #expect(try db.deactivate(email: "c@x.org", now: now) == false)
+        let s = try db.importRoster(try csv("email,name,team\nc@x.org,C,east\n"), now: now)
+        #expect(s.inactive == ["c@x.org"])
+        #expect(try db.rep(email: "c@x.org")?.active == false)
+        #expect(try db.reps(includeInactive: false).map(\.email) == ["a@x.org", "b@x.org"])
+        #expect(throws: PulseError.self) { try db.deactivate(email: "nobody@x.org", now: now) }
+    }
+
+    @Test func roundsKeepTheVersionTheyUsed() throws {
+        let db = try seeded()
+        let v1 = try survey(Self.pulseV1), v2 = try survey(Self.pulseV2)
+        _ = try db.importResponses(try csv("email,survey,period,energy,enps\na@x.org,pulse,2026-W46,4,9\n"),
+                                   surveys: ["pulse": v1], now: now)
+        // The file changes: a new round uses version 2 ...
+        _ = try db.importResponses(try csv("email,survey,period,energy,focus,enps\na@x.org,pulse,2026-W47,4,7,9\n"),
+                                   surveys: ["pulse": v2], now: now)
+        let rounds = try db.roundSummaries(survey: "pulse")
+        #expect(rounds.map(\.version) == [1, 2])
+        // ... while the old round still checks answers against version 1.
+        #expect {
+            try db.importResponses(try csv("email,survey,period,energy,focus,enps\nb@x.org,pulse,2026-W46,4,7,9\n"),
+                                   surveys: ["pulse": v2], now: now)
+        } throws: { error in
+            (error as? PulseError)?.description.contains("test.csv:2: focus: pulse (version 1, used by the round 2026-W46) has no question \"focus\"") == true
+        }
+        // Morale follows each version's own scales: 4 on 1..5 is 75; (75 + 70) / 2 with focus 7 on 0..10.
+        let facts = try db.responseFacts(survey: "pulse", range: PeriodRange(from: Period("2026-W46")!, to: Period("2026-W47")!))
+        #expect(facts.map(\.morale).sorted { ($0 ?? 0) < ($1 ?? 0) } == [72.5, 75])
+        #expect(try db.surveyHistory()["pulse"]?.versions == 2)
+    }
+
+    @Test func aFailedImportWritesNothing() throws {
+        let db = try seeded()
+        let v1 = try survey(Self.pulseV1)
+        #expect(throws: PulseError.self) {
+            try db.importResponses(try csv("email,survey,period,energy,enps\na@x.org,pulse,2026-W46,4,9\nb@x.org,pulse,2026-W46,4,12\n"),
+                                   surveys: ["pulse": v1], now: now)
+        }
+        #expect(try db.rounds().isEmpty)
+        #expect(try db.surveyHistory().isEmpty)
+    }
+
+    @Test func identifiedAnswersUpsertByRepSurveyAndPeriod() throws {
+        let db = try seeded()
+        let v1 = try survey(Self.pulseV1)
+        let first = try db.importResponses(try csv("email,survey,period,energy,enps\na@x.org,pulse,2026-W46,4,9\n"),
+                                           surveys: ["pulse": v1], now: now)
+        #expect(first.added == 1)
+        let second = try db.importResponses(try csv("email,survey,period,energy,enps\na@x.org,pulse,2026-W46,2,9\n"),
+                                            surveys: ["pulse": v1], now: now)
+        #expect(second.updated == 1 && second.added == 0)
+        let facts = try db.responseFacts(survey: "pulse", range: PeriodRange(Period("2026-W46")!))
+        #expect(facts.count == 1 && facts[0].morale == 25)
+    }
+
+    @Test func theRosterSnapshotGroupsAnswers() throws {
+        let db = try seeded()
+        let v1 = try survey(Self.pulseV1)
+        _ = try db.importResponses(try csv("email,survey,period,energy,enps\nc@x.org,pulse,2026-W46,4,9\n"),
+                                   surveys: ["pulse": v1], now: now)
+        // c moves team afterwards; the answer stays with the team c was in.
+        _ = try db.importRoster(try csv("email,team\nc@x.org,west\n"), now: now)
+        let facts = try db.responseFacts(survey: "pulse", range: PeriodRange(Period("2026-W46")!))
+        #expect(facts.first?.keys.team == "east")
+    }
+
+    @Test func fileDatabasesAreCheckedBeforeUse() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pulse-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("p.sqlite").path
+        let db = try AppDatabase.open(path: good)
+        #expect(try db.schemaVersion() == "v1-foundation")
+        let text = dir.appendingPathComponent("text.sqlite").path
+        try "hello, this is not SQLite at all".write(toFile: text, atomically: true, encoding: .utf8)
+        #expect(throws: PulseError.runtime("\(text) is not a Pulse database: it is not an SQLite file (point --db or PULSE_DB at the right file)")) {
+            try AppDatabase.open(path: text)
+        }
+        #expect(throws: PulseError.self) { try AppDatabase.open(path: dir.appendingPathComponent("no/such/dir.sqlite").path) }
+    }
+}
