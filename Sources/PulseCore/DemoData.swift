@@ -129,7 +129,7 @@ public struct DemoData: Sendable {
         let reasons = ["Great team.", "Compensation plan changed.", "My manager has my back.", "Territory got smaller."]
         for q in quarters {
             for p in people where rng.next() % 12 != 0 {
-                let score = min(10, max(0, Int((p.mood * 12 - 0.5 + rng.normal(sd: 1.6)).rounded())))
+                let score = min(10, max(0, Int((p.mood * 10 + 1.2 + rng.normal(sd: 1.6)).rounded())))
                 let reason = rng.next() % 3 == 0 ? reasons[Int(rng.next() % UInt64(reasons.count))] : ""
                 w.row([.text(p.email), .text("enps"), .text(q.description), .text(nil), .text(nil), .text(nil),
                        .text(nil), .text(nil), .int(score), .text(reason)])

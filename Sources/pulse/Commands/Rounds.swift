@@ -47,7 +47,7 @@ extension Pulse.Rounds {
                 for r in rounds {
                     let answered = r.round.source == "sent" ? "\(r.answered)/\(r.invited)" : "\(r.answered)"
                     t.add([r.round.surveyID, r.round.period.description, "v\(r.version)", r.round.source, answered,
-                           r.round.closedAt == nil ? "open" : "closed"])
+                           r.round.closedAt != nil ? "closed" : r.round.source == "sent" ? "open" : "–"])
                 }
                 Terminal.out(t.render(style: Terminal.style))
             }
