@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The domain: survey definitions, periods, scoring, statistics, report models
@@ -31,16 +32,36 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // libcurl, for SMTP: typed wrappers around its variadic calls.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Messages (MIME, Mustache templates), transports (file, SMTP) and the outbox dispatcher.
+        .target(
+            name: "PulseMail",
+            dependencies: [
+                "PulseCore", "PulseStore", "CCurl",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [
+                .embedInCode("Templates/invitation.txt.mustache"),
+                .embedInCode("Templates/invitation.html.mustache"),
+            ]
+        ),
         // The thin command-line front end.
         .executableTarget(
             name: "pulse",
             dependencies: [
-                "PulseCore", "PulseStore",
+                "PulseCore", "PulseStore", "PulseMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "PulseCoreTests", dependencies: ["PulseCore"]),
         .testTarget(name: "PulseStoreTests", dependencies: ["PulseStore", "PulseCore"]),
+        .testTarget(name: "PulseMailTests", dependencies: ["PulseMail", "PulseStore", "PulseCore"]),
         .testTarget(
             name: "PulseCLITests",
             dependencies: ["PulseCore"],

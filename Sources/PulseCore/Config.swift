@@ -32,9 +32,16 @@ public struct PulseConfig: Codable, Sendable, Equatable {
         public var timeoutSeconds: Int?
         public var maxConnections: Int?
         public var ratePerMinute: Int?
+        /// A CA certificate to trust (a private mail server's own certificate).
+        public var caFile: String?
+        public var maxAttempts: Int?
+        public var retryBaseSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case url, tls, user
+            case caFile = "ca_file"
+            case maxAttempts = "max_attempts"
+            case retryBaseSeconds = "retry_base_seconds"
             case passwordEnv = "password_env"
             case timeoutSeconds = "timeout_seconds"
             case maxConnections = "max_connections"
@@ -130,6 +137,9 @@ public struct PulseConfig: Codable, Sendable, Equatable {
         timeout_seconds: 30
         max_connections: 4
         rate_per_minute: 0              # 0 = no limit
+        # ca_file: ./mail-ca.pem        # trust a private server's certificate
+        max_attempts: 5                 # transient failures are retried this often
+        retry_base_seconds: 2           # then 4, 8, ... with jitter
 
     reminders:
       max: 2                            # reminders per round at most

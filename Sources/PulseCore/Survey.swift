@@ -478,3 +478,20 @@ struct AnyKey: CodingKey {
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { self.init(index: intValue) }
 }
+
+extension Schedule {
+    /// Whether a round goes out for this period: every period, or every odd ISO week
+    /// for `2weeks`.
+    public func runs(in period: Period) -> Bool {
+        guard period.kind == periodKind else { return false }
+        if every == .twoWeeks, case let .week(_, w) = period { return w % 2 == 1 }
+        return true
+    }
+
+    /// The day of a period a round goes out: its first day that falls on `on`.
+    public func sendDay(in period: Period) -> Day {
+        let target = weekday ?? 1
+        let start = period.start
+        return start + ((target - start.weekday) + 7) % 7
+    }
+}

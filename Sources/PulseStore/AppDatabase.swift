@@ -243,6 +243,7 @@ extension AppDatabase {
                 );
                 """)
         }
+        registerMailMigrations(&migrator)
         return migrator
     }
 }

@@ -127,7 +127,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = dir.appendingPathComponent("p.sqlite").path
         let db = try AppDatabase.open(path: good)
-        #expect(try db.schemaVersion() == "v1-foundation")
+        #expect(try db.schemaVersion() == "v2-outbox")
         let text = dir.appendingPathComponent("text.sqlite").path
         try "hello, this is not SQLite at all".write(toFile: text, atomically: true, encoding: .utf8)
         #expect(throws: PulseError.runtime("\(text) is not a Pulse database: it is not an SQLite file (point --db or PULSE_DB at the right file)")) {

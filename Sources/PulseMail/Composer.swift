@@ -1,0 +1,184 @@
+import Foundation
+import Mustache
+import PulseCore
+import PulseStore
+
+/// The words around a survey in each language Pulse writes mail in. `%@` are filled in order.
+struct MailStrings {
+    var subject: String          // title, period
+    var reminderSubject: String  // title, period
+    var greeting: String         // name
+    var intro: String            // organization
+    var reminderIntro: String
+    var answer: String
+    var identifiedTitle: String
+    var identified: String
+    var anonymousTitle: String
+    var anonymous: String        // threshold
+    var closes: String           // date
+    var footer: String
+    var low: String
+    var high: String
+
+    static let all: [String: MailStrings] = [
+        "en": MailStrings(
+            subject: "%@ (%@): one minute", reminderSubject: "Reminder: %@ (%@)",
+            greeting: "Hi %@,", intro: "%@ would like to know how things are going. It takes under a minute.",
+            reminderIntro: "You have not answered yet; there is still time, and it takes under a minute.",
+            answer: "Answer the survey", identifiedTitle: "Who sees your answers:",
+            identified: "your manager sees your answers with your name; they help prepare your one-on-one.",
+            anonymousTitle: "Anonymous:",
+            anonymous: "your answers are stored without your name, and results are only shown for groups of at least %@ people.",
+            closes: "The survey closes on %@.", footer: "This link is personal to you: please do not forward this mail.",
+            low: "0 = not at all likely", high: "10 = extremely likely"),
+        "th": MailStrings(
+            subject: "%@ (%@): ใช้เวลาหนึ่งนาที", reminderSubject: "เตือนความจำ: %@ (%@)",
+            greeting: "สวัสดี %@", intro: "%@ อยากทราบว่างานของคุณเป็นอย่างไรบ้าง ใช้เวลาไม่ถึงหนึ่งนาที",
+            reminderIntro: "คุณยังไม่ได้ตอบแบบสำรวจ ยังมีเวลาอยู่ และใช้เวลาไม่ถึงหนึ่งนาที",
+            answer: "ตอบแบบสำรวจ", identifiedTitle: "ใครเห็นคำตอบของคุณ:",
+            identified: "ผู้จัดการของคุณจะเห็นคำตอบพร้อมชื่อของคุณ เพื่อใช้เตรียมการพูดคุยแบบตัวต่อตัว",
+            anonymousTitle: "ไม่ระบุตัวตน:",
+            anonymous: "คำตอบของคุณจะถูกเก็บโดยไม่มีชื่อ และผลจะแสดงเฉพาะกลุ่มที่มีอย่างน้อย %@ คน",
+            closes: "แบบสำรวจจะปิดในวันที่ %@", footer: "ลิงก์นี้เป็นของคุณโดยเฉพาะ โปรดอย่าส่งต่ออีเมลนี้",
+            low: "0 = ไม่แนะนำเลย", high: "10 = แนะนำอย่างยิ่ง"),
+        "ms": MailStrings(
+            subject: "%@ (%@): satu minit", reminderSubject: "Peringatan: %@ (%@)",
+            greeting: "Hai %@,", intro: "%@ ingin tahu keadaan anda. Ia mengambil masa kurang daripada seminit.",
+            reminderIntro: "Anda belum menjawab; masih ada masa, dan ia mengambil masa kurang daripada seminit.",
+            answer: "Jawab tinjauan", identifiedTitle: "Siapa yang melihat jawapan anda:",
+            identified: "pengurus anda melihat jawapan anda bersama nama anda; ia membantu menyediakan sesi empat mata anda.",
+            anonymousTitle: "Tanpa nama:",
+            anonymous: "jawapan anda disimpan tanpa nama anda, dan keputusan hanya ditunjukkan untuk kumpulan sekurang-kurangnya %@ orang.",
+            closes: "Tinjauan ditutup pada %@.", footer: "Pautan ini khusus untuk anda: sila jangan majukan e-mel ini.",
+            low: "0 = langsung tidak mungkin", high: "10 = sangat mungkin"),
+        "ru": MailStrings(
+            subject: "%@ (%@): одна минута", reminderSubject: "Напоминание: %@ (%@)",
+            greeting: "Здравствуйте, %@!", intro: "%@ хочет узнать, как у вас дела. Это займёт меньше минуты.",
+            reminderIntro: "Вы ещё не ответили; время есть, и это займёт меньше минуты.",
+            answer: "Ответить на опрос", identifiedTitle: "Кто видит ваши ответы:",
+            identified: "ваш руководитель видит ответы вместе с вашим именем; они помогают подготовить встречу один на один.",
+            anonymousTitle: "Анонимно:",
+            anonymous: "ответы хранятся без вашего имени, а результаты показываются только для групп не меньше %@ человек.",
+            closes: "Опрос закрывается %@.", footer: "Это ваша личная ссылка: пожалуйста, не пересылайте это письмо.",
+            low: "0 = совсем маловероятно", high: "10 = очень вероятно"),
+    ]
+
+    /// The strings for a locale: its language, or English.
+    static func forLocale(_ locale: String?) -> (String, MailStrings) {
+        let language = (locale ?? "en").lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? "en"
+        if let s = all[language] { return (language, s) }
+        return ("en", all["en"]!)
+    }
+}
+
+func fill(_ pattern: String, _ values: String...) -> String {
+    var out = pattern
+    for v in values {
+        guard let r = out.range(of: "%@") else { break }
+        out.replaceSubrange(r, with: v)
+    }
+    return out
+}
+
+/// Renders invitations and reminders from Mustache templates: the built-in ones, or
+/// the same names in `mail.templates_dir`.
+public struct MailComposer: Sendable {
+    public static let templateNames = ["invitation.txt", "invitation.html"]
+
+    let library: MustacheLibrary
+    let from: MailAddress
+    let baseURL: String
+    let organization: String
+    let minGroupSize: Int
+
+    /// - Throws: `PulseError` for a bad sender, base URL or template.
+    public init(config: PulseConfig, templatesDir: String? = nil) throws(PulseError) {
+        let fromText = config.mail?.from ?? "Pulse <pulse@example.com>"
+        guard let from = MailAddress(parsing: fromText) else {
+            throw .input(InputIssue(file: "pulse.yaml", field: "mail.from", "\"\(fromText)\" is not a mail address like Pulse <pulse@example.com>"))
+        }
+        self.from = from
+        let base = config.baseURL ?? "http://127.0.0.1:8080"
+        guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw .input(InputIssue(file: "pulse.yaml", field: "base_url", "\"\(base)\" is not an http(s) address"))
+        }
+        baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        organization = config.organization ?? "Your team"
+        minGroupSize = config.anonymityThreshold
+        var library = MustacheLibrary()
+        let builtIn: [String: [UInt8]] = [
+            "invitation.txt": PackageResources.invitation_txt_mustache,
+            "invitation.html": PackageResources.invitation_html_mustache,
+        ]
+        for name in Self.templateNames {
+            var source = String(decoding: builtIn[name]!, as: UTF8.self)
+            var origin = "built-in template \(name)"
+            if let dir = templatesDir ?? config.mail?.templatesDir {
+                // Only the fixed names are read, so no template name can leave the folder.
+                let path = (dir as NSString).appendingPathComponent("\(name).mustache")
+                if let data = FileManager.default.contents(atPath: path) {
+                    source = String(decoding: data, as: UTF8.self)
+                    origin = path
+                }
+            }
+            do {
+                try library.register(source, named: name)
+            } catch {
+                throw .input(InputIssue(file: origin, "the template does not parse: \(error)"))
+            }
+        }
+        self.library = library
+    }
+
+    /// The personal page of an invitation.
+    public func link(token: String) -> String { "\(baseURL)/s/\(token)" }
+
+    public func render(_ draft: MessageDraft, now: Date) throws(PulseError) -> RenderedMessage {
+        guard let to = MailAddress(parsing: draft.rep.email) else {
+            throw .input(InputIssue(file: "roster", field: "email", "\(draft.rep.email) is not an address mail can go to"))
+        }
+        let (lang, s) = MailStrings.forLocale(draft.rep.locale)
+        let title = draft.survey.title.text(for: draft.rep.locale)
+        let name = draft.rep.name.map { String($0.split(separator: " ").first ?? Substring($0)) } ?? draft.rep.email
+        let subject = fill(draft.kind == .reminder ? s.reminderSubject : s.subject, title, draft.period.description)
+        let link = link(token: draft.token)
+        var context: [String: Any] = [
+            "lang": lang,
+            "title": title,
+            "greeting": fill(s.greeting, name),
+            "intro": draft.kind == .reminder ? s.reminderIntro : fill(s.intro, organization),
+            "answer_label": s.answer,
+            "link": link,
+            "visibility_title": draft.survey.anonymity == .anonymous ? s.anonymousTitle : s.identifiedTitle,
+            "visibility": draft.survey.anonymity == .anonymous ? fill(s.anonymous, String(minGroupSize)) : s.identified,
+            "footer": s.footer,
+            "low_label": s.low,
+            "high_label": s.high,
+        ]
+        if let q = draft.survey.enpsQuestion {
+            context["enps"] = [
+                "question": q.text.text(for: draft.rep.locale),
+                "scale": (0...10).map { ["score": String($0), "link": "\(link)/enps/\($0)"] },
+            ] as [String: Any]
+        }
+        if let closes = draft.closesAt {
+            let f = DateFormatter()
+            f.locale = Locale(identifier: lang)
+            f.timeZone = draft.rep.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
+            f.dateStyle = .long
+            // Some languages end a date with a dot ("27 ноября 2026 г."): no second one.
+            context["closes"] = fill(s.closes, f.string(from: closes)).replacingOccurrences(of: "..", with: ".")
+        }
+        guard let text = library.render(context, withTemplate: "invitation.txt"),
+              let html = library.render(context, withTemplate: "invitation.html") else {
+            throw .runtime("the mail templates did not render")
+        }
+        var rng = SystemRandomNumberGenerator()
+        let domain = from.address.split(separator: "@").last.map(String.init) ?? "pulse.local"
+        let messageID = "\(String(UInt64.random(in: 0...UInt64.max, using: &rng), radix: 36)).\(draft.invitationID).\(draft.kind.rawValue)@\(domain)"
+        let data = MIME.message(from: from, to: MailAddress(name: draft.rep.name, address: to.address), subject: subject,
+                                messageID: messageID, date: now, text: text, html: html,
+                                extraHeaders: [("Auto-Submitted", "auto-generated")])
+        return RenderedMessage(messageID: messageID, sender: from.address, recipient: to.address, subject: subject, data: data)
+    }
+}

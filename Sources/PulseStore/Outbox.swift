@@ -1,0 +1,388 @@
+import Crypto
+import Foundation
+import GRDB
+import PulseCore
+
+/// One invitation or reminder to render, handed to the caller inside the transaction
+/// that records it, so that a message exists in the outbox before anything is sent.
+public struct MessageDraft: Sendable {
+    public enum Kind: String, Sendable { case invitation, reminder }
+    public var kind: Kind
+    public var invitationID: Int64
+    public var rep: Rep
+    /// The personal token of the invitation (the database keeps only its hash).
+    public var token: String
+    public var survey: SurveyDefinition
+    public var period: Period
+    public var closesAt: Date?
+    /// 1 for the first reminder.
+    public var reminderNumber: Int
+}
+
+/// A rendered message, as the outbox stores it.
+public struct RenderedMessage: Sendable {
+    public var messageID: String
+    public var sender: String
+    public var recipient: String
+    public var subject: String
+    public var data: Data
+
+    public init(messageID: String, sender: String, recipient: String, subject: String, data: Data) {
+        self.messageID = messageID; self.sender = sender; self.recipient = recipient; self.subject = subject; self.data = data
+    }
+}
+
+/// A message waiting in the outbox.
+public struct QueuedMessage: Sendable {
+    public var id: Int64
+    public var messageID: String
+    public var sender: String
+    public var recipient: String
+    public var data: Data
+    public var attempts: Int
+}
+
+public struct QueueSummary: Sendable {
+    public var roundCreated = false
+    public var queued: [(email: String, subject: String)] = []
+    public var skipped = 0
+}
+
+/// Derives personal tokens from a secret that lives beside the database, not in it:
+/// the database holds only each token's SHA-256, and the same link can be written
+/// again in a reminder.
+public struct TokenKey: Sendable {
+    let key: SymmetricKey
+
+    public init(bytes: Data) { key = SymmetricKey(data: bytes) }
+
+    /// Loads the key file, creating it (32 random bytes, mode 0600) the first time.
+    public static func load(path: String) throws(PulseError) -> TokenKey {
+        let fm = FileManager.default
+        if let data = fm.contents(atPath: path) {
+            guard data.count >= 32 else { throw .runtime("the key file \(path) is damaged (shorter than 32 bytes)") }
+            return TokenKey(bytes: data)
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var rng = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        guard fm.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+            throw .runtime("cannot create the key file \(path)")
+        }
+        return TokenKey(bytes: Data(bytes))
+    }
+
+    /// The token of an invitation: 256 bits, base64url.
+    public func token(invitationID: Int64, roundID: Int64) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("pulse-token|\(roundID)|\(invitationID)".utf8), using: key)
+        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// A value derived from a token that the database cannot recompute (used to find an
+    /// anonymous answer again from its personal link alone).
+    public func derive(_ purpose: String, token: String) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("\(purpose)|\(token)".utf8), using: key))
+    }
+}
+
+extension AppDatabase {
+    static func registerMailMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v2-outbox") { db in
+            try db.execute(sql: """
+                -- Every message is written here before it is sent, and marked after, so that
+                -- a crash at any moment is resumed by the next run. The body (which holds the
+                -- personal link) is dropped once the server has accepted the message.
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL CHECK (kind IN ('invitation', 'reminder')),
+                    invitation_id INTEGER NOT NULL REFERENCES invitation(id),
+                    message_id TEXT NOT NULL UNIQUE,
+                    sender TEXT NOT NULL,
+                    recipient TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    body BLOB,
+                    status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at TEXT NOT NULL,
+                    last_error TEXT,
+                    server_reply TEXT,
+                    -- The process sending it: a message left 'sending' by a process that is
+                    -- gone is resent; one held by a live process is left to it.
+                    claimed_by INTEGER,
+                    created_at TEXT NOT NULL,
+                    sent_at TEXT
+                );
+                CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+                """)
+        }
+    }
+
+    // MARK: - Writes
+
+    /// Opens the round of a survey for a period (or finds it) and queues one invitation
+    /// per active rep not yet invited, all in one transaction.
+    /// - Parameters:
+    ///   - dryRun: render everything, then roll back: nothing is stored.
+    ///   - render: turns a draft into a message; runs inside the transaction.
+    public func queueInvitations(survey: SurveyDefinition, period: Period, team: String?, closesAt: Date?,
+                                 key: TokenKey, now: Date, dryRun: Bool, only: ((Rep) -> Bool)? = nil,
+                                 render: (MessageDraft) throws -> RenderedMessage) throws(PulseError) -> QueueSummary {
+        try transaction(dryRun: dryRun) { db in
+            var summary = QueueSummary()
+            let stamp = Timestamp.string(now)
+            var round = try Row.fetchOne(db, sql: "SELECT * FROM round WHERE survey_id = ? AND period = ?",
+                                         arguments: [survey.id, period.description]).map { try Round(row: $0) }
+            if let r = round {
+                if r.closedAt != nil { throw PulseError.usage("the round \(survey.id) \(period) is closed; nothing more goes out for it") }
+                if r.source == "imported" {
+                    throw PulseError.usage("the answers of \(survey.id) \(period) were imported from a file; that round cannot also be sent")
+                }
+            } else {
+                let versionID = try Self.registerVersion(survey, db: db, now: now)
+                try db.execute(sql: """
+                    INSERT INTO round (survey_id, survey_version_id, period, period_start, period_end, source, opened_at, closes_at)
+                    VALUES (?, ?, ?, ?, ?, 'sent', ?, ?)
+                    """, arguments: [survey.id, versionID, period.description, period.start.description, period.end.description,
+                                     stamp, closesAt.map(Timestamp.string)])
+                round = try Round(row: try Row.fetchOne(db, sql: "SELECT * FROM round WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+                summary.roundCreated = true
+            }
+            let r = round!
+            let definition = try Self.version(id: r.versionID, db: db).definition
+            let closes = r.closesAt.flatMap { ISO8601DateFormatter().date(from: $0) }
+            var reps = try Rep.filter(Column("active") == true).order(Column("email")).fetchAll(db)
+            if let team {
+                reps = reps.filter { $0.team == team }
+                if reps.isEmpty {
+                    let teams = Set(try String.fetchAll(db, sql: "SELECT DISTINCT team FROM rep WHERE team IS NOT NULL AND active")).sorted()
+                    throw PulseError.usage("no active reps in the team \"\(team)\" (the teams are: \(teams.joined(separator: ", ")))")
+                }
+            }
+            if let only { reps = reps.filter(only) }
+            let invited = Set(try Int64.fetchAll(db, sql: "SELECT rep_id FROM invitation WHERE round_id = ?", arguments: [r.id]))
+            for rep in reps {
+                guard !invited.contains(rep.id!) else { summary.skipped += 1; continue }
+                try db.execute(sql: """
+                    INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [r.id, rep.id, rep.team, rep.managerEmail, rep.region, stamp])
+                let invitationID = db.lastInsertedRowID
+                let token = key.token(invitationID: invitationID, roundID: r.id)
+                try db.execute(sql: "UPDATE invitation SET token_hash = ? WHERE id = ?", arguments: [tokenHash(token), invitationID])
+                let message = try render(MessageDraft(kind: .invitation, invitationID: invitationID, rep: rep, token: token,
+                                                      survey: definition, period: r.period, closesAt: closes, reminderNumber: 0))
+                try Self.enqueue(message, kind: .invitation, invitationID: invitationID, stamp: stamp, db: db)
+                summary.queued.append((rep.email, message.subject))
+            }
+            return summary
+        }
+    }
+
+    /// Queues reminders for the reps of an open round who have not answered: at most
+    /// `max` per rep and at least `minDaysApart` days after the invitation or the last reminder.
+    public func queueReminders(survey: String, period: Period, max: Int, minDaysApart: Int, key: TokenKey,
+                               now: Date, dryRun: Bool,
+                               render: (MessageDraft) throws -> RenderedMessage) throws(PulseError) -> QueueSummary {
+        try transaction(dryRun: dryRun) { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM round WHERE survey_id = ? AND period = ?",
+                                             arguments: [survey, period.description]) else {
+                throw PulseError.usage("there is no round \(survey) \(period) (pulse rounds list shows them)")
+            }
+            let r = try Round(row: row)
+            if r.closedAt != nil { throw PulseError.usage("the round \(survey) \(period) is closed; no reminders go out for it") }
+            if r.source != "sent" { throw PulseError.usage("the round \(survey) \(period) was imported; nobody was invited to it") }
+            let definition = try Self.version(id: r.versionID, db: db).definition
+            let closes = r.closesAt.flatMap { ISO8601DateFormatter().date(from: $0) }
+            let cutoff = Timestamp.string(now.addingTimeInterval(-Double(minDaysApart) * 86_400))
+            let stamp = Timestamp.string(now)
+            var summary = QueueSummary()
+            let candidates = try Row.fetchAll(db, sql: """
+                SELECT i.id, i.rep_id, i.reminders FROM invitation i JOIN rep ON rep.id = i.rep_id
+                WHERE i.round_id = ? AND NOT i.answered AND i.sent_at IS NOT NULL AND rep.active
+                  AND i.reminders < ? AND COALESCE(i.last_reminded_at, i.sent_at) <= ?
+                ORDER BY rep.email
+                """, arguments: [r.id, max, cutoff])
+            for c in candidates {
+                let invitationID: Int64 = c["id"]
+                let rep = try Rep.fetchOne(db, key: c["rep_id"] as Int64)!
+                let number: Int = c["reminders"] + 1
+                let token = key.token(invitationID: invitationID, roundID: r.id)
+                let message = try render(MessageDraft(kind: .reminder, invitationID: invitationID, rep: rep, token: token,
+                                                      survey: definition, period: r.period, closesAt: closes, reminderNumber: number))
+                try db.execute(sql: "UPDATE invitation SET reminders = reminders + 1, last_reminded_at = ? WHERE id = ?",
+                               arguments: [stamp, invitationID])
+                try Self.enqueue(message, kind: .reminder, invitationID: invitationID, stamp: stamp, db: db)
+                summary.queued.append((rep.email, message.subject))
+            }
+            return summary
+        }
+    }
+
+    static func enqueue(_ m: RenderedMessage, kind: MessageDraft.Kind, invitationID: Int64, stamp: String, db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO outbox (kind, invitation_id, message_id, sender, recipient, subject, body, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [kind.rawValue, invitationID, m.messageID, m.sender, m.recipient, m.subject, m.data, stamp, stamp])
+    }
+
+    /// Closes the rounds whose closing time has passed.
+    /// - Returns: the rounds closed, as "survey period".
+    public func closeDueRounds(now: Date) throws(PulseError) -> [String] {
+        try write { db in
+            let stamp = Timestamp.string(now)
+            let due = try Row.fetchAll(db, sql: "SELECT id, survey_id, period FROM round WHERE closed_at IS NULL AND closes_at <= ?", arguments: [stamp])
+            for row in due {
+                try db.execute(sql: "UPDATE round SET closed_at = ? WHERE id = ?", arguments: [stamp, row["id"] as Int64])
+            }
+            return due.map { "\($0["survey_id"] as String) \($0["period"] as String)" }
+        }
+    }
+
+    /// Open rounds that went out through Pulse: (survey, period).
+    public func openSentRounds() throws(PulseError) -> [(survey: String, period: Period)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT survey_id, period FROM round WHERE closed_at IS NULL AND source = 'sent' ORDER BY period_start").compactMap { row in
+                Period(row["period"] as String).map { (row["survey_id"] as String, $0) }
+            }
+        }
+    }
+
+    /// Closes a round: no more sends or reminders; answers are no longer taken.
+    public func closeRound(survey: String, period: Period, now: Date) throws(PulseError) -> Bool {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, closed_at FROM round WHERE survey_id = ? AND period = ?",
+                                             arguments: [survey, period.description]) else {
+                throw PulseError.usage("there is no round \(survey) \(period) (pulse rounds list shows them)")
+            }
+            guard (row["closed_at"] as String?) == nil else { return false }
+            try db.execute(sql: "UPDATE round SET closed_at = ? WHERE id = ?", arguments: [Timestamp.string(now), row["id"] as Int64])
+            return true
+        }
+    }
+
+    /// Takes up to `limit` messages that are due and marks them as being sent. Messages
+    /// left 'sending' by a run that died are due again: they are resent with the same
+    /// Message-ID, so a copy the server had already accepted is recognisable.
+    public func claimDueMessages(limit: Int, now: Date, lease: TimeInterval = 300) throws(PulseError) -> [QueuedMessage] {
+        let me = Int64(getpid())
+        return try write { db in
+            // 'sending' rows of this process are in hand; of a process that is gone, or
+            // whose lease ran out, they are due again.
+            var orphans: [Int64] = []
+            for row in try Row.fetchAll(db, sql: "SELECT id, claimed_by, next_attempt_at FROM outbox WHERE status = 'sending'") {
+                let pid: Int64? = row["claimed_by"]
+                let expired = (row["next_attempt_at"] as String) <= Timestamp.string(now)
+                if let pid, pid != me, !expired, kill(pid_t(pid), 0) == 0 || errno == EPERM { continue }
+                if pid == me && !expired { continue }
+                orphans.append(row["id"])
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, message_id, sender, recipient, body, attempts FROM outbox
+                WHERE (status = 'queued' AND next_attempt_at <= ?) OR id IN (SELECT value FROM json_each(?))
+                ORDER BY id LIMIT ?
+                """, arguments: [Timestamp.string(now), "[\(orphans.map(String.init).joined(separator: ","))]", limit])
+            let ids = rows.map { $0["id"] as Int64 }
+            if !ids.isEmpty {
+                try db.execute(sql: """
+                    UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?, next_attempt_at = ?
+                    WHERE id IN (SELECT value FROM json_each(?))
+                    """, arguments: [me, Timestamp.string(now.addingTimeInterval(lease)), "[\(ids.map(String.init).joined(separator: ","))]"])
+            }
+            return rows.map { QueuedMessage(id: $0["id"], messageID: $0["message_id"], sender: $0["sender"],
+                                            recipient: $0["recipient"], data: $0["body"] ?? Data(), attempts: ($0["attempts"] as Int) + 1) }
+        }
+    }
+
+    /// Records the server's acceptance: the message is sent, its body dropped, the invitation marked.
+    public func markSent(_ id: Int64, reply: String, now: Date) throws(PulseError) {
+        try write { db in
+            let stamp = Timestamp.string(now)
+            try db.execute(sql: "UPDATE outbox SET status = 'sent', body = NULL, server_reply = ?, sent_at = ?, last_error = NULL, claimed_by = NULL WHERE id = ?",
+                           arguments: [reply, stamp, id])
+            try db.execute(sql: """
+                UPDATE invitation SET sent_at = COALESCE(sent_at, ?)
+                WHERE id = (SELECT invitation_id FROM outbox WHERE id = ? AND kind = 'invitation')
+                """, arguments: [stamp, id])
+        }
+    }
+
+    public func markRetry(_ id: Int64, error: String, at next: Date) throws(PulseError) {
+        try write { db in
+            try db.execute(sql: "UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ?, claimed_by = NULL WHERE id = ?",
+                           arguments: [error, Timestamp.string(next), id])
+        }
+    }
+
+    public func markFailed(_ id: Int64, error: String) throws(PulseError) {
+        try write { db in
+            try db.execute(sql: "UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL WHERE id = ?", arguments: [error, id])
+        }
+    }
+
+    // MARK: - Reads
+
+    public struct OutboxEntry: Sendable {
+        public var id: Int64
+        public var kind: String
+        public var recipient: String
+        public var subject: String
+        public var status: String
+        public var attempts: Int
+        public var nextAttemptAt: String
+        public var lastError: String?
+        public var serverReply: String?
+        public var sentAt: String?
+        public var messageID: String
+    }
+
+    public func outbox(status: String? = nil, limit: Int = 1000) throws(PulseError) -> [OutboxEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM outbox WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2
+                """, arguments: [status, limit]).map {
+                OutboxEntry(id: $0["id"], kind: $0["kind"], recipient: $0["recipient"], subject: $0["subject"],
+                            status: $0["status"], attempts: $0["attempts"], nextAttemptAt: $0["next_attempt_at"],
+                            lastError: $0["last_error"], serverReply: $0["server_reply"], sentAt: $0["sent_at"],
+                            messageID: $0["message_id"])
+            }
+        }
+    }
+
+    public func outboxCounts() throws(PulseError) -> [String: Int] {
+        try read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status") {
+                out[row["status"]] = row["n"]
+            }
+            return out
+        }
+    }
+
+    /// The earliest time a queued message is due, if any.
+    public func nextDueTime() throws(PulseError) -> Date? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('queued', 'sending')")
+                .flatMap { ISO8601DateFormatter().date(from: $0) }
+        }
+    }
+
+    /// Runs `body` in one transaction, committed, or rolled back for a dry run.
+    func transaction<T>(dryRun: Bool, _ body: (Database) throws -> T) throws(PulseError) -> T {
+        do {
+            return try dbWriter.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return dryRun ? .rollback : .commit
+                }
+                return result!
+            }
+        } catch let e as PulseError {
+            throw e
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY {
+            throw .runtime("the database is locked by another pulse process; try again in a moment")
+        } catch {
+            throw .runtime("database error: \(error)")
+        }
+    }
+}

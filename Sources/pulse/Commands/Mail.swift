@@ -1,0 +1,237 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+import PulseMail
+import PulseStore
+
+/// What sending needs, built from the configuration.
+struct MailSetup {
+    let config: PulseConfig
+    let db: AppDatabase
+    let composer: MailComposer
+    let key: TokenKey
+    let global: GlobalOptions
+
+    init(_ global: GlobalOptions) throws(PulseError) {
+        self.global = global
+        config = try global.loadConfig()
+        db = try global.openDatabase()
+        composer = try MailComposer(config: config)
+        // The token secret lives beside the database, never in it.
+        key = try TokenKey.load(path: global.dbPath + ".key")
+    }
+
+    func transport() throws(PulseError) -> any MailTransport {
+        let mail = config.mail
+        switch mail?.transport ?? "file" {
+        case "smtp":
+            let smtp = mail?.smtp
+            let url = smtp?.url ?? "smtp://127.0.0.1:2525"
+            guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
+                throw .input(InputIssue(file: global.configPath, field: "mail.smtp.url", "\"\(url)\" is not an smtp:// or smtps:// address"))
+            }
+            var password: String?
+            if let user = smtp?.user, !user.isEmpty {
+                let variable = smtp?.passwordEnv ?? "PULSE_SMTP_PASSWORD"
+                guard let p = ProcessInfo.processInfo.environment[variable], !p.isEmpty else {
+                    throw .runtime("mail.smtp.user is set but the environment variable \(variable) holding the password is empty")
+                }
+                password = p
+            }
+            return SMTPTransport(url: url, tls: SMTPTransport.TLS(rawValue: smtp?.tls ?? "required") ?? .required,
+                                 user: smtp?.user, password: password, timeoutSeconds: smtp?.timeoutSeconds ?? 30,
+                                 caFile: smtp?.caFile)
+        default:
+            return FileTransport(directory: mail?.outboxDir ?? "./outbox")
+        }
+    }
+
+    func dispatcher() throws(PulseError) -> Dispatcher {
+        let smtp = config.mail?.smtp
+        var progress: (@Sendable (Int) -> Void)?
+        if Terminal.stderrIsTTY {
+            progress = { (n: Int) in
+                if n % 100 == 0 { FileHandle.standardError.write(Data("\rsent \(n)".utf8)) }
+            }
+        }
+        return Dispatcher(database: db, transport: try transport(), connections: smtp?.maxConnections ?? 4,
+                          ratePerMinute: smtp?.ratePerMinute ?? 0, maxAttempts: smtp?.maxAttempts ?? 5,
+                          retryBase: smtp?.retryBaseSeconds ?? 2, progress: progress)
+    }
+
+    /// Sends what is due and says what happened; a stop that needs a person is exit 1.
+    func dispatch(maxWait: TimeInterval) throws(PulseError) {
+        let d = try dispatcher()
+        let report = try d.run(maxWait: maxWait)
+        if Terminal.stderrIsTTY && report.sent >= 100 { Terminal.note("") }
+        var parts = ["\(report.sent) sent via \(d.transport.description)"]
+        if report.failed > 0 { parts.append("\(report.failed) failed (pulse outbox --status failed)") }
+        if report.pending > 0 { parts.append("\(report.pending) queued for a later run") }
+        Terminal.note("outbox: " + parts.joined(separator: ", "))
+        if let fatal = report.fatal {
+            throw .runtime("\(fatal); the messages stay queued and go out on the next run")
+        }
+        if report.sent == 0 && report.pending > 0 {
+            let last = try db.outbox(status: "queued", limit: 1).first?.lastError ?? "unknown"
+            throw .runtime("nothing could be sent (\(last)); \(report.pending) messages stay queued for the next run")
+        }
+    }
+
+    func survey(_ id: String) throws(PulseError) -> SurveyDefinition {
+        let surveys = try global.loadSurveys()
+        guard let s = surveys[id] else {
+            throw .usage("unknown survey \"\(id)\" (the surveys are: \(surveys.keys.sorted().joined(separator: ", ")))")
+        }
+        return s.definition
+    }
+
+    /// The period of a survey that holds a day: a week unless its schedule says otherwise.
+    static func currentPeriod(_ survey: SurveyDefinition, today: Day) -> Period {
+        Period.containing(today, kind: survey.schedule?.periodKind ?? .week)
+    }
+}
+
+extension Pulse {
+    struct Send: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open the round of a survey and mail each active rep a personal invitation.",
+            discussion: """
+                Idempotent: running it again invites only those not yet invited. Every message is \
+                written to the outbox before it is sent; what cannot be sent now stays queued.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey")) var survey: String
+        @Option(help: ArgumentHelp("The period (the current one by default).", valueName: "period")) var period: Period?
+        @Option(help: ArgumentHelp("Only this team.", valueName: "team")) var team: String?
+        @Flag(help: "Show who would get what; send and store nothing.") var dryRun = false
+        @Option(help: ArgumentHelp("Seconds to keep retrying transient failures.", valueName: "seconds"))
+        var maxWait: Double = 60
+
+        func run() throws {
+            let setup = try MailSetup(global)
+            let definition = try setup.survey(survey)
+            let p = period ?? MailSetup.currentPeriod(definition, today: global.today)
+            if let kind = definition.schedule?.periodKind, kind != p.kind {
+                throw PulseError.usage("\(survey) runs every \(definition.schedule!.every.rawValue): give a \(kind.rawValue) period, not \(p)")
+            }
+            let now = global.now
+            let closes = now.addingTimeInterval(Double(definition.schedule?.closeAfterDays ?? 7) * 86_400)
+            let summary = try setup.db.queueInvitations(survey: definition, period: p, team: team, closesAt: closes,
+                                                        key: setup.key, now: now, dryRun: dryRun) { draft in
+                try setup.composer.render(draft, now: now)
+            }
+            if dryRun {
+                var t = TextTable([("to", .left), ("subject", .left)])
+                for q in summary.queued { t.add([q.email, q.subject]) }
+                Terminal.out(t.render(style: Terminal.style))
+                Terminal.note("dry run: \(summary.queued.count) invitations would go out for \(survey) \(p)"
+                    + (summary.skipped > 0 ? " (\(summary.skipped) reps already invited)" : "") + "; nothing was stored or sent")
+                return
+            }
+            Terminal.note("\(survey) \(p): round \(summary.roundCreated ? "opened" : "already open"), "
+                + "\(summary.queued.count) invitations queued" + (summary.skipped > 0 ? ", \(summary.skipped) reps already invited" : ""))
+            try setup.dispatch(maxWait: maxWait)
+        }
+    }
+
+    struct Remind: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mail a reminder to the reps who have not answered.",
+            discussion: "At most reminders.max per rep and round, at least reminders.min_days_apart days apart.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey")) var survey: String
+        @Option(help: ArgumentHelp("The period (the current one by default).", valueName: "period")) var period: Period?
+        @Flag(help: "Show who would be reminded; send and store nothing.") var dryRun = false
+        @Option(help: ArgumentHelp("Seconds to keep retrying transient failures.", valueName: "seconds"))
+        var maxWait: Double = 60
+
+        func run() throws {
+            let setup = try MailSetup(global)
+            let definition = try setup.survey(survey)
+            let p = period ?? MailSetup.currentPeriod(definition, today: global.today)
+            let now = global.now
+            let summary = try setup.db.queueReminders(
+                survey: survey, period: p, max: setup.config.reminders?.max ?? 2,
+                minDaysApart: setup.config.reminders?.minDaysApart ?? 2, key: setup.key, now: now, dryRun: dryRun
+            ) { draft in try setup.composer.render(draft, now: now) }
+            Terminal.note("\(survey) \(p): \(summary.queued.count) reminders \(dryRun ? "would be" : "") queued")
+            if dryRun {
+                summary.queued.forEach { Terminal.out("\($0.email)\n") }
+                return
+            }
+            try setup.dispatch(maxWait: maxWait)
+        }
+    }
+
+    struct Outbox: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show queued, sent and failed messages; --flush sends what is due.")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only messages with this status: queued, sending, sent or failed.") var status: String?
+        @Option(help: "At most this many messages.") var limit = 50
+        @Flag(help: "Send what is queued and due now.") var flush = false
+        @OptionGroup var output: FormatOption
+
+        func validate() throws {
+            if let status, !["queued", "sending", "sent", "failed"].contains(status) {
+                throw ValidationError("--status \(status): use queued, sending, sent or failed")
+            }
+        }
+
+        func run() throws {
+            if flush { try MailSetup(global).dispatch(maxWait: 0) }
+            let db = try global.openDatabase()
+            let counts = try db.outboxCounts()
+            let entries = try db.outbox(status: status, limit: limit)
+            switch output.format {
+            case .json:
+                Terminal.out(JSON.object([
+                    ("counts", .object(["queued", "sending", "sent", "failed"].map { ($0, .int(counts[$0, default: 0])) })),
+                    ("messages", .array(entries.map { e in
+                        .object([("id", .int(Int(e.id))), ("kind", .string(e.kind)), ("to", .string(e.recipient)),
+                                 ("subject", .string(e.subject)), ("status", .string(e.status)), ("attempts", .int(e.attempts)),
+                                 ("message_id", .string(e.messageID)), ("sent_at", .from(e.sentAt)),
+                                 ("server_reply", .from(e.serverReply)), ("last_error", .from(e.lastError))])
+                    })),
+                ]).serialized() + "\n")
+            case .csv:
+                var w = CSVWriter()
+                w.header(["id", "kind", "to", "subject", "status", "attempts", "sent_at", "server_reply", "last_error"])
+                for e in entries {
+                    w.row([.int(Int(e.id)), .text(e.kind), .text(e.recipient), .text(e.subject), .text(e.status),
+                           .int(e.attempts), .text(e.sentAt), .text(e.serverReply), .text(e.lastError)])
+                }
+                Terminal.out(w.text)
+            case .table:
+                let style = Terminal.style
+                Terminal.out(["queued", "sending", "sent", "failed"].map { "\($0) \(counts[$0, default: 0])" }.joined(separator: " · ") + "\n\n")
+                var t = TextTable([("kind", .left), ("to", .left), ("status", .left), ("tries", .right), ("detail", .left)])
+                for e in entries {
+                    let detail = e.status == "sent" ? (e.serverReply ?? "") : (e.lastError ?? "")
+                    let statusText = e.status == "failed" ? style.red(e.status) : e.status == "sent" ? style.green(e.status) : e.status
+                    t.add([e.kind, e.recipient, e.status, "\(e.attempts)", String(detail.prefix(70))],
+                          styled: [e.kind, e.recipient, statusText, "\(e.attempts)", String(detail.prefix(70))])
+                }
+                Terminal.out(t.render(style: style))
+            }
+        }
+    }
+}
+
+extension Pulse.Rounds {
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a round: no more invitations, reminders or answers.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey")) var survey: String
+        @Option(help: ArgumentHelp("The round's period.", valueName: "period")) var period: Period
+
+        func run() throws {
+            let changed = try global.openDatabase().closeRound(survey: survey, period: period, now: global.now)
+            Terminal.note(changed ? "closed \(survey) \(period)" : "\(survey) \(period) was already closed")
+        }
+    }
+}
