@@ -10,7 +10,7 @@ public enum Period: Hashable, Comparable, Sendable, CustomStringConvertible, Cod
     }
 
     /// Parses the contract's spellings; `nil` for anything else, including weeks that
-    /// the year does not have (`2026-W53`, `2026-W54`).
+    /// the year does not have (`2025-W53`, `2026-W54`).
     public init?(_ text: some StringProtocol) {
         let s = String(text).uppercased()
         let u = Array(s.utf8)

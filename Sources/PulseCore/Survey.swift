@@ -98,6 +98,30 @@ public struct Question: Codable, Sendable, Equatable {
         self.labels = labels; self.options = options; self.optional = optional
     }
 
+    enum CodingKeys: String, CodingKey { case id, type, text, min, max, labels, options, optional }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        type = try c.decode(QuestionType.self, forKey: .type)
+        text = try c.decode(LocalizedText.self, forKey: .text)
+        min = try c.decodeIfPresent(Int.self, forKey: .min)
+        max = try c.decodeIfPresent(Int.self, forKey: .max)
+        options = try c.decodeIfPresent([ChoiceOption].self, forKey: .options)
+        optional = try c.decodeIfPresent(Bool.self, forKey: .optional)
+        // Labels are keyed by scale points (`"1": Drained`). A plain [String: _] decode
+        // takes such keys for array indexes and then cannot find them, so read the keys
+        // as the strings they are.
+        if c.contains(.labels), try !c.decodeNil(forKey: .labels) {
+            let l = try c.nestedContainer(keyedBy: AnyKey.self, forKey: .labels)
+            var labels: [String: LocalizedText] = [:]
+            for k in l.allKeys { labels[k.stringValue] = try l.decode(LocalizedText.self, forKey: AnyKey(k.stringValue)) }
+            self.labels = labels
+        } else {
+            labels = nil
+        }
+    }
+
     public var isOptional: Bool { optional ?? false }
 
     /// The bounds an answer must lie within, for `scale` and `enps`.
@@ -277,7 +301,7 @@ extension SurveyDefinition {
         }
         let definition: SurveyDefinition
         do {
-            definition = try YAMLDecoder().decode(SurveyDefinition.self, from: node)
+            definition = try YAMLDecoder().decode(SurveyDefinition.self, from: plainLabelKeys(node))
         } catch let DecodingError.keyNotFound(key, context) {
             let path = context.codingPath
             throw .input(InputIssue(file: file, line: line(of: path, in: node), field: fieldName(path + [key]),
@@ -295,6 +319,23 @@ extension SurveyDefinition {
         }
         guard issues.isEmpty else { throw .invalidInput(issues) }
         return definition
+    }
+
+    /// Yams finds a mapping key by resolving the name it is asked for, so a quoted label
+    /// key (`"1": Drained`, a string) is not found under the name `1` (an integer).
+    /// Label keys are re-made as plain scalars before decoding; line numbers for errors
+    /// still come from the original node.
+    static func plainLabelKeys(_ node: Node) -> Node {
+        guard let questions = node["questions"]?.sequence else { return node }
+        var root = node
+        let rebuilt = questions.map { question -> Node in
+            guard let labels = question["labels"]?.mapping else { return question }
+            var q = question
+            q["labels"] = Node(labels.map { (Node($0.key.string ?? ""), $0.value) }, labels.tag, labels.style)
+            return q
+        }
+        root["questions"] = Node(Array(rebuilt), questions.tag, questions.style)
+        return root
     }
 
     /// Keys that no part of a definition reads: most often a typo (`optinal: true`)
@@ -359,6 +400,16 @@ extension SurveyDefinition {
         if questions.isEmpty || questions.count > Self.maxQuestions {
             add([key("questions")], "a survey has 1 to \(Self.maxQuestions) questions (a pulse stays short); this one has \(questions.count)")
         }
+        func checkLabels(_ q: Question, _ points: ClosedRange<Int>, _ at: [any CodingKey]) {
+            for (point, text) in q.labels ?? [:] {
+                if let p = Int(point), points.contains(p) {
+                    checkText(text, at + [key("labels"), key(point)], &problems)
+                } else {
+                    add(at + [key("labels"), key(point)],
+                        "\"\(point)\" is not a point of the scale \(points.lowerBound)..\(points.upperBound)")
+                }
+            }
+        }
         var seen: Set<String> = []
         for (i, q) in questions.enumerated() {
             let at: [any CodingKey] = [key("questions"), AnyKey(index: i)]
@@ -380,18 +431,13 @@ extension SurveyDefinition {
                 } else if hi - lo > 10 {
                     add(at + [key("max")], "the scale \(lo)..\(hi) has \(hi - lo + 1) points; at most 11 are allowed")
                 }
-                for (point, text) in q.labels ?? [:] {
-                    if let p = Int(point), lo <= hi, (lo...hi).contains(p) {
-                        checkText(text, at + [key("labels"), key(point)], &problems)
-                    } else {
-                        add(at + [key("labels"), key(point)], "\"\(point)\" is not a point of the scale \(lo)..\(hi)")
-                    }
-                }
+                checkLabels(q, lo...max(lo, hi), at)
                 if q.options != nil { add(at + [key("options")], "options belong to choice questions") }
             case .enps:
                 if (q.min ?? 0) != 0 || (q.max ?? 10) != 10 {
                     add(at + [key(q.min ?? 0 != 0 ? "min" : "max")], "an enps question is fixed at 0 to 10")
                 }
+                checkLabels(q, 0...10, at)
                 if questions.prefix(i).contains(where: { $0.type == .enps }) {
                     add(at + [key("type")], "a survey has at most one enps question")
                 }

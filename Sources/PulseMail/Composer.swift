@@ -130,6 +130,17 @@ public struct MailComposer: Sendable {
         self.library = library
     }
 
+    /// The name to greet a rep by: the first word of "Somchai Jaidee", the part after the
+    /// comma of "O'Brien, Tom".
+    static func givenName(_ full: String) -> String {
+        if let comma = full.firstIndex(of: ","), case let after = full[full.index(after: comma)...].trimmingCharacters(in: .whitespaces),
+           !after.isEmpty {
+            return String(after.split(separator: " ").first!)
+        }
+        let t = full.trimmingCharacters(in: .whitespaces)
+        return t.split(separator: " ").first.map(String.init) ?? t
+    }
+
     /// The personal page of an invitation.
     public func link(token: String) -> String { "\(baseURL)/s/\(token)" }
 
@@ -139,7 +150,7 @@ public struct MailComposer: Sendable {
         }
         let (lang, s) = MailStrings.forLocale(draft.rep.locale)
         let title = draft.survey.title.text(for: draft.rep.locale)
-        let name = draft.rep.name.map { String($0.split(separator: " ").first ?? Substring($0)) } ?? draft.rep.email
+        let name = draft.rep.name.map(Self.givenName) ?? draft.rep.email
         let subject = fill(draft.kind == .reminder ? s.reminderSubject : s.subject, title, draft.period.description)
         let link = link(token: draft.token)
         var context: [String: Any] = [

@@ -62,7 +62,7 @@ public struct Dispatcher: Sendable {
             }
             // Messages claimed but not tried because sending stopped go back as they were.
             for message in queue.remaining() {
-                try database.markRetry(message.id, error: state.fatal ?? "not tried", at: Date())
+                try database.markRetry(message.id, error: state.fatal ?? "not tried", at: Date(), countAttempt: false)
             }
             if state.fatal != nil { break }
         }
@@ -91,8 +91,9 @@ public struct Dispatcher: Sendable {
             case let .permanent(reason):
                 try database.markFailed(message.id, error: reason)
                 state.update { $0.failed += 1 }
-            case let .fatal(reason):
-                try database.markRetry(message.id, error: reason, at: Date())
+            case let .fatal(reason), let .unavailable(reason):
+                // Not the message's fault: it goes back with the attempt not counted.
+                try database.markRetry(message.id, error: reason, at: Date(), countAttempt: false)
                 state.stop(reason)
             }
         } catch {

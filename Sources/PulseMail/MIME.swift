@@ -130,7 +130,7 @@ public enum MIME {
         m += "Message-ID: <\(messageID)>\r\n"
         for (k, v) in extraHeaders { m += "\(k): \(singleLine(v))\r\n" }
         m += "MIME-Version: 1.0\r\n"
-        m += "Content-Type: multipart/alternative; boundary=\"\(boundary)\"\r\n"
+        m += "Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"\r\n"
         m += "\r\n"
         m += "This is a MIME message: a plain-text and an HTML version of the same text.\r\n"
         m += "--\(boundary)\r\n"

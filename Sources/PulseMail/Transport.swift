@@ -13,6 +13,9 @@ public enum SendOutcome: Sendable, Equatable {
     case permanent(String)
     /// Nothing will go out until a person fixes something: a wrong password, TLS refused.
     case fatal(String)
+    /// The server cannot be reached at all (refused, unknown host): not this message's
+    /// fault, so it keeps its attempts and the run stops until the server is back.
+    case unavailable(String)
 }
 
 /// A way to send mail. Each worker opens its own session, which may keep a connection.
@@ -108,6 +111,8 @@ public struct SMTPTransport: MailTransport {
             let bytes: [UInt8]
             var offset = 0
             var lastReply = ""
+            /// The first 4xx or 5xx line: the reason, where a later "221 Bye" would hide it.
+            var errorReply = ""
             init(_ data: Data) { bytes = [UInt8](data) }
         }
 
@@ -152,6 +157,9 @@ public struct SMTPTransport: MailTransport {
                 let up = Unmanaged<Upload>.fromOpaque(user).takeUnretainedValue()
                 let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
                 up.lastReply = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                if up.errorReply.isEmpty, let first = up.lastReply.first, first == "4" || first == "5" {
+                    up.errorReply = up.lastReply
+                }
                 return 0
             }
             let code = curl_easy_perform(handle)
@@ -160,7 +168,8 @@ public struct SMTPTransport: MailTransport {
             let reply = upload.lastReply
             if code == CURLE_OK { return .accepted(reply.isEmpty ? "250" : reply) }
             let what = String(cString: curl_easy_strerror(code))
-            let detail = reply.isEmpty ? what : "\(what): \(reply)"
+            let serverSaid = upload.errorReply.isEmpty ? reply : upload.errorReply
+            let detail = serverSaid.isEmpty ? what : "\(what): \(serverSaid)"
             switch code {
             case CURLE_LOGIN_DENIED:
                 return .fatal("the mail server refused the user name or password (\(detail))")
@@ -168,6 +177,8 @@ public struct SMTPTransport: MailTransport {
                 return .fatal("the mail server does not offer STARTTLS, which mail.smtp.tls: required asks for (\(detail))")
             case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
                 return .fatal("the mail server's TLS certificate cannot be verified (\(detail))")
+            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+                return .unavailable("cannot reach the mail server at \(t.url) (\(what))")
             case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
                 return .fatal("mail.smtp.url \(t.url) is not an smtp:// or smtps:// address (\(what))")
             default:

@@ -306,10 +306,15 @@ extension AppDatabase {
         }
     }
 
-    public func markRetry(_ id: Int64, error: String, at next: Date) throws(PulseError) {
+    /// Puts a claimed message back in the queue.
+    /// - Parameter countAttempt: `false` when the message was not at fault (the server
+    ///   was unreachable, the run stopped before it): the claim's attempt is given back.
+    public func markRetry(_ id: Int64, error: String, at next: Date, countAttempt: Bool = true) throws(PulseError) {
         try write { db in
-            try db.execute(sql: "UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ?, claimed_by = NULL WHERE id = ?",
-                           arguments: [error, Timestamp.string(next), id])
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ?, claimed_by = NULL,
+                       attempts = attempts - ? WHERE id = ?
+                """, arguments: [error, Timestamp.string(next), countAttempt ? 0 : 1, id])
         }
     }
 

@@ -1,0 +1,239 @@
+import Foundation
+import Testing
+
+/// A real SMTP server on loopback (aiosmtpd with STARTTLS and AUTH), run for one test.
+final class SMTPServer {
+    let process = Process()
+    let dir: String
+    let port: Int
+
+    init(dir: String, port: Int = 0, args: [String] = []) throws {
+        self.dir = dir
+        let out = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Fixtures.url("smtp_server.py").path, dir, "--port", String(port)] + args
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line says the port once the server listens.
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("READY "), let p = Int(text.dropFirst(6)) else {
+            process.terminate()
+            throw ServerFailed(output: text)
+        }
+        self.port = p
+    }
+
+    struct ServerFailed: Error { var output: String }
+
+    func stop() {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// The messages received, parsed by Python's email package.
+    func received() throws -> [[String: Any]] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Fixtures.url("read_mail.py").path, dir]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(2))) struct MailTests {
+    static let roster = """
+        email,name,team,manager_email,locale,timezone
+        somchai@example.org,สมชาย ใจดี,east,lead@example.org,th,Asia/Bangkok
+        anna@example.org,Анна Петрова,east,lead@example.org,ru,Europe/Moscow
+        aisha@example.org,Aisha Rahman,west,lead@example.org,ms,Asia/Kuala_Lumpur
+        tom@example.org,"O'Brien, Tom",west,lead@example.org,en,Europe/London
+        mia@example.org,Mia,west,lead@example.org,pt-BR,
+
+        """
+
+    /// A workspace with the shipped surveys, the roster above and SMTP settings.
+    func workspace(port: Int, certDir: String, password: String = "s3cret", extra: String = "") throws -> Workspace {
+        let w = try Workspace()
+        #expect(try w.pulse("init").status == 0)
+        try w.write("pulse.yaml", """
+            organization: Acme Sales
+            base_url: https://pulse.example.org
+            mail:
+              transport: smtp
+              from: "Pulse at Acme <pulse@acme.example>"
+              smtp:
+                url: smtp://127.0.0.1:\(port)
+                tls: required
+                user: pulse
+                password_env: TEST_SMTP_PASSWORD
+                ca_file: \(certDir)/cert.pem
+                timeout_seconds: 10
+                max_connections: 2
+                retry_base_seconds: 0.2
+            \(extra)
+            """)
+        try w.write("roster.csv", Self.roster)
+        #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
+        return w
+    }
+
+    func send(_ w: Workspace, _ args: String..., password: String = "s3cret") throws -> Run {
+        try w.pulse(["send", "enps", "--period", "2026-Q4"] + args, env: ["TEST_SMTP_PASSWORD": password])
+    }
+
+    func outbox(_ w: Workspace) throws -> [String: Any] {
+        try #require(try w.pulse("outbox", "--format", "json", "--limit", "100").json() as? [String: Any])
+    }
+
+    @Test func aRoundArrivesAsProperMIMEOverSTARTTLSWithAuth() throws {
+        let w0 = try Workspace()
+        defer { w0.remove() }
+        let server = try SMTPServer(dir: w0.path("mail"))
+        defer { server.stop() }
+        let w = try workspace(port: server.port, certDir: w0.path("mail"))
+        defer { w.remove() }
+        let r = try send(w)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("5 invitations queued") && r.stderr.contains("5 sent"), "\(r.stderr)")
+        let mail = try server.received()
+        #expect(mail.count == 5)
+        let byTo = Dictionary(uniqueKeysWithValues: mail.map { ($0["to"] as! String, $0) })
+        let thai = try #require(byTo["somchai@example.org"])
+        #expect(thai["to_name"] as? String == "สมชาย ใจดี")
+        #expect((thai["subject"] as? String)?.contains("ใช้เวลาหนึ่งนาที") == true, "\(thai["subject"]!)")
+        #expect(byTo["anna@example.org"]?["to_name"] as? String == "Анна Петрова")
+        #expect(byTo["tom@example.org"]?["to_name"] as? String == "O'Brien, Tom")
+        #expect((byTo["tom@example.org"]?["text"] as? String)?.hasPrefix("Hi Tom,") == true)
+        // pt-BR has no strings of its own: English.
+        #expect((byTo["mia@example.org"]?["text"] as? String)?.contains("Hi Mia,") == true)
+        for m in mail {
+            #expect(m["type"] as? String == "multipart/alternative")
+            #expect(m["parts"] as? [String] == ["text/plain", "text/html"])
+            #expect(m["mime_version"] as? String == "1.0")
+            #expect((m["defects"] as? [String])?.isEmpty == true, "\(m["defects"]!)")
+            #expect((m["max_line"] as? Int ?? 999) <= 78, "line of \(m["max_line"]!)")
+            #expect(m["bare_lf"] as? Bool == false)
+            #expect((m["from"] as? String) == "Pulse at Acme <pulse@acme.example>")
+            let html = try #require(m["html"] as? String), text = try #require(m["text"] as? String)
+            // Eleven one-click links, 0 to 10, to the rep's personal page; the page itself in both parts.
+            let links = (0...10).filter { html.contains("/enps/\($0)\"") }
+            #expect(links.count == 11, "\(links)")
+            let link = try #require(text.split(whereSeparator: \.isNewline).first { $0.hasPrefix("https://pulse.example.org/s/") && !$0.contains("/enps/") })
+            #expect(link.count > "https://pulse.example.org/s/".count + 40, "at least 128 bits of token")
+            #expect(html.contains(String(link)))
+        }
+        // Anonymous survey: the mail says so.
+        #expect((byTo["tom@example.org"]?["text"] as? String)?.contains("stored without your name") == true)
+        // The outbox says sent with the server's reply, and keeps no body (the link) after.
+        let o = try outbox(w)
+        #expect((o["counts"] as? [String: Int])?["sent"] == 5)
+        let replies = (o["messages"] as! [[String: Any]]).compactMap { $0["server_reply"] as? String }
+        #expect(replies.allSatisfy { $0.hasPrefix("250") }, "\(replies)")
+        // Again: nobody is invited twice.
+        let again = try send(w)
+        #expect(again.stderr.contains("0 invitations queued, 5 reps already invited"), "\(again.stderr)")
+        #expect(try server.received().count == 5)
+    }
+
+    @Test func aTransientFailureIsRetriedAndAPermanentOneRecorded() throws {
+        let w0 = try Workspace()
+        defer { w0.remove() }
+        let server = try SMTPServer(dir: w0.path("mail"), args: ["--fail-first", "2", "--reject", "anna@example.org"])
+        defer { server.stop() }
+        let w = try workspace(port: server.port, certDir: w0.path("mail"))
+        defer { w.remove() }
+        let r = try send(w)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("4 sent") && r.stderr.contains("1 failed"), "\(r.stderr)")
+        let mail = try server.received()
+        #expect(Set(mail.map { $0["to"] as! String }) == ["somchai@example.org", "aisha@example.org", "tom@example.org", "mia@example.org"])
+        let messages = try outbox(w)["messages"] as! [[String: Any]]
+        let failed = try #require(messages.first { $0["status"] as? String == "failed" })
+        #expect(failed["to"] as? String == "anna@example.org")
+        #expect((failed["last_error"] as? String)?.contains("550") == true, "\(failed)")
+        #expect(messages.contains { ($0["attempts"] as? Int ?? 0) >= 2 && $0["status"] as? String == "sent" })
+    }
+
+    @Test func aServerThatIsDownLosesNothing() throws {
+        let w0 = try Workspace()
+        defer { w0.remove() }
+        // Reserve a port, then start nothing on it.
+        let probe = try SMTPServer(dir: w0.path("mail"))
+        let port = probe.port
+        probe.stop()
+        let w = try workspace(port: port, certDir: w0.path("mail"), extra: "    max_attempts: 2\n")
+        defer { w.remove() }
+        let down = try send(w, "--max-wait", "1")
+        #expect(down.status == 1, "\(down.stderr)")
+        #expect(down.stderr.contains("stay queued"), "\(down.stderr)")
+        #expect((try outbox(w)["counts"] as? [String: Int])?["queued"] == 5)
+        // The server comes back: the next run sends every message, once.
+        let server = try SMTPServer(dir: w0.path("mail"), port: port)
+        defer { server.stop() }
+        let flush = try w.pulse(["outbox", "--flush"], env: ["TEST_SMTP_PASSWORD": "s3cret"])
+        #expect(flush.status == 0, "\(flush.stderr)")
+        #expect(try server.received().count == 5)
+        #expect((try outbox(w)["counts"] as? [String: Int])?["sent"] == 5)
+    }
+
+    @Test func aWrongPasswordStopsWithAClearError() throws {
+        let w0 = try Workspace()
+        defer { w0.remove() }
+        let server = try SMTPServer(dir: w0.path("mail"))
+        defer { server.stop() }
+        let w = try workspace(port: server.port, certDir: w0.path("mail"))
+        defer { w.remove() }
+        let r = try send(w, password: "wrong")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("refused the user name or password"), "\(r.stderr)")
+        #expect(!r.stderr.contains("wrong"), "the password is never printed")
+        #expect(try server.received().isEmpty)
+        #expect((try outbox(w)["counts"] as? [String: Int])?["queued"] == 5)
+        let missing = try w.pulse(["send", "enps", "--period", "2026-Q4"])
+        #expect(missing.status == 1 && missing.stderr.contains("TEST_SMTP_PASSWORD"), "\(missing.stderr)")
+    }
+
+    @Test func aKilledSendIsResumedWithoutLoss() throws {
+        let w0 = try Workspace()
+        defer { w0.remove() }
+        let server = try SMTPServer(dir: w0.path("mail"))
+        defer { server.stop() }
+        let w = try workspace(port: server.port, certDir: w0.path("mail"), extra: "    rate_per_minute: 120\n")
+        defer { w.remove() }
+        // Half a second per message: kill the run in the middle of the round.
+        let p = Process()
+        p.executableURL = try Binary.pulse()
+        p.arguments = ["send", "enps", "--period", "2026-Q4"]
+        p.environment = w.environment.merging(["TEST_SMTP_PASSWORD": "s3cret"]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.2)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let before = try server.received().count
+        #expect(before < 5, "the kill came after the round was sent; \(before) arrived")
+        let resumed = try w.pulse(["outbox", "--flush"], env: ["TEST_SMTP_PASSWORD": "s3cret"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let mail = try server.received()
+        let recipients = mail.map { $0["to"] as! String }
+        #expect(Set(recipients).count == 5, "every rep got their invitation")
+        // A second copy only inside the window, with the same Message-ID.
+        let duplicates = recipients.count - Set(recipients).count
+        #expect(duplicates <= 1, "\(duplicates) duplicates")
+        let ids = Dictionary(grouping: mail, by: { $0["to"] as! String }).values.filter { $0.count > 1 }
+        for copies in ids { #expect(Set(copies.map { $0["message_id"] as! String }).count == 1) }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import PulseCore
+import Testing
+@testable import PulseMail
+@testable import PulseStore
+
+@Suite("MIME and composing")
+struct MIMETests {
+    /// Decodes quoted-printable (RFC 2045) independently of the encoder.
+    func decodeQP(_ s: String) -> String {
+        var bytes: [UInt8] = []
+        let u = Array(s.replacingOccurrences(of: "=\r\n", with: "").utf8)
+        var i = 0
+        while i < u.count {
+            if u[i] == UInt8(ascii: "="), i + 2 < u.count, let v = UInt8(String(decoding: u[i + 1...i + 2], as: UTF8.self), radix: 16) {
+                bytes.append(v)
+                i += 3
+            } else {
+                bytes.append(u[i])
+                i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test func quotedPrintableRoundTripsAndKeepsLinesShort() {
+        let text = "สวัสดี นิรันดร์, " + String(repeating: "ทดสอบ = test ", count: 20) + "\nЗдравствуйте! trailing space \n.dot line\n"
+        let qp = MIME.quotedPrintable(text)
+        for line in qp.components(separatedBy: "\r\n") {
+            #expect(line.utf8.count <= 76, "\(line)")
+            #expect(!line.hasSuffix(" "), "a trailing space must be encoded")
+            #expect(line.unicodeScalars.allSatisfy { $0.isASCII })
+        }
+        #expect(decodeQP(qp) == text.replacingOccurrences(of: "\n", with: "\r\n"))
+    }
+
+    @Test func headersAreEncodedAndCannotBeInjected() {
+        let subject = MIME.encodeText("Еженедельный опрос (2026-W47): одна минута\r\nBcc: victim@example.com")
+        #expect(!subject.contains("Bcc:"), "non-ASCII text is all inside encoded words")
+        for line in subject.components(separatedBy: "\r\n") {
+            #expect(line.utf8.count <= 76 - "Subject: ".count)
+        }
+        let words = subject.components(separatedBy: "\r\n ").map { w -> String in
+            let b64 = w.dropFirst("=?UTF-8?B?".count).dropLast(2)
+            return String(decoding: Data(base64Encoded: String(b64))!, as: UTF8.self)
+        }
+        #expect(words.joined() == "Еженедельный опрос (2026-W47): одна минута  Bcc: victim@example.com")
+        #expect(MIME.encodeText("Plain\nX-Evil: 1") == "Plain X-Evil: 1")
+        #expect(MIME.encodePhrase("Doe, \"JD\"") == #""Doe, \"JD\"""#)
+        #expect(MailAddress(parsing: "a@x.example\r\nBcc: b@y") == nil)
+        #expect(MailAddress(parsing: "Pulse <pulse@acme.example>") == MailAddress(name: "Pulse", address: "pulse@acme.example"))
+    }
+
+    @Test func dateIsRFC5322InEnglish() {
+        let d = MIME.date(Date(timeIntervalSince1970: 0))
+        #expect(d == "Thu, 01 Jan 1970 00:00:00 +0000")
+    }
+
+    func draft(locale: String?, anonymity: Anonymity, name: String = "Niran Sukjai") throws -> MessageDraft {
+        let survey = try SurveyDefinition.load(yaml: anonymity == .anonymous ? DefaultSurveys.enps : DefaultSurveys.weeklyPulse,
+                                               file: "s.yaml")
+        let rep = Rep(email: "niran@acme.example", name: name, locale: locale, active: true)
+        return MessageDraft(kind: .invitation, invitationID: 7, rep: rep, token: "TOKEN123", survey: survey,
+                            period: Period("2026-Q4")!, closesAt: Date(timeIntervalSince1970: 1_795_000_000), reminderNumber: 0)
+    }
+
+    @Test func anonymousInvitationInThaiHasElevenLinksAndSaysWhoSees() throws {
+        var config = PulseConfig()
+        config.baseURL = "https://pulse.acme.example/"
+        let composer = try MailComposer(config: config)
+        let m = try composer.render(try draft(locale: "th", anonymity: .anonymous), now: Date(timeIntervalSince1970: 0))
+        let raw = String(decoding: m.data, as: UTF8.self)
+        #expect(raw.contains("Message-ID: <\(m.messageID)>\r\n"))
+        #expect(raw.contains("MIME-Version: 1.0\r\n") && raw.contains("multipart/alternative"))
+        #expect(raw.contains("To: =?UTF-8?B?") == false, "an ASCII name stays a quoted string")
+        let html = decodeQP(raw.components(separatedBy: "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")[1])
+        for score in 0...10 { #expect(html.contains("https://pulse.acme.example/s/TOKEN123/enps/\(score)\"")) }
+        #expect(html.contains("ไม่ระบุตัวตน"), "the anonymity note is in Thai")
+        #expect(html.contains("5"), "the threshold is stated")
+        #expect(m.subject.hasPrefix("ดัชนีความผูกพันของพนักงาน"))
+    }
+
+    @Test func identifiedInvitationFallsBackToEnglishAndEscapesNames() throws {
+        let composer = try MailComposer(config: PulseConfig())
+        let m = try composer.render(try draft(locale: "pt-BR", anonymity: .identified, name: "<script>alert(1)</script> Evil"),
+                                    now: Date())
+        let raw = decodeQP(String(decoding: m.data, as: UTF8.self))
+        #expect(raw.contains("your manager sees your answers"))
+        let html = raw.components(separatedBy: "Content-Type: text/html").last!
+        #expect(!html.contains("<script>"), "a name from the roster is escaped in HTML")
+        #expect(html.contains("&lt;script&gt;"))
+        #expect(!raw.contains("/enps/"), "no eNPS scale in a survey without an eNPS question")
+    }
+}
+
+@Suite("Dispatcher over a real database")
+struct DispatcherTests {
+    func queued(_ count: Int) throws -> AppDatabase {
+        let db = try AppDatabase.inMemory()
+        let rows = (1...count).map { "r\($0)@acme.example,Rep \($0),west" }.joined(separator: "\n")
+        _ = try db.importRoster(try CSVReader(bytes: Array("email,name,team\n\(rows)\n".utf8), file: "r.csv"), now: Date())
+        let survey = try SurveyDefinition.load(yaml: DefaultSurveys.weeklyPulse, file: "s.yaml")
+        let composer = try MailComposer(config: PulseConfig())
+        let summary = try db.queueInvitations(survey: survey, period: Period("2026-W47")!, team: nil, closesAt: nil,
+                                              key: TokenKey(bytes: Data(repeating: 7, count: 32)), now: Date(), dryRun: false) {
+            try composer.render($0, now: Date())
+        }
+        #expect(summary.queued.count == count)
+        return db
+    }
+
+    @Test func sendsEachMessageOnceAcrossParallelConnections() throws {
+        let db = try queued(40)
+        let transport = RecordingTransport()
+        let report = try Dispatcher(database: db, transport: transport, connections: 4).run(maxWait: 0)
+        #expect(report.sent == 40 && report.failed == 0)
+        #expect(Set(transport.sent.map(\.recipient)).count == 40 && transport.sent.count == 40)
+        #expect(try db.outboxCounts()["sent"] == 40)
+        #expect(try Dispatcher(database: db, transport: transport).run(maxWait: 0).sent == 0, "nothing goes twice")
+    }
+
+    @Test func transientFailuresAreRetriedAndPermanentOnesFail() throws {
+        let db = try queued(3)
+        let transport = RecordingTransport { message, attempts in
+            if message.recipient == "r1@acme.example" { return .permanent("550 no such user") }
+            if message.recipient == "r2@acme.example" && attempts < 2 { return .transient("451 try later") }
+            return .accepted("250 OK")
+        }
+        let report = try Dispatcher(database: db, transport: transport, connections: 1, retryBase: 0.05).run(maxWait: 5)
+        #expect(report.sent == 2 && report.failed == 1 && report.retried >= 1)
+        let failed = try db.outbox(status: "failed")
+        #expect(failed.count == 1 && failed[0].lastError?.contains("550") == true)
+    }
+
+    @Test func retriesStopAtTheLimit() throws {
+        let db = try queued(1)
+        let transport = RecordingTransport { _, _ in .transient("421 busy") }
+        let report = try Dispatcher(database: db, transport: transport, connections: 1, maxAttempts: 3, retryBase: 0.02)
+            .run(maxWait: 5)
+        #expect(report.sent == 0 && report.failed == 1)
+        #expect(try db.outbox(status: "failed").first?.attempts == 3)
+    }
+}
