@@ -54,7 +54,7 @@ extension ENPSReport {
                            ("responses", .right), ("rate", .right)])
         for g in groups {
             if g.suppressed {
-                let cells = [g.group, "hidden", "", "", "", "", "< \(minGroupSize)", ""]
+                let cells = [g.group, "hidden", "", "", "", "", "", ""]
                 t.add(cells, styled: cells.map(style.dim))
                 continue
             }

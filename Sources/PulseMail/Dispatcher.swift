@@ -27,9 +27,14 @@ public struct Dispatcher: Sendable {
     /// The first retry waits this long, each next one twice as long, ± 50% jitter.
     public var retryBase: TimeInterval
     public var progress: (@Sendable (Int) -> Void)?
+    /// The clock the outbox's times are read and written with (a pinned `PULSE_NOW`
+    /// runs on from where it was pinned); waiting is in real time.
+    public var clock: @Sendable () -> Date
 
     public init(database: AppDatabase, transport: any MailTransport, connections: Int = 4, ratePerMinute: Int = 0,
-                maxAttempts: Int = 5, retryBase: TimeInterval = 2, progress: (@Sendable (Int) -> Void)? = nil) {
+                maxAttempts: Int = 5, retryBase: TimeInterval = 2, progress: (@Sendable (Int) -> Void)? = nil,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.clock = clock
         self.database = database; self.transport = transport; self.connections = max(1, connections)
         self.ratePerMinute = max(0, ratePerMinute); self.maxAttempts = max(1, maxAttempts); self.retryBase = retryBase
         self.progress = progress
@@ -41,10 +46,12 @@ public struct Dispatcher: Sendable {
         let state = SharedState(limiter: RateLimiter(perMinute: ratePerMinute))
         var sessions: [any MailSession] = []
         while true {
-            let batch = try database.claimDueMessages(limit: 200 * connections, now: Date())
+            let batch = try database.claimDueMessages(limit: 200 * connections, now: clock())
             if batch.isEmpty {
-                guard let next = try database.nextDueTime(), next <= deadline, state.fatal == nil else { break }
-                Thread.sleep(forTimeInterval: max(0.05, min(next.timeIntervalSinceNow, deadline.timeIntervalSinceNow)))
+                guard state.fatal == nil, let next = try database.nextDueTime() else { break }
+                let wait = next.timeIntervalSince(clock())
+                guard wait <= deadline.timeIntervalSinceNow else { break }
+                Thread.sleep(forTimeInterval: max(0.05, wait))
                 continue
             }
             let workers = min(connections, batch.count)
@@ -62,7 +69,7 @@ public struct Dispatcher: Sendable {
             }
             // Messages claimed but not tried because sending stopped go back as they were.
             for message in queue.remaining() {
-                try database.markRetry(message.id, error: state.fatal ?? "not tried", at: Date(), countAttempt: false)
+                try database.markRetry(message.id, error: state.fatal ?? "not tried", at: clock(), countAttempt: false)
             }
             if state.fatal != nil { break }
         }
@@ -76,7 +83,7 @@ public struct Dispatcher: Sendable {
         do {
             switch outcome {
             case let .accepted(reply):
-                try database.markSent(message.id, reply: reply, now: Date())
+                try database.markSent(message.id, reply: reply, now: clock())
                 let n = state.update { $0.sent += 1; return $0.sent }
                 progress?(n)
             case let .transient(reason):
@@ -85,7 +92,7 @@ public struct Dispatcher: Sendable {
                     state.update { $0.failed += 1 }
                 } else {
                     let wait = retryBase * pow(2, Double(message.attempts - 1)) * Double.random(in: 0.5...1.5)
-                    try database.markRetry(message.id, error: reason, at: Date().addingTimeInterval(wait))
+                    try database.markRetry(message.id, error: reason, at: clock().addingTimeInterval(wait))
                     state.update { $0.retried += 1 }
                 }
             case let .permanent(reason):
@@ -93,7 +100,7 @@ public struct Dispatcher: Sendable {
                 state.update { $0.failed += 1 }
             case let .fatal(reason), let .unavailable(reason):
                 // Not the message's fault: it goes back with the attempt not counted.
-                try database.markRetry(message.id, error: reason, at: Date(), countAttempt: false)
+                try database.markRetry(message.id, error: reason, at: clock(), countAttempt: false)
                 state.stop(reason)
             }
         } catch {

@@ -50,6 +50,13 @@ struct GlobalOptions: ParsableArguments {
         return Date()
     }
 
+    /// The clock for work that takes time (sending): a pinned `PULSE_NOW` runs on from
+    /// where it was pinned, so that retries still fall due.
+    var clock: @Sendable () -> Date {
+        let offset = now.timeIntervalSince(Date())
+        return { Date().addingTimeInterval(offset) }
+    }
+
     var today: Day { Day(ordinal: Int((now.timeIntervalSince1970 / 86_400).rounded(.down))) }
 }
 

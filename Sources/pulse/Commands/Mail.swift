@@ -56,7 +56,7 @@ struct MailSetup {
         }
         return Dispatcher(database: db, transport: try transport(), connections: smtp?.maxConnections ?? 4,
                           ratePerMinute: smtp?.ratePerMinute ?? 0, maxAttempts: smtp?.maxAttempts ?? 5,
-                          retryBase: smtp?.retryBaseSeconds ?? 2, progress: progress)
+                          retryBase: smtp?.retryBaseSeconds ?? 2, progress: progress, clock: global.clock)
     }
 
     /// Sends what is due and says what happened; a stop that needs a person is exit 1.
@@ -71,8 +71,9 @@ struct MailSetup {
         if let fatal = report.fatal {
             throw .runtime("\(fatal); the messages stay queued and go out on the next run")
         }
-        if report.sent == 0 && report.pending > 0 {
-            let last = try db.outbox(status: "queued", limit: 1).first?.lastError ?? "unknown"
+        // Nothing went out and what waits has been tried: the server is not taking mail.
+        if report.sent == 0 && report.pending > 0,
+           let last = try db.outbox(status: "queued", limit: 1).first?.lastError {
             throw .runtime("nothing could be sent (\(last)); \(report.pending) messages stay queued for the next run")
         }
     }
@@ -156,7 +157,7 @@ extension Pulse {
                 survey: survey, period: p, max: setup.config.reminders?.max ?? 2,
                 minDaysApart: setup.config.reminders?.minDaysApart ?? 2, key: setup.key, now: now, dryRun: dryRun
             ) { draft in try setup.composer.render(draft, now: now) }
-            Terminal.note("\(survey) \(p): \(summary.queued.count) reminders \(dryRun ? "would be" : "") queued")
+            Terminal.note("\(survey) \(p): \(summary.queued.count) reminders \(dryRun ? "would be queued" : "queued")")
             if dryRun {
                 summary.queued.forEach { Terminal.out("\($0.email)\n") }
                 return

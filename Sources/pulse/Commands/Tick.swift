@@ -44,9 +44,9 @@ extension Pulse {
                         Terminal.note("\(id) \(period): \(s.queued.count) invitations queued")
                     }
                 } catch {
-                    // A closed or imported round for this period: nothing to send.
+                    // A closed round, or answers imported for this period: nothing more goes
+                    // out for it, and that is no news on every run.
                     guard error.exitCode == 64 else { throw error }
-                    Terminal.note("\(id) \(period): \(error)")
                 }
             }
             let reminders = setup.config.reminders
