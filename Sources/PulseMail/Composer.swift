@@ -190,6 +190,7 @@ public struct MailComposer: Sendable {
         let data = MIME.message(from: from, to: MailAddress(name: draft.rep.name, address: to.address), subject: subject,
                                 messageID: messageID, date: now, text: text, html: html,
                                 extraHeaders: [("Auto-Submitted", "auto-generated")])
-        return RenderedMessage(messageID: messageID, sender: from.address, recipient: to.address, subject: subject, data: data)
+        return RenderedMessage(messageID: messageID, sender: from.address, recipient: to.address, subject: subject, data: data,
+                                text: text)
     }
 }

@@ -38,6 +38,11 @@ public struct FileTransport: MailTransport {
 
     public var description: String { "file outbox \(directory)" }
 
+    /// The Message-ID names the file: a resend after a crash overwrites, never doubles.
+    public static func fileName(messageID: String) -> String {
+        String(messageID.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }) + ".eml"
+    }
+
     public func makeSession() throws(PulseError) -> any MailSession {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -52,9 +57,7 @@ public struct FileTransport: MailTransport {
         init(directory: String) { self.directory = directory }
 
         func send(_ message: QueuedMessage) -> SendOutcome {
-            // The Message-ID names the file: a resend after a crash overwrites, never doubles.
-            let safe = message.messageID.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }
-            let path = (directory as NSString).appendingPathComponent(String(safe) + ".eml")
+            let path = (directory as NSString).appendingPathComponent(FileTransport.fileName(messageID: message.messageID))
             do {
                 try message.data.write(to: URL(fileURLWithPath: path), options: .atomic)
                 return .accepted("written to \(path)")

@@ -26,9 +26,12 @@ public struct RenderedMessage: Sendable {
     public var recipient: String
     public var subject: String
     public var data: Data
+    /// The plain-text part as written (for showing a message; the outbox keeps `data`).
+    public var text: String?
 
-    public init(messageID: String, sender: String, recipient: String, subject: String, data: Data) {
+    public init(messageID: String, sender: String, recipient: String, subject: String, data: Data, text: String? = nil) {
         self.messageID = messageID; self.sender = sender; self.recipient = recipient; self.subject = subject; self.data = data
+        self.text = text
     }
 }
 

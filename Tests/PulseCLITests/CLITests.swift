@@ -269,7 +269,17 @@ import Testing
         // Again on the same folder: it starts afresh rather than failing or doubling.
         let again = try w.pulse("demo", "demo-space", "--date", "2026-11-22")
         #expect(again.status == 0)
-        #expect(again.stdout == r.stdout)
+        // The same, but for the personal links and message ids: a new workspace, a new secret.
+        func stable(_ s: String) -> String {
+            s.replacingOccurrences(of: #"/s/[A-Za-z0-9_-]{43}"#, with: "/s/TOKEN", options: .regularExpression)
+                .replacingOccurrences(of: #"outbox/[a-z0-9]+\."#, with: "outbox/ID.", options: .regularExpression)
+        }
+        #expect(stable(again.stdout) == stable(r.stdout))
+        // This week's round went to the file outbox, one message per rep, one shown.
+        #expect(r.stdout.contains("weekly-pulse 2026-W47: round opened, 20 invitations queued"))
+        #expect(r.stdout.contains("http://127.0.0.1:8080/s/"))
+        let eml = try FileManager.default.contentsOfDirectory(atPath: w.path("demo-space/outbox")).filter { $0.hasSuffix(".eml") }
+        #expect(eml.count == 20)
         // A folder it did not make is left alone.
         try FileManager.default.createDirectory(atPath: w.path("mine"), withIntermediateDirectories: true)
         try w.write("mine/keep.txt", "mine")

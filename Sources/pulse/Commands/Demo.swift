@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PulseCore
+import PulseMail
 import PulseStore
 
 extension Pulse {
@@ -93,6 +94,31 @@ extension Pulse {
                 survey: "enps", range: quarter, by: .manager, facts: try db.responseFacts(survey: "enps", range: quarter),
                 invited: nil, minGroupSize: threshold)
             Terminal.out("  " + byManager.json.serialized() + "\n\n")
+
+            // A round of this week's pulse, mailed to the file outbox; one message shown.
+            let week = Period.week(of: today)
+            let outboxDir = path("outbox")
+            Terminal.out("$ pulse send weekly-pulse --period \(week)\n")
+            let composer = try MailComposer(config: config)
+            let key = try TokenKey.load(path: path("pulse.sqlite") + ".key")
+            var shown: RenderedMessage?
+            let showTo = data.people.first { $0.locale == "th" }?.email ?? data.people[0].email
+            let queued = try db.queueInvitations(survey: surveys["weekly-pulse"]!, period: week, team: nil,
+                                                 closesAt: now.addingTimeInterval(5 * 86_400), key: key, now: now,
+                                                 dryRun: false) { draft in
+                let m = try composer.render(draft, now: now)
+                if draft.rep.email == showTo { shown = m }
+                return m
+            }
+            let report = try Dispatcher(database: db, transport: FileTransport(directory: outboxDir), connections: 1,
+                                        clock: { now }).run(maxWait: 0)
+            Terminal.out("  weekly-pulse \(week): round opened, \(queued.queued.count) invitations queued\n")
+            Terminal.out("  outbox: \(report.sent) sent via file outbox \(outboxDir)\n")
+            if let m = shown {
+                Terminal.out("$ cat \(outboxDir)/\(FileTransport.fileName(messageID: m.messageID))   (its plain-text part)\n")
+                Terminal.out("  To: \(m.recipient)\n  Subject: \(m.subject)\n\n")
+                Terminal.out(indent((m.text ?? "").replacingOccurrences(of: "\r\n", with: "\n")) + "\n\n")
+            }
 
             Terminal.out("""
                 Try it yourself on this workspace:
