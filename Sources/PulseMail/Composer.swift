@@ -90,6 +90,7 @@ public struct MailComposer: Sendable {
     let baseURL: String
     let organization: String
     let minGroupSize: Int
+    let formatters = DateFormatters()
 
     /// - Throws: `PulseError` for a bad sender, base URL or template.
     public init(config: PulseConfig, templatesDir: String? = nil) throws(PulseError) {
@@ -141,6 +142,29 @@ public struct MailComposer: Sendable {
         return t.split(separator: " ").first.map(String.init) ?? t
     }
 
+    /// Where the name and the link go in a rendered template: private-use characters that
+    /// no text holds and no case transform changes.
+    static let nameMark = "\u{E000}\u{E001}\u{E000}"
+    static let linkMark = "\u{E000}\u{E002}\u{E000}"
+    let renderCache = RenderCache()
+
+    /// HTML escaping as Mustache's `{{ }}` does it, for the values put in after rendering.
+    static func htmlEscape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
     /// The personal page of an invitation.
     public func link(token: String) -> String { "\(baseURL)/s/\(token)" }
 
@@ -153,37 +177,51 @@ public struct MailComposer: Sendable {
         let name = draft.rep.name.map(Self.givenName) ?? draft.rep.email
         let subject = fill(draft.kind == .reminder ? s.reminderSubject : s.subject, title, draft.period.description)
         let link = link(token: draft.token)
-        var context: [String: Any] = [
-            "lang": lang,
-            "title": title,
-            "greeting": fill(s.greeting, name),
-            "intro": draft.kind == .reminder ? s.reminderIntro : fill(s.intro, organization),
-            "answer_label": s.answer,
-            "link": link,
-            "visibility_title": draft.survey.anonymity == .anonymous ? s.anonymousTitle : s.identifiedTitle,
-            "visibility": draft.survey.anonymity == .anonymous ? fill(s.anonymous, String(minGroupSize)) : s.identified,
-            "footer": s.footer,
-            "low_label": s.low,
-            "high_label": s.high,
-        ]
-        if let q = draft.survey.enpsQuestion {
-            context["enps"] = [
-                "question": q.text.text(for: draft.rep.locale),
-                "scale": (0...10).map { ["score": String($0), "link": "\(link)/enps/\($0)"] },
-            ] as [String: Any]
-        }
-        if let closes = draft.closesAt {
-            let f = DateFormatter()
-            f.locale = Locale(identifier: lang)
-            f.timeZone = draft.rep.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
-            f.dateStyle = .long
+        var closes: String?
+        if let date = draft.closesAt {
+            let f = formatters.formatter(lang: lang, zone: draft.rep.timezone)
             // Some languages end a date with a dot ("27 ноября 2026 г."): no second one.
-            context["closes"] = fill(s.closes, f.string(from: closes)).replacingOccurrences(of: "..", with: ".")
+            closes = fill(s.closes, f.string(from: date)).replacingOccurrences(of: "..", with: ".")
         }
-        guard let text = library.render(context, withTemplate: "invitation.txt"),
-              let html = library.render(context, withTemplate: "invitation.html") else {
-            throw .runtime("the mail templates did not render")
+        // The templates are rendered once per language, kind, survey and closing date with
+        // marks where the rep's name and link go, then the marks are replaced per message:
+        // a round of thousands renders a handful of times.
+        let enpsQuestion = draft.survey.enpsQuestion?.text.text(for: draft.rep.locale)
+        let cacheKey = [lang, draft.kind.rawValue, draft.survey.id, title, draft.survey.anonymity.rawValue,
+                        enpsQuestion ?? "", closes ?? ""].joined(separator: "\u{1F}")
+        let rendered: (text: Filled, html: Filled)
+        if let cached = renderCache.get(cacheKey) {
+            rendered = cached
+        } else {
+            var context: [String: Any] = [
+                "lang": lang,
+                "title": title,
+                "greeting": fill(s.greeting, Self.nameMark),
+                "intro": draft.kind == .reminder ? s.reminderIntro : fill(s.intro, organization),
+                "answer_label": s.answer,
+                "link": Self.linkMark,
+                "visibility_title": draft.survey.anonymity == .anonymous ? s.anonymousTitle : s.identifiedTitle,
+                "visibility": draft.survey.anonymity == .anonymous ? fill(s.anonymous, String(minGroupSize)) : s.identified,
+                "footer": s.footer,
+                "low_label": s.low,
+                "high_label": s.high,
+            ]
+            if let enpsQuestion {
+                context["enps"] = [
+                    "question": enpsQuestion,
+                    "scale": (0...10).map { ["score": String($0), "link": "\(Self.linkMark)/enps/\($0)"] },
+                ] as [String: Any]
+            }
+            if let closes { context["closes"] = closes }
+            guard let text = library.render(context, withTemplate: "invitation.txt"),
+                  let html = library.render(context, withTemplate: "invitation.html") else {
+                throw .runtime("the mail templates did not render")
+            }
+            rendered = (Filled(text), Filled(html))
+            renderCache.set(cacheKey, rendered)
         }
+        let text = rendered.text.fill(name: name, link: link)
+        let html = rendered.html.fill(name: Self.htmlEscape(name), link: Self.htmlEscape(link))
         var rng = SystemRandomNumberGenerator()
         let domain = from.address.split(separator: "@").last.map(String.init) ?? "pulse.local"
         let messageID = "\(String(UInt64.random(in: 0...UInt64.max, using: &rng), radix: 36)).\(draft.invitationID).\(draft.kind.rawValue)@\(domain)"
@@ -192,5 +230,81 @@ public struct MailComposer: Sendable {
                                 extraHeaders: [("Auto-Submitted", "auto-generated")])
         return RenderedMessage(messageID: messageID, sender: from.address, recipient: to.address, subject: subject, data: data,
                                 text: text)
+    }
+}
+
+/// Long-date formatters by language and time zone: making one costs more than
+/// rendering a whole message, and a round has only a few combinations.
+final class DateFormatters: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache: [String: DateFormatter] = [:]
+
+    /// A formatter for one thread at a time: the composer renders inside one transaction.
+    func formatter(lang: String, zone: String?) -> DateFormatter {
+        lock.withLock {
+            let key = "\(lang)|\(zone ?? "")"
+            if let f = cache[key] { return f }
+            let f = DateFormatter()
+            f.locale = Locale(identifier: lang)
+            f.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
+            f.dateStyle = .long
+            cache[key] = f
+            return f
+        }
+    }
+}
+
+/// Rendered templates by language, kind, survey and closing date.
+final class RenderCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (text: Filled, html: Filled)] = [:]
+
+    func get(_ key: String) -> (text: Filled, html: Filled)? { lock.withLock { entries[key] } }
+
+    func set(_ key: String, _ value: (text: Filled, html: Filled)) {
+        lock.withLock {
+            if entries.count > 256 { entries.removeAll() }
+            entries[key] = value
+        }
+    }
+}
+
+/// A rendered template cut at its name and link marks, ready to be filled per message.
+struct Filled: Sendable {
+    enum Piece: Sendable { case literal(String), name, link }
+    let pieces: [Piece]
+    let size: Int
+
+    init(_ rendered: String) {
+        var pieces: [Piece] = []
+        var rest = Substring(rendered)
+        while let range = rest.range(of: "\u{E000}") {
+            let after = rest[range.upperBound...]
+            let mark: Piece? = after.hasPrefix("\u{E001}\u{E000}") ? .name : after.hasPrefix("\u{E002}\u{E000}") ? .link : nil
+            guard let mark else {
+                pieces.append(.literal(String(rest[..<range.upperBound])))
+                rest = after
+                continue
+            }
+            pieces.append(.literal(String(rest[..<range.lowerBound])))
+            pieces.append(mark)
+            rest = after.dropFirst(2)
+        }
+        pieces.append(.literal(String(rest)))
+        self.pieces = pieces
+        size = rendered.utf8.count
+    }
+
+    func fill(name: String, link: String) -> String {
+        var out = ""
+        out.reserveCapacity(size + 256)
+        for p in pieces {
+            switch p {
+            case let .literal(s): out += s
+            case .name: out += name
+            case .link: out += link
+            }
+        }
+        return out
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PulseCore
 
 /// A mail address with an optional display name.
 public struct MailAddress: Sendable, Equatable {
@@ -81,39 +82,51 @@ public enum MIME {
     /// Quoted-printable (RFC 2045): CRLF line ends, lines of at most 76 characters with
     /// soft breaks, `=`, non-ASCII bytes and trailing spaces encoded.
     public static func quotedPrintable(_ text: String) -> String {
-        var out = ""
-        let hex = Array("0123456789ABCDEF")
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-        for (n, line) in lines.enumerated() {
-            var current = ""
-            let bytes = Array(line.utf8)
-            for (i, b) in bytes.enumerated() {
-                var piece: String
-                let isLast = i == bytes.count - 1
-                if (b >= 33 && b <= 126 && b != 61) || (b == 32 && !isLast) || (b == 9 && !isLast) {
-                    piece = String(UnicodeScalar(b))
-                } else {
-                    piece = "=" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
-                }
-                if current.count + piece.count > 75 {
-                    out += current + "=\r\n"
-                    current = ""
-                }
-                current += piece
+        let hex = Array("0123456789ABCDEF".utf8)
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 3 / 2)
+        var lineLength = 0
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            // A line break in the text (LF or CRLF) is a CRLF in the encoding.
+            if b == 0x0A || (b == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A) {
+                out.append(0x0D); out.append(0x0A)
+                lineLength = 0
+                i += b == 0x0D ? 2 : 1
+                continue
             }
-            out += current
-            if n < lines.count - 1 { out += "\r\n" }
+            let atLineEnd = i + 1 == bytes.count || bytes[i + 1] == 0x0A || bytes[i + 1] == 0x0D
+            let literal = (b >= 33 && b <= 126 && b != 61) || ((b == 32 || b == 9) && !atLineEnd)
+            let width = literal ? 1 : 3
+            if lineLength + width > 75 {
+                out.append(61); out.append(0x0D); out.append(0x0A) // soft break
+                lineLength = 0
+            }
+            if literal {
+                out.append(b)
+            } else {
+                out.append(61); out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+            }
+            lineLength += width
+            i += 1
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// An RFC 5322 date in English, whatever the locale.
     public static func date(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return f.string(from: d)
+        // By hand rather than with a DateFormatter: one message each, thousands a round.
+        let seconds = Int(d.timeIntervalSince1970.rounded(.down))
+        let day = Day(ordinal: Int((Double(seconds) / 86_400).rounded(.down)))
+        let inDay = seconds - day.ordinal * 86_400
+        let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let p = day.parts
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+        return "\(names[day.weekday - 1]), \(two(p.day)) \(months[p.month - 1]) \(p.year) "
+            + "\(two(inDay / 3600)):\(two(inDay / 60 % 60)):\(two(inDay % 60)) +0000"
     }
 
     /// A multipart/alternative message with a plain-text and an HTML part.

@@ -53,6 +53,13 @@ public struct AppDatabase: Sendable {
         config.foreignKeysEnabled = true
         config.readonly = readonly
         config.label = "pulse"
+        // WAL with synchronous=NORMAL: a commit is in the log before it returns, so a
+        // killed or crashed process loses nothing; only a power cut can drop the last
+        // commits. Without the fsync on every commit, the outbox can mark each message
+        // sent in its own transaction, right after the server accepts it.
+        config.prepareDatabase { db in
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        }
         do {
             let pool = try DatabasePool(path: path, configuration: config)
             return try AppDatabase(pool)
@@ -250,9 +257,12 @@ extension AppDatabase {
 
 /// Timestamps as stored: UTC ISO 8601 to the second.
 enum Timestamp {
+    /// `2026-11-23T10:00:00Z`, by hand: the outbox writes one per message sent.
     static func string(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let day = Day(ordinal: Int((Double(seconds) / 86_400).rounded(.down)))
+        let inDay = seconds - day.ordinal * 86_400
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+        return "\(day)T\(two(inDay / 3600)):\(two(inDay / 60 % 60)):\(two(inDay % 60))Z"
     }
 }

@@ -223,7 +223,7 @@ extension AppDatabase {
                 INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
                 VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?, 'import')
                 """, arguments: [id, roundID, keys.team, keys.managerEmail, keys.region, morale, enps])
-            try insertAnswers(p.answers, responseID: id, db: db)
+            try Self.insertAnswers(p.answers, responseID: id, db: db)
             summary.added += 1
         case .identified:
             if let row = try Row.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?",
@@ -238,20 +238,20 @@ extension AppDatabase {
                            morale = ?, enps = ?, source = 'import' WHERE id = ?
                     """, arguments: [keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps, id])
                 try db.execute(sql: "DELETE FROM answer WHERE response_id = ?", arguments: [id])
-                try insertAnswers(p.answers, responseID: id, db: db)
+                try Self.insertAnswers(p.answers, responseID: id, db: db)
                 summary.updated += 1
             } else {
                 try db.execute(sql: """
                     INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import')
                     """, arguments: [roundID, p.rep.id, keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps])
-                try insertAnswers(p.answers, responseID: db.lastInsertedRowID, db: db)
+                try Self.insertAnswers(p.answers, responseID: db.lastInsertedRowID, db: db)
                 summary.added += 1
             }
         }
     }
 
-    private func insertAnswers(_ answers: [String: AnswerValue], responseID: Int64, db: Database) throws {
+    static func insertAnswers(_ answers: [String: AnswerValue], responseID: Int64, db: Database) throws {
         for (question, value) in answers {
             try db.execute(sql: "INSERT INTO answer (response_id, question_id, number, text) VALUES (?, ?, ?, ?)",
                            arguments: [responseID, question, value.number, value.text])

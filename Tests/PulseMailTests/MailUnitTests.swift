@@ -93,6 +93,25 @@ struct MIMETests {
     }
 }
 
+extension MIMETests {
+    /// Templates render once per language and survey; each message still gets its own
+    /// name (escaped in HTML) and link.
+    @Test func cachedRenderingKeepsEachRepsNameAndLink() throws {
+        let composer = try MailComposer(config: PulseConfig())
+        var first = try draft(locale: "en", anonymity: .anonymous, name: "Ann <b>Lee</b>")
+        first.token = "TOKEN-ANN"
+        var second = try draft(locale: "en", anonymity: .anonymous, name: "Bo & Co")
+        second.token = "TOKEN-BO"
+        let a = decodeQP(String(decoding: try composer.render(first, now: Date()).data, as: UTF8.self))
+        let b = decodeQP(String(decoding: try composer.render(second, now: Date()).data, as: UTF8.self))
+        #expect(a.contains("Hi Ann,") && a.contains("/s/TOKEN-ANN/enps/10\"") && !a.contains("TOKEN-BO"))
+        #expect(b.contains("Hi Bo,") && b.contains("/s/TOKEN-BO\"") && !b.contains("TOKEN-ANN"))
+        #expect(!a.contains("\u{E000}") && !b.contains("\u{E000}"), "no mark is left behind")
+        let html = b.components(separatedBy: "Content-Type: text/html").last!
+        #expect(!html.contains("<b>"))
+    }
+}
+
 @Suite("Dispatcher over a real database")
 struct DispatcherTests {
     func queued(_ count: Int) throws -> AppDatabase {

@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import PulseCore
+
+/// What a personal link opens: one invitation, its round and its rep.
+public struct Invitation: Sendable {
+    public var id: Int64
+    public var round: Round
+    public var definition: SurveyDefinition
+    public var rep: Rep
+    public var answered: Bool
+    /// The group keys as they were when the rep was invited (anonymous answers keep these).
+    public var keys: GroupKeys
+
+    /// Whether answers can still be given or changed at `now`.
+    public func isOpen(at now: Date) -> Bool {
+        guard round.closedAt == nil else { return false }
+        guard let closes = round.closesAt.flatMap(AppDatabase.parseTimestamp) else { return true }
+        return now < closes
+    }
+
+    public var closesAt: Date? { round.closesAt.flatMap(AppDatabase.parseTimestamp) }
+}
+
+/// What storing a web answer did.
+public enum WebAnswerOutcome: Sendable, Equatable {
+    case stored(firstTime: Bool)
+    /// The round closed between showing the page and the answer.
+    case closed
+    /// An anonymous answer came for this invitation from an import: with no link back to
+    /// it, it cannot be replaced.
+    case answeredElsewhere
+}
+
+/// Compares two byte strings in time that depends on their length only.
+public func constantTimeEquals(_ a: Data, _ b: Data) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for (x, y) in zip(a, b) { difference |= x ^ y }
+    return difference == 0
+}
+
+extension AppDatabase {
+    /// The invitation a personal token belongs to, or `nil` for an unknown token.
+    ///
+    /// The database holds only SHA-256 hashes of tokens: the lookup goes by the hash, and
+    /// the stored hash is then compared with the computed one in constant time.
+    public func invitation(token: String) throws(PulseError) -> Invitation? {
+        let hash = tokenHash(token)
+        return try read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id
+                FROM invitation i WHERE i.token_hash = ?
+                """, arguments: [hash]) else { return nil }
+            let stored: Data = row["token_hash"]
+            guard constantTimeEquals(stored, hash) else { return nil }
+            let round = try Round(row: try Row.fetchOne(db, sql: "SELECT * FROM round WHERE id = ?", arguments: [row["round_id"] as Int64])!)
+            guard let rep = try Rep.fetchOne(db, key: row["rep_id"] as Int64) else { return nil }
+            return Invitation(id: row["id"], round: round, definition: try Self.version(id: round.versionID, db: db).definition,
+                              rep: rep, answered: row["answered"],
+                              keys: GroupKeys(team: row["team"], managerEmail: row["manager_email"], region: row["region"]))
+        }
+    }
+
+    /// The answers given through an invitation so far: for an identified survey by the
+    /// rep, for an anonymous one by the edit key derived from the personal token.
+    public func currentAnswers(_ invitation: Invitation, editKey: Data) throws(PulseError) -> [String: AnswerValue]? {
+        try read { db in
+            let id: Int64?
+            switch invitation.definition.anonymity {
+            case .identified:
+                id = try Int64.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?",
+                                        arguments: [invitation.round.id, invitation.rep.id])
+            case .anonymous:
+                id = try Int64.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND edit_key = ?",
+                                        arguments: [invitation.round.id, editKey])
+            }
+            return try id.map { try Self.answers(responseID: $0, definition: invitation.definition, db: db) }
+        }
+    }
+
+    /// Stores (or replaces) the answers given through an invitation, in one transaction
+    /// that first checks the round is still open.
+    ///
+    /// An anonymous answer is stored with no rep, no time and a random id, found again
+    /// only by `editKey` (an HMAC of the token under a secret the database does not
+    /// hold); the invitation records only that it was answered.
+    public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue], editKey: Data,
+                              now: Date) throws(PulseError) -> WebAnswerOutcome {
+        let definition = invitation.definition
+        let morale = definition.morale(of: answers)
+        let enps = definition.enpsQuestion.flatMap { answers[$0.id]?.number }
+        return try transaction(dryRun: false) { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT closed_at, closes_at FROM round WHERE id = ?",
+                                             arguments: [invitation.round.id]) else { return .closed }
+            var round = invitation.round
+            round.closedAt = row["closed_at"]
+            round.closesAt = row["closes_at"]
+            var current = invitation
+            current.round = round
+            guard current.isOpen(at: now) else { return .closed }
+            let keys = invitation.keys
+            let existing: Int64?
+            switch definition.anonymity {
+            case .identified:
+                existing = try Int64.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?",
+                                              arguments: [round.id, invitation.rep.id])
+                if let id = existing {
+                    try db.execute(sql: """
+                        UPDATE response SET submitted_at = ?, morale = ?, enps = ?, source = 'web' WHERE id = ?
+                        """, arguments: [Timestamp.string(now), morale, enps, id])
+                    try db.execute(sql: "DELETE FROM answer WHERE response_id = ?", arguments: [id])
+                    try Self.insertAnswers(answers, responseID: id, db: db)
+                } else {
+                    try db.execute(sql: """
+                        INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'web')
+                        """, arguments: [round.id, invitation.rep.id, keys.team, keys.managerEmail, keys.region,
+                                         Timestamp.string(now), morale, enps])
+                    try Self.insertAnswers(answers, responseID: db.lastInsertedRowID, db: db)
+                }
+            case .anonymous:
+                existing = try Int64.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND edit_key = ?",
+                                              arguments: [round.id, editKey])
+                let answered = try Bool.fetchOne(db, sql: "SELECT answered FROM invitation WHERE id = ?",
+                                                 arguments: [invitation.id]) ?? false
+                if existing == nil && answered { return .answeredElsewhere }
+                if let id = existing {
+                    try db.execute(sql: "UPDATE response SET morale = ?, enps = ? WHERE id = ?", arguments: [morale, enps, id])
+                    try db.execute(sql: "DELETE FROM answer WHERE response_id = ?", arguments: [id])
+                    try Self.insertAnswers(answers, responseID: id, db: db)
+                } else {
+                    let id = Int64.random(in: 1...Int64.max)
+                    try db.execute(sql: """
+                        INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source, edit_key)
+                        VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?, 'web', ?)
+                        """, arguments: [id, round.id, keys.team, keys.managerEmail, keys.region, morale, enps, editKey])
+                    try Self.insertAnswers(answers, responseID: id, db: db)
+                }
+            }
+            try db.execute(sql: "UPDATE invitation SET answered = 1 WHERE id = ?", arguments: [invitation.id])
+            return .stored(firstTime: existing == nil)
+        }
+    }
+}

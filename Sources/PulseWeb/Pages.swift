@@ -1,0 +1,199 @@
+import Foundation
+import Mustache
+import PulseCore
+import PulseStore
+
+/// The words of the answer pages in each language Pulse writes them in.
+struct PageStrings: Sendable {
+    var submit: String
+    var optional: String
+    var required: String
+    var errorsTitle: String
+    var saved: String
+    var identifiedTitle: String
+    var identified: String
+    var anonymousTitle: String
+    var anonymous: String          // threshold
+    var closes: String             // date
+    var thanksTitle: String
+    var thanks: String
+    var thanksUntil: String        // date
+    var change: String
+    var closedTitle: String
+    var closed: String
+    var elsewhere: String
+
+    static let all: [String: PageStrings] = [
+        "en": PageStrings(
+            submit: "Send my answers", optional: "(optional)", required: "Please answer this question.",
+            errorsTitle: "Some answers need another look.", saved: "Your answers are saved; you can change them below.",
+            identifiedTitle: "Who sees your answers:",
+            identified: "your manager sees them with your name; they help prepare your one-on-one.",
+            anonymousTitle: "Anonymous:",
+            anonymous: "your answers are stored without your name, and results are only shown for groups of at least %@ people.",
+            closes: "Open until %@.", thanksTitle: "Thank you", thanks: "Your answers are saved.",
+            thanksUntil: "You can change them with the same link until %@.", change: "Change my answers",
+            closedTitle: "This survey is closed", closed: "Answers can no longer be given or changed for this round.",
+            elsewhere: "An answer for this survey was already recorded from another source, so it cannot be changed here."),
+        "th": PageStrings(
+            submit: "ส่งคำตอบ", optional: "(ไม่บังคับ)", required: "โปรดตอบคำถามนี้",
+            errorsTitle: "มีคำตอบบางข้อที่ต้องตรวจสอบอีกครั้ง", saved: "บันทึกคำตอบของคุณแล้ว คุณสามารถแก้ไขได้ด้านล่าง",
+            identifiedTitle: "ใครเห็นคำตอบของคุณ:",
+            identified: "ผู้จัดการของคุณจะเห็นคำตอบพร้อมชื่อของคุณ เพื่อใช้เตรียมการพูดคุยแบบตัวต่อตัว",
+            anonymousTitle: "ไม่ระบุตัวตน:",
+            anonymous: "คำตอบของคุณจะถูกเก็บโดยไม่มีชื่อ และผลจะแสดงเฉพาะกลุ่มที่มีอย่างน้อย %@ คน",
+            closes: "เปิดรับคำตอบถึง %@", thanksTitle: "ขอบคุณ", thanks: "บันทึกคำตอบของคุณแล้ว",
+            thanksUntil: "คุณสามารถแก้ไขคำตอบได้ด้วยลิงก์เดิมจนถึง %@", change: "แก้ไขคำตอบ",
+            closedTitle: "แบบสำรวจนี้ปิดแล้ว", closed: "ไม่สามารถตอบหรือแก้ไขคำตอบสำหรับรอบนี้ได้อีก",
+            elsewhere: "มีการบันทึกคำตอบของแบบสำรวจนี้จากแหล่งอื่นแล้ว จึงไม่สามารถแก้ไขที่นี่ได้"),
+        "ms": PageStrings(
+            submit: "Hantar jawapan saya", optional: "(pilihan)", required: "Sila jawab soalan ini.",
+            errorsTitle: "Beberapa jawapan perlu disemak semula.", saved: "Jawapan anda telah disimpan; anda boleh mengubahnya di bawah.",
+            identifiedTitle: "Siapa yang melihat jawapan anda:",
+            identified: "pengurus anda melihatnya bersama nama anda; ia membantu menyediakan sesi empat mata anda.",
+            anonymousTitle: "Tanpa nama:",
+            anonymous: "jawapan anda disimpan tanpa nama anda, dan keputusan hanya ditunjukkan untuk kumpulan sekurang-kurangnya %@ orang.",
+            closes: "Dibuka sehingga %@.", thanksTitle: "Terima kasih", thanks: "Jawapan anda telah disimpan.",
+            thanksUntil: "Anda boleh mengubahnya dengan pautan yang sama sehingga %@.", change: "Ubah jawapan saya",
+            closedTitle: "Tinjauan ini telah ditutup", closed: "Jawapan tidak lagi boleh diberi atau diubah untuk pusingan ini.",
+            elsewhere: "Jawapan untuk tinjauan ini telah direkodkan daripada sumber lain, jadi ia tidak boleh diubah di sini."),
+        "ru": PageStrings(
+            submit: "Отправить ответы", optional: "(необязательно)", required: "Пожалуйста, ответьте на этот вопрос.",
+            errorsTitle: "Некоторые ответы нужно проверить.", saved: "Ваши ответы сохранены; их можно изменить ниже.",
+            identifiedTitle: "Кто видит ваши ответы:",
+            identified: "ваш руководитель видит их вместе с вашим именем; они помогают подготовить встречу один на один.",
+            anonymousTitle: "Анонимно:",
+            anonymous: "ответы хранятся без вашего имени, а результаты показываются только для групп не меньше %@ человек.",
+            closes: "Открыт до %@.", thanksTitle: "Спасибо", thanks: "Ваши ответы сохранены.",
+            thanksUntil: "Их можно изменить по той же ссылке до %@.", change: "Изменить ответы",
+            closedTitle: "Опрос закрыт", closed: "Ответы в этом раунде больше нельзя дать или изменить.",
+            elsewhere: "Ответ на этот опрос уже получен из другого источника, поэтому изменить его здесь нельзя."),
+    ]
+
+    static func forLocale(_ locale: String?) -> (String, PageStrings) {
+        let language = (locale ?? "en").lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? "en"
+        if let s = all[language] { return (language, s) }
+        return ("en", all["en"]!)
+    }
+}
+
+func fill(_ pattern: String, _ value: String) -> String {
+    pattern.replacingOccurrences(of: "%@", with: value)
+}
+
+/// Renders the answer pages from the Mustache templates embedded in the binary. Every
+/// value goes through `{{ }}`, which escapes HTML: names, comments and survey texts
+/// can never become markup.
+struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+    let organization: String
+    let minGroupSize: Int
+
+    init(organization: String, minGroupSize: Int) throws {
+        var library = MustacheLibrary()
+        try library.register(String(decoding: PackageResources.survey_mustache, as: UTF8.self), named: "survey")
+        try library.register(String(decoding: PackageResources.message_mustache, as: UTF8.self), named: "message")
+        self.library = library
+        self.organization = organization
+        self.minGroupSize = minGroupSize
+    }
+
+    static let css = String(decoding: PackageResources.pulse_css, as: UTF8.self)
+
+    func date(_ d: Date, lang: String, zone: String?) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: lang)
+        f.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
+        f.dateStyle = .long
+        f.timeStyle = .short
+        return f.string(from: d)
+    }
+
+    /// The survey form, with `values` filled in (what was stored, or what was just posted)
+    /// and `errors` beside their questions.
+    func survey(_ invitation: Invitation, token: String, values: [String: String], errors: [String: String],
+                saved: Bool) -> String {
+        let locale = invitation.rep.locale
+        let (lang, s) = PageStrings.forLocale(locale)
+        let d = invitation.definition
+        let questions: [[String: Any]] = d.questions.map { q in
+            var item: [String: Any] = ["id": q.id, "text": q.text.text(for: locale), "optional": q.isOptional,
+                                       "optional_label": s.optional]
+            if let e = errors[q.id] { item["error"] = e }
+            let value = values[q.id]
+            switch q.type {
+            case .scale, .enps:
+                let b = q.bounds!
+                let options: [[String: Any]] = b.map { point in
+                    ["name": q.id, "input_id": "q-\(q.id)-\(point)", "value": String(point), "label": String(point),
+                     "checked": value == String(point), "required": !q.isOptional]
+                }
+                var choices: [String: Any] = ["class": q.type == .enps ? "enps" : "scale", "options": options]
+                let low = q.labels?[String(b.lowerBound)]?.text(for: locale), high = q.labels?[String(b.upperBound)]?.text(for: locale)
+                if low != nil || high != nil {
+                    choices["ends"] = ["low": "\(b.lowerBound) = \(low ?? "")", "high": "\(b.upperBound) = \(high ?? "")"]
+                }
+                item["choices"] = choices
+            case .choice:
+                let options: [[String: Any]] = (q.options ?? []).enumerated().map { i, o in
+                    ["name": q.id, "input_id": "q-\(q.id)-\(i)", "value": o.id, "label": o.text.text(for: locale),
+                     "checked": value == o.id, "required": !q.isOptional]
+                }
+                item["choices"] = ["class": "choice", "options": options] as [String: Any]
+            case .text:
+                item["textarea"] = ["name": q.id, "text": q.text.text(for: locale), "value": value ?? "",
+                                    "max": Question.maxTextLength] as [String: Any]
+            }
+            return item
+        }
+        var context: [String: Any] = [
+            "lang": lang, "title": d.title.text(for: locale), "organization": organization,
+            "period": invitation.round.period.description, "token": token,
+            "visibility_title": d.anonymity == .anonymous ? s.anonymousTitle : s.identifiedTitle,
+            "visibility": d.anonymity == .anonymous ? fill(s.anonymous, String(minGroupSize)) : s.identified,
+            "questions": questions, "submit": s.submit, "has_errors": !errors.isEmpty, "errors_title": s.errorsTitle,
+        ]
+        if let intro = d.intro { context["intro"] = intro.text(for: locale) }
+        if saved { context["saved"] = s.saved }
+        if let closes = invitation.closesAt {
+            context["closes"] = fill(s.closes, date(closes, lang: lang, zone: invitation.rep.timezone))
+        }
+        return library.render(context, withTemplate: "survey") ?? ""
+    }
+
+    func thanks(_ invitation: Invitation, token: String) -> String {
+        let (lang, s) = PageStrings.forLocale(invitation.rep.locale)
+        var paragraphs = [s.thanks]
+        if let closes = invitation.closesAt {
+            paragraphs.append(fill(s.thanksUntil, date(closes, lang: lang, zone: invitation.rep.timezone)))
+        }
+        return message(lang: lang, heading: s.thanksTitle, paragraphs: paragraphs, link: ("/s/\(token)", s.change))
+    }
+
+    func closed(_ invitation: Invitation) -> String {
+        let (lang, s) = PageStrings.forLocale(invitation.rep.locale)
+        return message(lang: lang, heading: s.closedTitle, paragraphs: [s.closed], link: nil)
+    }
+
+    func answeredElsewhere(_ invitation: Invitation) -> String {
+        let (lang, s) = PageStrings.forLocale(invitation.rep.locale)
+        return message(lang: lang, heading: s.thanksTitle, paragraphs: [s.elsewhere], link: nil)
+    }
+
+    /// The same page for every link that does not open a survey: it tells nothing about
+    /// which tokens exist.
+    func notFound() -> String {
+        message(lang: "en", heading: "Page not found",
+                paragraphs: ["This link does not open a survey. Check that the whole link from your mail was copied."], link: nil)
+    }
+
+    func plain(status: String, text: String) -> String {
+        message(lang: "en", heading: status, paragraphs: [text], link: nil)
+    }
+
+    func message(lang: String, heading: String, paragraphs: [String], link: (String, String)?) -> String {
+        var context: [String: Any] = ["lang": lang, "heading": heading, "paragraphs": paragraphs]
+        if let link { context["link"] = ["href": link.0, "label": link.1] }
+        return library.render(context, withTemplate: "message") ?? ""
+    }
+}
