@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The domain: survey definitions, periods, scoring, statistics, report models
@@ -51,17 +54,45 @@ let package = Package(
                 .embedInCode("Templates/invitation.html.mustache"),
             ]
         ),
+        // The answer pages behind the personal links (`pulse serve`), on Hummingbird.
+        .target(
+            name: "PulseWeb",
+            dependencies: [
+                "PulseCore", "PulseStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [
+                .embedInCode("Templates/survey.mustache"),
+                .embedInCode("Templates/message.mustache"),
+                .embedInCode("Templates/pulse.css"),
+            ]
+        ),
         // The thin command-line front end.
         .executableTarget(
             name: "pulse",
             dependencies: [
-                "PulseCore", "PulseStore", "PulseMail",
+                "PulseCore", "PulseStore", "PulseMail", "PulseWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "PulseCoreTests", dependencies: ["PulseCore"]),
         .testTarget(name: "PulseStoreTests", dependencies: ["PulseStore", "PulseCore"]),
         .testTarget(name: "PulseMailTests", dependencies: ["PulseMail", "PulseStore", "PulseCore"]),
+        .testTarget(
+            name: "PulseWebTests",
+            dependencies: [
+                "PulseWeb", "PulseStore", "PulseCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "PulseCLITests",
             dependencies: ["PulseCore"],

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -36,6 +37,17 @@ public struct WebSettings: Sendable {
         self.database = database; self.key = key; self.organization = organization; self.minGroupSize = minGroupSize
         self.clock = clock; self.maxBody = maxBody; self.maxFailures = maxFailures; self.failureWindow = failureWindow
     }
+}
+
+extension HTTPField.Name {
+    public static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    public static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+}
+
+/// The invitation a token opens, or the page to answer with instead.
+enum LookUp {
+    case found(Invitation)
+    case refused(Response)
 }
 
 /// Security headers on every response: no script at all, no framing, no referrer (the
@@ -97,42 +109,24 @@ public enum WebApp {
     }
 
     public static func router(_ settings: WebSettings) throws -> Router<WebContext> {
-        let pages = try PageRenderer(organization: settings.organization, minGroupSize: settings.minGroupSize)
-        let limiter = FailureLimiter(max: settings.maxFailures, window: settings.failureWindow)
+        let h = Handlers(settings: settings,
+                         pages: try PageRenderer(organization: settings.organization, minGroupSize: settings.minGroupSize),
+                         limiter: FailureLimiter(max: settings.maxFailures, window: settings.failureWindow))
         let db = settings.database
+        let pages = h.pages
         let router = Router(context: WebContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
-
-        func html(_ body: String, _ status: HTTPResponse.Status = .ok) -> Response {
-            Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: body)))
-        }
-        func address(_ context: WebContext) -> String {
-            context.remoteAddress?.ipAddress ?? "unknown"
-        }
-        /// The invitation of a token, or the response to give instead (404, 429).
-        func lookUp(_ token: String, _ context: WebContext) throws -> Result<Invitation, Response> {
-            let now = settings.clock()
-            let who = address(context)
-            if limiter.isBlocked(who, now: now) {
-                return .failure(html(pages.plain(status: "Too many requests", text: "Too many links that do not open a survey came from this address. Try again later."), .tooManyRequests))
-            }
-            guard isWellFormed(token), let invitation = try db.invitation(token: token) else {
-                limiter.record(who, now: now)
-                return .failure(html(pages.notFound(), .notFound))
-            }
-            return .success(invitation)
-        }
-        func editKey(_ token: String) -> Data { settings.key.derive("edit", token: token) }
-        func stored(_ invitation: Invitation, _ token: String) throws -> [String: String] {
-            let answers = try db.currentAnswers(invitation, editKey: editKey(token)) ?? [:]
-            return answers.mapValues { v in v.number.map(String.init) ?? v.text ?? "" }
-        }
+        @Sendable func html(_ body: String, _ status: HTTPResponse.Status = .ok) -> Response { Handlers.html(body, status) }
 
         router.get("/healthz") { _, _ -> Response in
             _ = try db.schemaVersion()
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+
+        // Browsers ask for it on every first visit: an empty answer, not a 404.
+        router.get("/favicon.ico") { _, _ -> Response in
+            Response(status: .noContent, headers: [.cacheControl: "public, max-age=86400"])
         }
 
         router.get("/static/pulse.css") { _, _ -> Response in
@@ -143,11 +137,11 @@ public enum WebApp {
         // The page. A GET never stores anything: mail scanners follow every link.
         router.get("/s/:token") { _, context -> Response in
             let token = try context.parameters.require("token")
-            switch try lookUp(token, context) {
-            case let .failure(response): return response
-            case let .success(invitation):
+            switch try h.lookUp(token, context) {
+            case let .refused(response): return response
+            case let .found(invitation):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
-                let values = try stored(invitation, token)
+                let values = try h.stored(invitation, token)
                 return html(pages.survey(invitation, token: token, values: values, errors: [:], saved: !values.isEmpty))
             }
         }
@@ -155,15 +149,15 @@ public enum WebApp {
         // The target of the eleven links in the mail: the page with that score chosen.
         router.get("/s/:token/enps/:score") { _, context -> Response in
             let token = try context.parameters.require("token")
-            switch try lookUp(token, context) {
-            case let .failure(response): return response
-            case let .success(invitation):
+            switch try h.lookUp(token, context) {
+            case let .refused(response): return response
+            case let .found(invitation):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
                 guard let q = invitation.definition.enpsQuestion,
                       let score = context.parameters.get("score", as: Int.self), (0...10).contains(score) else {
                     return html(pages.notFound(), .notFound)
                 }
-                var values = try stored(invitation, token)
+                var values = try h.stored(invitation, token)
                 values[q.id] = String(score)
                 return html(pages.survey(invitation, token: token, values: values, errors: [:], saved: false))
             }
@@ -178,9 +172,9 @@ public enum WebApp {
             } catch {
                 return html(pages.plain(status: "Too large", text: "The answers sent were larger than a survey allows."), .contentTooLarge)
             }
-            switch try lookUp(token, context) {
-            case let .failure(response): return response
-            case let .success(invitation):
+            switch try h.lookUp(token, context) {
+            case let .refused(response): return response
+            case let .found(invitation):
                 let now = settings.clock()
                 guard invitation.isOpen(at: now) else { return html(pages.closed(invitation), .gone) }
                 let form = FormData.parse(String(buffer: body))
@@ -200,7 +194,7 @@ public enum WebApp {
                 guard errors.isEmpty else {
                     return html(pages.survey(invitation, token: token, values: form, errors: errors, saved: false), .unprocessableContent)
                 }
-                switch try db.submitAnswers(invitation, answers: answers, editKey: editKey(token), now: now) {
+                switch try db.submitAnswers(invitation, answers: answers, editKey: h.editKey(token), now: now) {
                 case .stored: return html(pages.thanks(invitation, token: token))
                 case .closed: return html(pages.closed(invitation), .gone)
                 case .answeredElsewhere: return html(pages.answeredElsewhere(invitation), .conflict)
@@ -218,6 +212,43 @@ public enum WebApp {
                     configuration: .init(address: .hostname(host, port: port), serverName: nil),
                     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
                     logger: logger)
+    }
+}
+
+/// What the routes share: the settings, the page renderer and the failure limiter.
+struct Handlers: Sendable {
+    let settings: WebSettings
+    let pages: PageRenderer
+    let limiter: FailureLimiter
+
+    static func html(_ body: String, _ status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The invitation of a token, or the response to give instead (404, 429).
+    func lookUp(_ token: String, _ context: WebContext) throws -> LookUp {
+        let now = settings.clock()
+        let who = context.remoteAddress?.ipAddress ?? "unknown"
+        if limiter.isBlocked(who, now: now) {
+            return .refused(Self.html(pages.plain(status: "Too many requests",
+                text: "Too many links that do not open a survey came from this address. Try again later."), .tooManyRequests))
+        }
+        guard WebApp.isWellFormed(token), let invitation = try settings.database.invitation(token: token) else {
+            limiter.record(who, now: now)
+            return .refused(Self.html(pages.notFound(), .notFound))
+        }
+        return .found(invitation)
+    }
+
+    /// The key an anonymous answer is found again by: derived from the token with the
+    /// secret in the key file, which the database does not hold.
+    func editKey(_ token: String) -> Data { settings.key.derive("edit", token: token) }
+
+    /// The answers stored for an invitation, as form values.
+    func stored(_ invitation: Invitation, _ token: String) throws -> [String: String] {
+        let answers = try settings.database.currentAnswers(invitation, editKey: editKey(token)) ?? [:]
+        return answers.mapValues { v in v.number.map(String.init) ?? v.text ?? "" }
     }
 }
 

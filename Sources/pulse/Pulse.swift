@@ -16,7 +16,7 @@ struct Pulse: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Demo.self, SurveyCommand.self, Roster.self, Responses.self,
-            Send.self, Remind.self, Tick.self, Outbox.self, Rounds.self, ENPS.self, Trends.self,
+            Send.self, Remind.self, Tick.self, Outbox.self, Rounds.self, Serve.self, ENPS.self, Trends.self,
         ]
     )
 

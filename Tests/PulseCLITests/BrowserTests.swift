@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+/// `pulse serve` as a process, on a free port of loopback.
+final class Server {
+    let process = Process()
+    let port: Int
+
+    init(_ w: Workspace) throws {
+        process.executableURL = try Binary.pulse()
+        process.arguments = ["serve", "--port", "0"]
+        process.environment = w.environment
+        process.currentDirectoryURL = w.dir
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while let byte = try err.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let match = text.firstMatch(of: #/127\.0\.0\.1:(\d+)/#), let p = Int(match.1) else {
+            process.terminate()
+            throw Failed(output: text)
+        }
+        port = p
+    }
+
+    struct Failed: Error { var output: String }
+
+    func stop() {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
+func python(_ script: String, _ args: [String]) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", Fixtures.url(script).path] + args
+    // Files rather than pipes: nothing blocks on a full pipe, and stderr is kept for the report.
+    let dir = FileManager.default.temporaryDirectory
+    let outURL = dir.appendingPathComponent("py-out-\(UUID().uuidString)"), errURL = dir.appendingPathComponent("py-err-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
+    p.standardOutput = try FileHandle(forWritingTo: outURL)
+    p.standardError = try FileHandle(forWritingTo: errURL)
+    try p.run()
+    p.waitUntilExit()
+    let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+    guard p.terminationStatus == 0 else {
+        throw PythonFailed(script: script, status: p.terminationStatus, stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+    return out.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+struct PythonFailed: Error, CustomStringConvertible {
+    var script: String
+    var status: Int32
+    var stderr: String
+    var description: String { "\(script) exited with \(status): \(stderr.suffix(2000))" }
+}
+
+/// A link from a mail that `pulse send` wrote, answered and edited in headless Chromium;
+/// the answers read back with `pulse` itself.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct BrowserTests {
+    @Test func aRepAnswersFromTheMailInARealBrowser() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("init").status == 0)
+        try w.write("roster.csv", """
+            email,name,team,locale
+            tom@example.org,Tom Hale,west,en
+            ann@example.org,Ann Lee,west,en
+            bo@example.org,Bo Chen,west,en
+            cy@example.org,Cy Park,west,en
+            di@example.org,Di Ross,west,en
+
+            """)
+        #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
+        let server = try Server(w)
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)"
+        try w.write("pulse.yaml", "organization: Acme Sales\nbase_url: \(base)\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
+        let sent = try w.pulse(["send", "enps", "--period", "2026-Q4"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+
+        // The mails, parsed by Python's email package.
+        let mails = try #require(try JSONSerialization.jsonObject(with: Data(try python("read_mail.py", [w.path("outbox")]).utf8))
+            as? [[String: Any]])
+        #expect(mails.count == 5)
+        func mail(_ to: String) throws -> [String: Any] { try #require(mails.first { $0["to"] as? String == to }) }
+        let toms = try #require(try mail("tom@example.org")["file"] as? String)
+        let shot = w.path("answer-page.png")
+        let out = try python("browser_answer.py", [toms, "9", "6", shot])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
+        #expect(report["preselected"] as? String == "9", "the score clicked in the mail is chosen")
+        #expect(report["lang"] as? String == "en")
+        #expect((report["console_errors"] as? [String])?.isEmpty == true, "\(report)")
+        #expect(report["after_submit"] as? String == "Thank you")
+        #expect(report["stored_score"] as? String == "9")
+        #expect(report["stored_reason"] as? String == "<b>Good</b> team & fair targets")
+        #expect(report["after_edit"] as? String == "Thank you")
+        let png = try Data(contentsOf: URL(fileURLWithPath: shot))
+        #expect(png.count > 5_000 && png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        if let keep = ProcessInfo.processInfo.environment["PULSE_SCREENSHOT"] {
+            try? FileManager.default.removeItem(atPath: keep)
+            try FileManager.default.copyItem(atPath: shot, toPath: keep)
+        }
+
+        // Four more answers over plain HTTP, so that the team is above the threshold.
+        for (email, score) in [("ann@example.org", "10"), ("bo@example.org", "7"), ("cy@example.org", "3"), ("di@example.org", "0")] {
+            let text = try #require(try mail(email)["text"] as? String)
+            let link = try #require(text.firstMatch(of: #/(http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{43})\s/#)?.1)
+            #expect(try python("post_form.py", [String(link), "enps=\(score)"]) == "200")
+        }
+        // Tom's edit (9 → 6) replaced his first answer: 1 promoter, 1 passive, 3 detractors.
+        let enps = try #require(try w.pulse("enps", "--survey", "enps", "--period", "2026-Q4", "--by", "all", "--format", "json")
+            .json() as? [String: Any])
+        let group = try #require((enps["groups"] as? [[String: Any]])?.first)
+        #expect(group["responses"] as? Int == 5 && group["invited"] as? Int == 5)
+        #expect(group["promoters"] as? Int == 1 && group["passives"] as? Int == 1 && group["detractors"] as? Int == 3)
+        #expect(group["enps"] as? Double == -40.0)
+        let rounds = try #require(try w.pulse("rounds", "list", "--format", "json").json() as? [[String: Any]])
+        #expect(rounds.first?["answered"] as? Int == 5)
+    }
+}

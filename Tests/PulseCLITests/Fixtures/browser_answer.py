@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Answers a survey in a real browser: headless Chromium through chromedriver (Selenium).
+
+Opens the eNPS link for SCORE from the HTML part of an invitation that `pulse send` wrote
+(an .eml file), checks the page came with that score chosen, writes a reason, submits,
+follows "change my answers", picks NEW_SCORE, submits again, and saves a screenshot of
+the page in a phone-sized window. Prints a JSON report.
+
+Usage: browser_answer.py EML SCORE NEW_SCORE SCREENSHOT.png"""
+import email, json, re, sys
+from email import policy
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+eml, score, new_score, shot = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+message = email.message_from_bytes(open(eml, "rb").read(), policy=policy.default)
+html = message.get_body(("html",)).get_content()
+link = re.search(r'href="([^"]+/enps/%s)"' % re.escape(score), html).group(1)
+link = link.replace("&amp;", "&")
+
+options = Options()
+for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844",
+            "--lang=en-US"):
+    options.add_argument(arg)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+report = {}
+try:
+    driver.get(link)
+    chosen = driver.find_element(By.CSS_SELECTOR, "input[name=enps]:checked")
+    report["preselected"] = chosen.get_attribute("value")
+    report["lang"] = driver.find_element(By.TAG_NAME, "html").get_attribute("lang")
+    report["title"] = driver.find_element(By.TAG_NAME, "h1").text
+    report["console_errors"] = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    driver.save_screenshot(shot)
+    driver.find_element(By.CSS_SELECTOR, "textarea[name=reason]").send_keys("<b>Good</b> team & fair targets")
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    report["after_submit"] = driver.find_element(By.TAG_NAME, "h1").text
+    driver.find_element(By.CSS_SELECTOR, "a.button").click()
+    report["stored_score"] = driver.find_element(By.CSS_SELECTOR, "input[name=enps]:checked").get_attribute("value")
+    report["stored_reason"] = driver.find_element(By.CSS_SELECTOR, "textarea[name=reason]").get_attribute("value")
+    # Keyboard: the label of the new score is clickable; the radio takes it.
+    driver.find_element(By.CSS_SELECTOR, "label[for=q-enps-%s]" % new_score).click()
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    report["after_edit"] = driver.find_element(By.TAG_NAME, "h1").text
+finally:
+    driver.quit()
+print(json.dumps(report, ensure_ascii=False))

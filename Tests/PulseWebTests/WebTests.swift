@@ -1,0 +1,275 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import PulseCore
+import Testing
+@testable import PulseStore
+@testable import PulseWeb
+
+/// Every route and error of the answer pages, through Hummingbird's test client, over a
+/// real (in-memory) database.
+@Suite struct WebTests {
+    let now = Date(timeIntervalSince1970: 1_795_430_000) // 2026-11-23
+    let key = TokenKey(bytes: Data(repeating: 3, count: 32))
+
+    struct Seeded {
+        var db: AppDatabase
+        var tokens: [String: String] // email → token
+    }
+
+    /// Three reps, one round of the shipped survey `survey` open for a week.
+    func seeded(_ yaml: String = DefaultSurveys.enps, period: String = "2026-Q4") throws -> Seeded {
+        let db = try AppDatabase.inMemory()
+        _ = try db.importRoster(try CSVReader(bytes: Array("""
+            email,name,team,locale,timezone
+            somchai@example.org,สมชาย ใจดี,east,th,Asia/Bangkok
+            anna@example.org,Анна Петрова,east,ru,Europe/Moscow
+            tom@example.org,Tom Hale,west,en,Europe/London
+
+            """.utf8), file: "roster.csv"), now: now)
+        let survey = try SurveyDefinition.load(yaml: yaml, file: "s.yaml")
+        var tokens: [String: String] = [:]
+        _ = try db.queueInvitations(survey: survey, period: Period(period)!, team: nil, closesAt: now.addingTimeInterval(7 * 86_400),
+                                    key: key, now: now, dryRun: false) { draft in
+            tokens[draft.rep.email] = draft.token
+            return RenderedMessage(messageID: "m\(draft.invitationID)@x", sender: "p@x.example", recipient: draft.rep.email,
+                                   subject: "s", data: Data("x".utf8))
+        }
+        return Seeded(db: db, tokens: tokens)
+    }
+
+    func app(_ db: AppDatabase, maxFailures: Int = 30, clock: @escaping @Sendable () -> Date = { Date(timeIntervalSince1970: 1_795_440_000) })
+        throws -> some ApplicationProtocol {
+        let settings = WebSettings(database: db, key: key, organization: "Acme <Sales>", minGroupSize: 5, clock: clock,
+                                   maxBody: 16 * 1024, maxFailures: maxFailures)
+        return Application(router: try WebApp.router(settings))
+    }
+
+    func form(_ fields: [(String, String)]) -> ByteBuffer {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&")
+        return ByteBuffer(string: body)
+    }
+
+    static let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    func responses(_ db: AppDatabase) throws -> [Row] {
+        try db.dbWriter.read { db in try Row.fetchAll(db, sql: "SELECT * FROM response ORDER BY id") }
+    }
+
+    func answeredCount(_ db: AppDatabase) throws -> Int? {
+        try db.dbWriter.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM invitation WHERE answered") }
+    }
+
+    func answers(_ db: AppDatabase) throws -> [String: String] {
+        try db.dbWriter.read { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT question_id, number, text FROM answer") {
+                out[row["question_id"]] = (row["number"] as Int?).map(String.init) ?? row["text"]
+            }
+            return out
+        }
+    }
+
+    @Test func healthAndSecurityHeaders() async throws {
+        let s = try seeded()
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { r in
+                #expect(r.status == .ok && String(buffer: r.body) == "ok\n")
+                #expect(r.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+                #expect(r.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+                #expect(r.headers[.referrerPolicy] == "no-referrer" && r.headers[.xContentTypeOptions] == "nosniff")
+            }
+            try await client.execute(uri: "/static/pulse.css", method: .get) { r in
+                #expect(r.status == .ok && r.headers[.contentType]?.hasPrefix("text/css") == true)
+            }
+        }
+    }
+
+    @Test func unknownAndMalformedTokensGetTheSamePlain404() async throws {
+        let s = try seeded()
+        let real = s.tokens["tom@example.org"]!
+        let wrong = String(real.dropLast()) + (real.last == "A" ? "B" : "A")
+        try await app(s.db).test(.router) { client in
+            var bodies: [String] = []
+            for uri in ["/s/\(wrong)", "/s/short", "/s/\(real)x", "/s/%3Cscript%3E", "/s/\(wrong)/enps/9"] {
+                try await client.execute(uri: uri, method: .get) { r in
+                    #expect(r.status == .notFound, "\(uri)")
+                    bodies.append(String(buffer: r.body))
+                }
+            }
+            #expect(Set(bodies).count == 1, "the page says nothing about which tokens exist")
+            #expect(!bodies[0].contains("script"))
+            try await client.execute(uri: "/s/\(wrong)", method: .post, headers: Self.formHeaders, body: form([("enps", "9")])) { r in
+                #expect(r.status == .notFound)
+            }
+        }
+        #expect(try responses(s.db).isEmpty)
+    }
+
+    @Test func thePageIsInTheRepsLanguageAndSaysWhoSees() async throws {
+        let s = try seeded()
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/s/\(s.tokens["somchai@example.org"]!)", method: .get) { r in
+                let html = String(buffer: r.body)
+                #expect(r.status == .ok)
+                #expect(html.contains("<html lang=\"th\">"))
+                #expect(html.contains("คุณมีแนวโน้มจะแนะนำบริษัทนี้"), "the question in Thai")
+                #expect(html.contains("ไม่ระบุตัวตน:") && html.contains("อย่างน้อย 5 คน"), "anonymous, with the threshold")
+                #expect((0...10).allSatisfy { html.contains("id=\"q-enps-\($0)\" value=\"\($0)\" required") })
+                #expect(html.contains("<label for=\"q-enps-10\">10</label>"), "each choice has its label")
+                #expect(html.contains("<legend>") && html.contains("<fieldset"))
+                #expect(html.contains("Acme &lt;Sales&gt;"), "configuration text is escaped too")
+                #expect(!html.contains("<script"), "no script at all")
+                #expect(!html.contains(" checked"), "nothing chosen yet")
+            }
+        }
+    }
+
+    @Test func aMailLinkPreselectsTheScoreAndStoresNothing() async throws {
+        let s = try seeded()
+        let token = s.tokens["tom@example.org"]!
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/s/\(token)/enps/9", method: .get) { r in
+                let html = String(buffer: r.body)
+                #expect(r.status == .ok)
+                #expect(html.contains("value=\"9\" checked"))
+                #expect(!html.contains("value=\"8\" checked"))
+            }
+            for bad in ["11", "-1", "x"] {
+                try await client.execute(uri: "/s/\(token)/enps/\(bad)", method: .get) { r in #expect(r.status == .notFound) }
+            }
+        }
+        #expect(try responses(s.db).isEmpty, "a GET never answers for the rep")
+    }
+
+    @Test func anAnonymousAnswerIsStoredWithoutRepOrTimeAndCanBeChanged() async throws {
+        let s = try seeded()
+        let token = s.tokens["tom@example.org"]!
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
+                                     body: form([("enps", "9"), ("reason", "<script>alert('x')</script> great team")])) { r in
+                #expect(r.status == .ok)
+                #expect(String(buffer: r.body).contains("Thank you"))
+            }
+            var rows = try responses(s.db)
+            #expect(rows.count == 1)
+            #expect(rows[0]["rep_id"] == nil && rows[0]["submitted_at"] == nil, "no rep, no time")
+            #expect((rows[0]["edit_key"] as Data?)?.count == 32)
+            #expect(rows[0]["team"] as String? == "west" && rows[0]["enps"] as Int? == 9)
+            #expect(try answeredCount(s.db) == 1)
+            // The page now shows the stored answers, the comment escaped.
+            try await client.execute(uri: "/s/\(token)", method: .get) { r in
+                let html = String(buffer: r.body)
+                #expect(html.contains("value=\"9\" checked"))
+                #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; great team"))
+                #expect(!html.contains("<script>"))
+            }
+            // Changed: the same row, new answers.
+            try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
+                                     body: form([("enps", "6"), ("reason", "")])) { r in #expect(r.status == .ok) }
+            rows = try responses(s.db)
+            #expect(rows.count == 1 && rows[0]["enps"] as Int? == 6)
+            #expect(try answers(s.db) == ["enps": "6"])
+        }
+    }
+
+    @Test func badAnswersAreShownAgainAndNothingIsStored() async throws {
+        let s = try seeded(DefaultSurveys.weeklyPulse, period: "2026-W48")
+        let token = s.tokens["anna@example.org"]!
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
+                                     body: form([("energy", "4"), ("workload", "9"), ("comment", "мой комментарий")])) { r in
+                let html = String(buffer: r.body)
+                #expect(r.status == .unprocessableContent)
+                #expect(html.contains("9 is out of range"))
+                #expect(html.contains("Пожалуйста, ответьте на этот вопрос."), "missing answers, in Russian")
+                #expect(html.contains("value=\"4\" checked"), "what was chosen stays chosen")
+                #expect(html.contains("мой комментарий"))
+            }
+            let big = String(repeating: "x", count: 1_000_000)
+            try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
+                                     body: form([("energy", "4"), ("comment", big)])) { r in
+                #expect(r.status == .contentTooLarge)
+            }
+            try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
+                                     body: form([("energy", "4"), ("workload", "3"), ("support", "5"), ("quota_confidence", "2"),
+                                                 ("comment", String(repeating: "y", count: 5001))])) { r in
+                #expect(r.status == .unprocessableContent)
+            }
+        }
+        #expect(try responses(s.db).isEmpty)
+    }
+
+    @Test func anIdentifiedAnswerKeepsItsRepAndTime() async throws {
+        let s = try seeded(DefaultSurveys.weeklyPulse, period: "2026-W48")
+        let token = s.tokens["anna@example.org"]!
+        let answers = [("energy", "4"), ("workload", "3"), ("support", "5"), ("quota_confidence", "2")]
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders, body: form(answers)) { r in
+                #expect(r.status == .ok)
+                #expect(String(buffer: r.body).contains("Спасибо"))
+            }
+        }
+        let rows = try responses(s.db)
+        #expect(rows.count == 1 && rows[0]["rep_id"] as Int64? != nil && rows[0]["submitted_at"] as String? != nil)
+        #expect(rows[0]["morale"] as Double? == (75 + 50 + 100 + 25) / 4.0)
+    }
+
+    @Test func twoPostsAtOnceLeaveOneAnswer() async throws {
+        let s = try seeded()
+        let token = s.tokens["anna@example.org"]!
+        try await app(s.db).test(.router) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for score in ["3", "10"] {
+                    group.addTask {
+                        try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
+                                                 body: self.form([("enps", score)])) { r in #expect(r.status == .ok) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        #expect(try responses(s.db).count == 1)
+    }
+
+    @Test func aClosedRoundSaysSo() async throws {
+        let s = try seeded()
+        let token = s.tokens["tom@example.org"]!
+        // After the closing time, and after an explicit close.
+        let late = try app(s.db, clock: { Date(timeIntervalSince1970: 1_795_430_000 + 8 * 86_400) })
+        try await late.test(.router) { client in
+            try await client.execute(uri: "/s/\(token)", method: .get) { r in
+                #expect(r.status == .gone && String(buffer: r.body).contains("This survey is closed"))
+            }
+        }
+        _ = try s.db.closeRound(survey: "enps", period: Period("2026-Q4")!, now: now)
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders, body: form([("enps", "9")])) { r in
+                #expect(r.status == .gone)
+            }
+        }
+        #expect(try responses(s.db).isEmpty)
+    }
+
+    @Test func failedLookUpsAreLimitedPerAddress() async throws {
+        let s = try seeded()
+        try await app(s.db, maxFailures: 3).test(.router) { client in
+            for _ in 0..<3 {
+                try await client.execute(uri: "/s/nope", method: .get) { r in #expect(r.status == .notFound) }
+            }
+            try await client.execute(uri: "/s/nope", method: .get) { r in #expect(r.status == .tooManyRequests) }
+            // Even a good link waits from that address.
+            try await client.execute(uri: "/s/\(s.tokens["tom@example.org"]!)", method: .get) { r in
+                #expect(r.status == .tooManyRequests)
+            }
+        }
+    }
+
+    @Test func formDecoding() {
+        #expect(FormData.parse("a=1&b=x+y%20z&a=2&c=&d") == ["a": "1", "b": "x y z", "c": "", "d": ""])
+        #expect(FormData.parse("t=%E0%B8%94%E0%B8%B5&bad=%ZZ") == ["t": "ดี", "bad": "%ZZ"])
+    }
+}
