@@ -137,4 +137,21 @@ public struct DemoData: Sendable {
         }
         return w.text
     }
+
+    /// This week's pulse as the demo's reps answer it through their links, as form
+    /// fields by email: most answer, the rep whose morale is dropping answers lowest.
+    public func webAnswers() -> [(email: String, fields: [(String, String)])] {
+        var rng = SeededRandom(seed: 48)
+        func scale(_ mood: Double) -> String { String(min(5, max(1, Int((1 + mood * 4 + rng.normal(sd: 0.5)).rounded())))) }
+        var out: [(String, [(String, String)])] = []
+        // One or two of the larger teams do not answer; the small team all does (the threshold is 5).
+        for p in people where rng.next() % 8 != 0 || p.email == dropping || p.team == "smb" {
+            let mood = p.email == dropping ? p.mood - 0.55 : p.mood + rng.normal(sd: 0.05)
+            var fields = [("energy", scale(mood)), ("workload", scale(mood - 0.08)), ("support", scale(mood + 0.05)),
+                          ("quota_confidence", scale(mood - 0.04))]
+            if p.email == dropping { fields.append(("comment", "ยังทำงานดึกอยู่ อยากคุยเรื่องเป้า")) }
+            out.append((p.email, fields))
+        }
+        return out
+    }
 }

@@ -273,6 +273,7 @@ import Testing
         func stable(_ s: String) -> String {
             s.replacingOccurrences(of: #"/s/[A-Za-z0-9_-]{43}"#, with: "/s/TOKEN", options: .regularExpression)
                 .replacingOccurrences(of: #"outbox/[a-z0-9]+\."#, with: "outbox/ID.", options: .regularExpression)
+                .replacingOccurrences(of: #"127\.0\.0\.1:\d+/s/<token>"#, with: "127.0.0.1:PORT/s/<token>", options: .regularExpression)
         }
         #expect(stable(again.stdout) == stable(r.stdout))
         // This week's round went to the file outbox, one message per rep, one shown.
@@ -280,6 +281,9 @@ import Testing
         #expect(r.stdout.contains("http://127.0.0.1:8080/s/"))
         let eml = try FileManager.default.contentsOfDirectory(atPath: w.path("demo-space/outbox")).filter { $0.hasSuffix(".eml") }
         #expect(eml.count == 20)
+        // The answer pages ran, and this week's answers went through them.
+        #expect(r.stdout.contains("19 of 20 reps answered 2026-W47 through their links"), "\(r.stdout)")
+        #expect(r.stderr.isEmpty, "\(r.stderr)")
         // A folder it did not make is left alone.
         try FileManager.default.createDirectory(atPath: w.path("mine"), withIntermediateDirectories: true)
         try w.write("mine/keep.txt", "mine")

@@ -1,11 +1,17 @@
 import ArgumentParser
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
 import PulseCore
 import PulseMail
 import PulseStore
+import PulseWeb
+import ServiceLifecycle
 
 extension Pulse {
-    struct Demo: ParsableCommand {
+    struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Build a sample workspace on embedded defaults and run the main flow end to end.",
             discussion: """
@@ -26,7 +32,7 @@ extension Pulse {
             if let date, Day(iso: date) == nil { throw ValidationError("--date \(date) is not a date as YYYY-MM-DD") }
         }
 
-        func run() throws {
+        func run() async throws {
             let fm = FileManager.default
             let root = (dir as NSString).standardizingPath
             let markerPath = (root as NSString).appendingPathComponent(Self.marker)
@@ -102,12 +108,14 @@ extension Pulse {
             let composer = try MailComposer(config: config)
             let key = try TokenKey.load(path: path("pulse.sqlite") + ".key")
             var shown: RenderedMessage?
+            var tokens: [String: String] = [:]
             let showTo = data.people.first { $0.locale == "th" }?.email ?? data.people[0].email
             let queued = try db.queueInvitations(survey: surveys["weekly-pulse"]!, period: week, team: nil,
                                                  closesAt: now.addingTimeInterval(5 * 86_400), key: key, now: now,
                                                  dryRun: false) { draft in
                 let m = try composer.render(draft, now: now)
                 if draft.rep.email == showTo { shown = m }
+                tokens[draft.rep.email] = draft.token
                 return m
             }
             let report = try Dispatcher(database: db, transport: FileTransport(directory: outboxDir), connections: 1,
@@ -120,11 +128,50 @@ extension Pulse {
                 Terminal.out(indent((m.text ?? "").replacingOccurrences(of: "\r\n", with: "\n")) + "\n\n")
             }
 
+            // The answer pages, on a free port, and this week's answers posted through them.
+            Terminal.out("$ pulse serve --port 0 &\n")
+            var logger = Logger(label: "pulse.demo")
+            logger.logLevel = .warning
+            let settings = WebSettings(database: db, key: key, organization: config.organization ?? "Your team",
+                                       minGroupSize: threshold, clock: { now.addingTimeInterval(3600) })
+            let (ports, portSink) = AsyncStream<Int>.makeStream()
+            let app = try WebApp.application(settings, host: "127.0.0.1", port: 0, logger: logger) { portSink.yield($0) }
+            let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+            let server = Task { try await group.run() }
+            var portIterator = ports.makeAsyncIterator()
+            guard let port = await portIterator.next() else { throw PulseError.runtime("the demo server did not start") }
+            Terminal.out("  answering on http://127.0.0.1:\(port)/s/<token>\n")
+            var answered = 0
+            let answers = data.webAnswers()
+            for (email, fields) in answers {
+                guard let token = tokens[email] else { continue }
+                var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/s/\(token)")!)
+                request.httpMethod = "POST"
+                request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+                var allowed = CharacterSet.alphanumerics
+                allowed.insert(charactersIn: "-._~")
+                request.httpBody = Data(fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }
+                    .joined(separator: "&").utf8)
+                let (_, response) = try await URLSession.shared.data(for: request)
+                if (response as? HTTPURLResponse)?.statusCode == 200 { answered += 1 }
+            }
+            await group.triggerGracefulShutdown()
+            try await server.value
+            Terminal.out("  \(answered) of \(data.people.count) reps answered \(week) through their links (POST /s/<token>)\n")
+            let recent = try PeriodRange(from: data.weeks[data.weeks.count - 3], to: week)
+            Terminal.out("$ pulse trends --survey weekly-pulse --from \(recent.from) --to \(week) --by team\n")
+            let latest = TrendsReport.compute(
+                survey: "weekly-pulse", range: recent, by: .team,
+                periods: try db.roundPeriods(survey: "weekly-pulse", range: recent),
+                facts: try db.responseFacts(survey: "weekly-pulse", range: recent), minGroupSize: threshold)
+            Terminal.out(indent(latest.table(style: style, minGroupSize: threshold)) + "\n")
+
             Terminal.out("""
                 Try it yourself on this workspace:
                   export PULSE_DB=\(path("pulse.sqlite")) PULSE_SURVEYS=\(path("Surveys")) PULSE_CONFIG=\(path("pulse.yaml"))
                   pulse trends --survey weekly-pulse --by all
                   pulse enps --survey enps --by region --format csv
+                  pulse serve    # then open a link from \(path("outbox")) in a browser
 
                 """)
         }
