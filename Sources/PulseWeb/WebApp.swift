@@ -30,6 +30,8 @@ public struct WebSettings: Sendable {
     /// Failed token look-ups allowed per address in `failureWindow` seconds.
     public var maxFailures: Int
     public var failureWindow: TimeInterval
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the real client.
+    public var trustedProxies: Set<String> = []
 
     public init(database: AppDatabase, key: TokenKey, organization: String, minGroupSize: Int,
                 clock: @escaping @Sendable () -> Date = { Date() }, maxBody: Int = 64 * 1024,
@@ -135,9 +137,9 @@ public enum WebApp {
         }
 
         // The page. A GET never stores anything: mail scanners follow every link.
-        router.get("/s/:token") { _, context -> Response in
+        router.get("/s/:token") { request, context -> Response in
             let token = try context.parameters.require("token")
-            switch try h.lookUp(token, context) {
+            switch try h.lookUp(token, request, context) {
             case let .refused(response): return response
             case let .found(invitation):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
@@ -147,9 +149,9 @@ public enum WebApp {
         }
 
         // The target of the eleven links in the mail: the page with that score chosen.
-        router.get("/s/:token/enps/:score") { _, context -> Response in
+        router.get("/s/:token/enps/:score") { request, context -> Response in
             let token = try context.parameters.require("token")
-            switch try h.lookUp(token, context) {
+            switch try h.lookUp(token, request, context) {
             case let .refused(response): return response
             case let .found(invitation):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
@@ -172,7 +174,7 @@ public enum WebApp {
             } catch {
                 return html(pages.plain(status: "Too large", text: "The answers sent were larger than a survey allows."), .contentTooLarge)
             }
-            switch try h.lookUp(token, context) {
+            switch try h.lookUp(token, request, context) {
             case let .refused(response): return response
             case let .found(invitation):
                 let now = settings.clock()
@@ -227,9 +229,20 @@ struct Handlers: Sendable {
     }
 
     /// The invitation of a token, or the response to give instead (404, 429).
-    func lookUp(_ token: String, _ context: WebContext) throws -> LookUp {
+    /// The client's address: the peer, or behind a trusted proxy the address it forwarded
+    /// for (the last entry of `X-Forwarded-For`, the one that proxy added).
+    func client(_ request: Request, _ context: WebContext) -> String {
+        let peer = context.remoteAddress?.ipAddress ?? "unknown"
+        guard settings.trustedProxies.contains(peer),
+              let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
+              let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
+        else { return peer }
+        return last
+    }
+
+    func lookUp(_ token: String, _ request: Request, _ context: WebContext) throws -> LookUp {
         let now = settings.clock()
-        let who = context.remoteAddress?.ipAddress ?? "unknown"
+        let who = client(request, context)
         if limiter.isBlocked(who, now: now) {
             return .refused(Self.html(pages.plain(status: "Too many requests",
                 text: "Too many links that do not open a survey came from this address. Try again later."), .tooManyRequests))

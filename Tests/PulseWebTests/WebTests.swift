@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import PulseCore
@@ -264,6 +265,29 @@ import Testing
             // Even a good link waits from that address.
             try await client.execute(uri: "/s/\(s.tokens["tom@example.org"]!)", method: .get) { r in
                 #expect(r.status == .tooManyRequests)
+            }
+        }
+    }
+
+    @Test func behindATrustedProxyTheForwardedAddressIsLimited() async throws {
+        let s = try seeded()
+        var settings = WebSettings(database: s.db, key: key, organization: "Acme", minGroupSize: 5,
+                                   clock: { Date(timeIntervalSince1970: 1_795_440_000) }, maxFailures: 2)
+        // The router test client has no peer address: "unknown" plays the proxy.
+        settings.trustedProxies = ["unknown"]
+        try await Application(router: try WebApp.router(settings)).test(.router) { client in
+            for _ in 0..<2 {
+                try await client.execute(uri: "/s/nope", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "203.0.113.9"]) { r in
+                    #expect(r.status == .notFound)
+                }
+            }
+            try await client.execute(uri: "/s/nope", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "203.0.113.9"]) { r in
+                #expect(r.status == .tooManyRequests)
+            }
+            // Another client behind the same proxy is not locked out.
+            try await client.execute(uri: "/s/\(s.tokens["tom@example.org"]!)", method: .get,
+                                     headers: [HTTPField.Name("X-Forwarded-For")!: "198.51.100.7"]) { r in
+                #expect(r.status == .ok)
             }
         }
     }

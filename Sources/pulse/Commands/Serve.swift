@@ -21,6 +21,10 @@ extension Pulse {
         var host = "127.0.0.1"
         @Option(help: "The port to listen on (0: any free port, printed on start).")
         var port = 8080
+        @Option(name: .customLong("trust-proxy"),
+                help: ArgumentHelp("A reverse proxy's address whose X-Forwarded-For names the client (repeatable).",
+                                   valueName: "address"))
+        var trustedProxies: [String] = []
 
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port (0 to 65535)") }
@@ -32,8 +36,9 @@ extension Pulse {
             let key = try TokenKey.load(path: global.dbPath + ".key")
             var logger = Logger(label: "pulse.serve")
             logger.logLevel = .warning
-            let settings = WebSettings(database: db, key: key, organization: config.organization ?? "Your team",
+            var settings = WebSettings(database: db, key: key, organization: config.organization ?? "Your team",
                                        minGroupSize: config.anonymityThreshold, clock: global.clock)
+            settings.trustedProxies = Set(trustedProxies)
             let host = self.host
             let app = try WebApp.application(settings, host: host, port: port, logger: logger) { bound in
                 Terminal.note("pulse serve: answering on http://\(host):\(bound)/s/<token> (Ctrl-C stops)")
