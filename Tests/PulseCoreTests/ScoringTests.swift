@@ -106,4 +106,31 @@ struct ScoringTests {
         #expect(s.morale(of: answers) == (100 + 0 + 50 + 75) / 4.0)
         #expect(s.morale(of: ["comment": .text("x")]) == nil)
     }
+
+    @Test func moraleRescalesEachQuestionByItsOwnRange() throws {
+        let s = try SurveyDefinition.load(yaml: """
+            id: mixed
+            title: Mixed
+            anonymity: identified
+            questions:
+              - {id: a, type: scale, text: A, min: 0, max: 10}
+              - {id: b, type: scale, text: B, min: 1, max: 7}
+              - {id: c, type: scale, text: C, min: -2, max: 2}
+              - {id: e, type: enps, text: E}
+            """, file: "mixed.yaml")
+        // 100·7/10 = 70, 100·(4−1)/6 = 50, 100·(−2+2)/4 = 0; the eNPS answer is not morale.
+        #expect(s.morale(of: ["a": .number(7), "b": .number(4), "c": .number(-2), "e": .number(10)]) == 40)
+        #expect(s.morale(of: ["b": .number(7)]) == 100, "a skipped question is left out, not counted as 0")
+    }
+
+    @Test func emptyAndSingleAnswerGroups() {
+        let range = PeriodRange(Period("2026-W47")!)
+        let facts = [fact("solo", 1, enps: 10)]
+        let r = ENPSReport.compute(survey: "s", range: range, by: .team, facts: facts,
+                                   invited: ["solo": 1, "quiet": 4], minGroupSize: 1)
+        let quiet = r.groups.first { $0.group == "quiet" }!
+        #expect(quiet.responses == 0 && quiet.enps == nil && quiet.ci95 == nil && quiet.responseRate == 0 && !quiet.suppressed)
+        let solo = r.groups.first { $0.group == "solo" }!
+        #expect(solo.enps == 100 && solo.ci95 == nil, "one answer: a score, but no interval")
+    }
 }
