@@ -1,0 +1,170 @@
+import Foundation
+
+/// Does morale move with a KPI? Each rep's morale in week t against the same rep's KPI
+/// in week t + lag (the contract's `pulse correlate`).
+public struct CorrelationReport: Sendable {
+    public struct Result: Sendable {
+        public var group: String?
+        public var n: Int
+        public var reps: Int
+        public var pearson: Correlation?
+        public var spearman: Correlation?
+        public var withinRep: Correlation?
+        public var suppressed = false
+        /// Why a figure is missing, in words.
+        public var notes: [String] = []
+    }
+
+    public var survey: String
+    public var kpi: KPI
+    public var lag: Int
+    public var range: PeriodRange
+    public var by: String?
+    public var results: [Result]
+
+    /// Fewest pairs for any correlation, and fewest reps for the within-rep one.
+    public static let minPairs = 10
+    public static let minReps = 3
+
+    /// Pairs morale with the KPI and computes the three correlations.
+    /// - Parameters:
+    ///   - morale: each rep's weekly morale.
+    ///   - kpis: each rep's weekly value of the KPI (rep-weeks with activity only).
+    ///   - groups: rep → group, for `--by team`; `nil` for one result over everyone.
+    public static func compute(survey: String, kpi: KPI, lag: Int, range: PeriodRange, morale: [Int64: [Period: Double]],
+                               kpis: [Int64: [Period: Double]], groups: [Int64: String]?, minGroupSize: Int) -> CorrelationReport {
+        var pairsByRep: [Int64: [(x: Double, y: Double)]] = [:]
+        for (rep, weeks) in morale {
+            for (week, m) in weeks where range.contains(week) {
+                var target = week
+                if lag > 0 { for _ in 0..<lag { target = target.next } }
+                if lag < 0 { for _ in 0..<(-lag) { target = target.previous } }
+                guard let v = kpis[rep]?[target] else { continue }
+                pairsByRep[rep, default: []].append((m, v))
+            }
+        }
+        func result(_ group: String?, _ reps: [Int64]) -> Result {
+            let subjects = reps.sorted().compactMap { pairsByRep[$0] }.map { $0.sorted { ($0.x, $0.y) < ($1.x, $1.y) } }
+            let xs = subjects.flatMap { $0.map(\.x) }, ys = subjects.flatMap { $0.map(\.y) }
+            var r = Result(group: group, n: xs.count, reps: subjects.count)
+            if group != nil && subjects.count < minGroupSize {
+                r.suppressed = true
+                r.notes.append("fewer than \(minGroupSize) reps: hidden (the anonymity threshold)")
+                r.n = 0; r.reps = 0
+                return r
+            }
+            if xs.count < minPairs {
+                r.notes.append("only \(xs.count) rep-weeks with both a morale answer and \(kpi.label): at least \(minPairs) are needed")
+                return r
+            }
+            r.pearson = Statistics.pearson(xs, ys)
+            r.spearman = Statistics.spearman(xs, ys)
+            if r.pearson == nil { r.notes.append("morale or \(kpi.label) does not vary: no correlation") }
+            if subjects.count < minReps {
+                r.notes.append("within-rep correlation needs at least \(minReps) reps with pairs; there are \(subjects.count)")
+            } else {
+                r.withinRep = Statistics.repeatedMeasures(subjects)
+                if r.withinRep == nil && r.pearson != nil {
+                    r.notes.append("no rep's morale or \(kpi.label) varies from week to week: no within-rep correlation")
+                }
+            }
+            return r
+        }
+        let results: [Result]
+        if let groups {
+            var members: [String: [Int64]] = [:]
+            for rep in Set(morale.keys).union(kpis.keys) { members[groups[rep] ?? GroupBy.noneLabel, default: []].append(rep) }
+            results = members.keys.sorted().map { result($0, members[$0]!) }
+        } else {
+            results = [result(nil, Array(Set(morale.keys).union(kpis.keys)))]
+        }
+        return CorrelationReport(survey: survey, kpi: kpi, lag: lag, range: range, by: groups == nil ? nil : "team", results: results)
+    }
+
+    // MARK: - Output
+
+    static func json(_ c: Correlation?, rho: Bool = false, df: Bool = false) -> JSON {
+        guard let c else { return .null }
+        var fields: [(String, JSON)] = [(rho ? "rho" : "r", .double(c.r))]
+        if df { fields.append(("df", .int(c.df))) }
+        fields.append(("p", .double(c.p)))
+        if !rho { fields.append(("ci95", c.ci95.map { .array([.double($0.lowerBound), .double($0.upperBound)]) } ?? .null)) }
+        return .object(fields)
+    }
+
+    func json(_ r: Result) -> [(String, JSON)] {
+        var fields: [(String, JSON)] = []
+        if let g = r.group { fields.append(("group", .string(g))) }
+        fields += [("n", .int(r.n)), ("reps", .int(r.reps)),
+                   ("pearson", Self.json(r.pearson)), ("spearman", Self.json(r.spearman, rho: true)),
+                   ("within_rep", Self.json(r.withinRep, df: true))]
+        if r.group != nil { fields.append(("suppressed", .bool(r.suppressed))) }
+        fields.append(("summary", .string(sentence(r))))
+        if !r.notes.isEmpty { fields.append(("notes", .array(r.notes.map(JSON.string)))) }
+        return fields
+    }
+
+    public var json: JSON {
+        var top: [(String, JSON)] = [("survey", .string(survey)), ("kpi", .string(kpi.rawValue)), ("lag", .int(lag)),
+                                     ("from", .string(range.from.description)), ("to", .string(range.to.description))]
+        if by != nil {
+            top.append(("by", .string("team")))
+            top.append(("groups", .array(results.map { .object(json($0)) })))
+        } else if let only = results.first {
+            top += json(only)
+        }
+        return .object(top)
+    }
+
+    /// The finding as a manager would say it.
+    public func sentence(_ r: Result) -> String {
+        if r.suppressed { return "Not shown: the team is under the anonymity threshold." }
+        guard let main = r.withinRep ?? r.pearson else {
+            return "Not enough data to say: " + (r.notes.first ?? "no pairs") + "."
+        }
+        let within = r.withinRep != nil
+        let more = kpi == .winRate || kpi == .quotaAttainment || kpi == .avgDealSize ? ("higher", "lower") : ("more", "fewer")
+        let lagText = lag == 0 ? "" : lag > 0 ? " \(lag) week\(lag == 1 ? "" : "s") later" : " \(-lag) week\(lag == -1 ? "" : "s") earlier"
+        let subject = within ? "within the same rep, weeks of higher morale" : "across reps and weeks, higher morale"
+        let figures = "r = \(Self.format(main.r)), p = \(Self.formatP(main.p)), n = \(r.n) rep-weeks, \(r.reps) reps"
+        let strength: String
+        switch abs(main.r) {
+        case ..<0.1: strength = ""
+        case ..<0.3: strength = "slightly "
+        case ..<0.5: strength = ""
+        default: strength = "clearly "
+        }
+        if main.p >= 0.05 || abs(main.r) < 0.1 {
+            return "No clear link between morale and \(kpi.label)\(lagText) (\(within ? "within reps, " : "")\(figures)); "
+                + "this shows association, not cause."
+        }
+        let direction = main.r > 0 ? more.0 : more.1
+        let text = "\(subject) came with \(strength)\(direction) \(kpi.label)\(lagText); \(figures); this shows association, not cause."
+        return text.prefix(1).uppercased() + text.dropFirst()
+    }
+
+    static func format(_ x: Double) -> String { String(format: "%.2f", x) }
+    static func formatP(_ p: Double) -> String { p < 0.001 ? "< 0.001" : String(format: "%.3f", p) }
+
+    public func table(style: Style) -> String {
+        var out = style.bold("Morale and \(kpi.label) · \(survey) · \(range.from) to \(range.to)"
+                             + (lag == 0 ? "" : " · lag \(lag) week\(abs(lag) == 1 ? "" : "s")")) + "\n\n"
+        for r in results {
+            if let g = r.group { out += style.bold(g) + "\n" }
+            if !r.suppressed && r.n > 0 {
+                var t = TextTable([("", .left), ("r", .right), ("95% interval", .right), ("p", .right), ("n", .right)])
+                func row(_ name: String, _ c: Correlation?, n: String) {
+                    guard let c else { return }
+                    let ci = c.ci95.map { "\(Self.format($0.lowerBound)) to \(Self.format($0.upperBound))" } ?? "–"
+                    t.add([name, Self.format(c.r), ci, Self.formatP(c.p), n])
+                }
+                row("pearson", r.pearson, n: "\(r.n)")
+                row("spearman", r.spearman, n: "\(r.n)")
+                row("within rep", r.withinRep, n: "\(r.n) (\(r.reps) reps, df \(r.withinRep?.df ?? 0))")
+                out += t.render(style: style)
+            }
+            out += sentence(r) + "\n\n"
+        }
+        return out
+    }
+}

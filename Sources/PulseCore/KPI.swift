@@ -1,0 +1,159 @@
+/// The weekly KPIs of the contract.
+public enum KPI: String, Sendable, CaseIterable, Codable {
+    case calls, emails, meetings, activity
+    case opportunitiesCreated = "opportunities_created"
+    case dealsWon = "deals_won"
+    case revenueWon = "revenue_won"
+    case winRate = "win_rate"
+    case avgDealSize = "avg_deal_size"
+    case quotaAttainment = "quota_attainment"
+
+    /// How a person reads it.
+    public var label: String {
+        switch self {
+        case .calls: "calls"
+        case .emails: "emails"
+        case .meetings: "meetings"
+        case .activity: "activity (calls + emails + meetings)"
+        case .opportunitiesCreated: "opportunities created"
+        case .dealsWon: "deals won"
+        case .revenueWon: "revenue won"
+        case .winRate: "win rate"
+        case .avgDealSize: "average deal size"
+        case .quotaAttainment: "quota attainment"
+        }
+    }
+}
+
+/// One day of one rep's activity as imported. `nil` is a cell left empty: missing, not zero.
+public struct ActivityDay: Sendable, Equatable {
+    public var repID: Int64
+    public var day: Day
+    public var calls: Int?
+    public var emails: Int?
+    public var meetings: Int?
+    public var opportunitiesCreated: Int?
+    public var dealsWon: Int?
+    public var dealsLost: Int?
+    public var revenueWonCents: Int?
+    public var pipelineValueCents: Int?
+
+    public init(repID: Int64, day: Day, calls: Int? = nil, emails: Int? = nil, meetings: Int? = nil,
+                opportunitiesCreated: Int? = nil, dealsWon: Int? = nil, dealsLost: Int? = nil,
+                revenueWonCents: Int? = nil, pipelineValueCents: Int? = nil) {
+        self.repID = repID; self.day = day; self.calls = calls; self.emails = emails; self.meetings = meetings
+        self.opportunitiesCreated = opportunitiesCreated; self.dealsWon = dealsWon; self.dealsLost = dealsLost
+        self.revenueWonCents = revenueWonCents; self.pipelineValueCents = pipelineValueCents
+    }
+}
+
+/// A quota for one rep and one month or quarter.
+public struct Quota: Sendable, Equatable {
+    public var repID: Int64
+    public var period: Period
+    public var cents: Int
+    public init(repID: Int64, period: Period, cents: Int) { self.repID = repID; self.period = period; self.cents = cents }
+
+    /// The part of the quota that falls on one day: spread evenly over the period's days.
+    public var centsPerDay: Double { Double(cents) / Double(period.dayCount) }
+}
+
+/// One rep's KPIs for one ISO week (the contract's definitions).
+public struct WeeklyKPIs: Sendable, Equatable {
+    public var repID: Int64
+    public var week: Period
+    public var calls: Int?
+    public var emails: Int?
+    public var meetings: Int?
+    public var opportunitiesCreated: Int?
+    public var dealsWon: Int?
+    public var dealsLost: Int?
+    public var revenueWonCents: Int?
+    /// The quota that falls on the week's seven days, where a quota covers them.
+    public var quotaCents: Double?
+
+    /// A sum over the days with a value; `nil` when no day has one.
+    static func sum(_ values: [Int?]) -> Int? {
+        var total: Int?
+        for v in values { if let v { total = (total ?? 0) + v } }
+        return total
+    }
+
+    public var activity: Int? {
+        guard calls != nil || emails != nil || meetings != nil else { return nil }
+        return (calls ?? 0) + (emails ?? 0) + (meetings ?? 0)
+    }
+
+    public var winRate: Double? {
+        guard let w = dealsWon else { return nil }
+        let decided = w + (dealsLost ?? 0)
+        return decided > 0 ? Double(w) / Double(decided) : nil
+    }
+
+    public var avgDealSize: Double? {
+        guard let w = dealsWon, w > 0, let r = revenueWonCents else { return nil }
+        return Double(r) / 100 / Double(w)
+    }
+
+    public var quotaAttainment: Double? {
+        guard let q = quotaCents, q > 0, let r = revenueWonCents else { return nil }
+        return Double(r) / q
+    }
+
+    public func value(_ kpi: KPI) -> Double? {
+        switch kpi {
+        case .calls: calls.map(Double.init)
+        case .emails: emails.map(Double.init)
+        case .meetings: meetings.map(Double.init)
+        case .activity: activity.map(Double.init)
+        case .opportunitiesCreated: opportunitiesCreated.map(Double.init)
+        case .dealsWon: dealsWon.map(Double.init)
+        case .revenueWon: revenueWonCents.map { Double($0) / 100 }
+        case .winRate: winRate
+        case .avgDealSize: avgDealSize
+        case .quotaAttainment: quotaAttainment
+        }
+    }
+
+    /// Sums days into rep-weeks. A rep-week exists only where the rep has at least one
+    /// activity row that week.
+    public static func compute(days: [ActivityDay], quotas: [Quota]) -> [WeeklyKPIs] {
+        var byRepWeek: [Int64: [Period: [ActivityDay]]] = [:]
+        for d in days { byRepWeek[d.repID, default: [:]][Period.week(of: d.day), default: []].append(d) }
+        var quotasByRep: [Int64: [Quota]] = [:]
+        for q in quotas { quotasByRep[q.repID, default: []].append(q) }
+        var out: [WeeklyKPIs] = []
+        for (rep, weeks) in byRepWeek {
+            for (week, rows) in weeks {
+                var k = WeeklyKPIs(repID: rep, week: week)
+                k.calls = sum(rows.map(\.calls))
+                k.emails = sum(rows.map(\.emails))
+                k.meetings = sum(rows.map(\.meetings))
+                k.opportunitiesCreated = sum(rows.map(\.opportunitiesCreated))
+                k.dealsWon = sum(rows.map(\.dealsWon))
+                k.dealsLost = sum(rows.map(\.dealsLost))
+                k.revenueWonCents = sum(rows.map(\.revenueWonCents))
+                k.quotaCents = quotaOverlap(quotasByRep[rep] ?? [], from: week.start, to: week.end)
+                out.append(k)
+            }
+        }
+        return out.sorted { ($0.repID, $0.week) < ($1.repID, $1.week) }
+    }
+
+    /// The quota falling on the days from `start` to `end`; `nil` when no quota covers any of them.
+    public static func quotaOverlap(_ quotas: [Quota], from start: Day, to end: Day) -> Double? {
+        var total: Double?
+        for q in quotas {
+            let lo = max(start, q.period.start), hi = min(end, q.period.end)
+            guard lo <= hi else { continue }
+            total = (total ?? 0) + q.centsPerDay * Double(hi - lo + 1)
+        }
+        return total
+    }
+}
+
+extension WeeklyKPIs {
+    public init(repID: Int64, week: Period) {
+        self.repID = repID; self.week = week
+    }
+}

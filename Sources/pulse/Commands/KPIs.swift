@@ -1,0 +1,179 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+import PulseStore
+
+extension KPI: ExpressibleByArgument {}
+extension DateFormat: ExpressibleByArgument {}
+
+extension Pulse {
+    struct KPICommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "kpi", abstract: "Sales activity and quotas: import them, show them by week.",
+            subcommands: [Import.self, Show.self])
+
+        struct Import: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Import activity rows (or quotas with --quota) from a CRM export.",
+                discussion: """
+                    Activity: email, date, then calls, emails, meetings, opportunities_created, deals_won, \
+                    deals_lost, revenue_won, pipeline_value (all optional). Quotas: email, period (a month \
+                    or a quarter), quota. Empty cells are missing values, not zeros; money may carry \
+                    currency signs and thousands separators ($1,234.50, 1 234,50 ₽). All or nothing: \
+                    a file with any bad row writes nothing.
+                    """)
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: ArgumentHelp("The CSV file.", valueName: "file")) var file: String
+            @Flag(help: "The file holds quotas (email, period, quota).") var quota = false
+            @Option(name: .customLong("map"), parsing: .singleValue,
+                    help: ArgumentHelp("Read a column from another header: column=Header (repeatable).", valueName: "column=Header"))
+            var maps: [String] = []
+            @Option(help: ArgumentHelp("How dates are written: YYYY-MM-DD, MM/DD/YYYY, DD/MM/YYYY or DD.MM.YYYY.", valueName: "format"))
+            var dateFormat: DateFormat = .iso
+
+            func run() throws {
+                let db = try global.openDatabase()
+                let reader = try CSVReader(bytes: try readBytes(file), file: file)
+                let summary: KPIImportSummary
+                if quota {
+                    summary = try db.importQuotas(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.quotaColumns))
+                } else {
+                    summary = try db.importActivity(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.activityColumns),
+                                                    dateFormat: dateFormat)
+                }
+                for w in summary.warnings { Terminal.warn(w) }
+                var text = "\(quota ? "quotas" : "activity"): \(summary.added) added, \(summary.updated) updated, \(summary.unchanged) unchanged"
+                if let first = summary.firstDay, let last = summary.lastDay { text += " (\(first) to \(last))" }
+                Terminal.note(text)
+            }
+        }
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Weekly KPIs per rep or team, and the share of reps at or above quota.",
+                discussion: """
+                    A rep-week counts only when the rep has an activity row that week. win_rate = deals_won / \
+                    (deals_won + deals_lost); avg_deal_size = revenue_won / deals_won; quota_attainment = \
+                    revenue_won / the quota falling on the week (a quota spread evenly over its days). \
+                    A ratio with a zero denominator is missing, not zero.
+                    """)
+            @OptionGroup var global: GlobalOptions
+            @Option(help: ArgumentHelp("First period (included).", valueName: "period")) var from: Period
+            @Option(help: ArgumentHelp("Last period (included).", valueName: "period")) var to: Period
+            @Option(help: "Rows per rep or per team.") var by: KPIGrouping = .team
+            @Option(help: "Only this team.") var team: String?
+            @OptionGroup var output: FormatOption
+
+            enum KPIGrouping: String, ExpressibleByArgument, CaseIterable { case rep, team }
+
+            func run() throws {
+                let db = try global.openDatabase()
+                let range = try PeriodRange(from: from, to: to)
+                let reps = Dictionary(uniqueKeysWithValues: try db.reps().map { ($0.id!, $0) })
+                var weekly = try db.weeklyKPIs(from: range.start, to: range.end)
+                if let team { weekly = weekly.filter { reps[$0.repID]?.team == team } }
+                let quotas = try db.quotas(from: range.start, to: range.end)
+                var revenue: [Period: [Int64: Int]] = [:]
+                for period in Set(quotas.map(\.period)) { revenue[period] = try db.revenueCents(from: period.start, to: period.end) }
+                let report = KPIReport.compute(weekly: weekly, quotas: quotas, revenueByPeriod: revenue,
+                                               range: range, byRep: by == .rep,
+                                               label: { reps[$0]?.email ?? "#\($0)" },
+                                               team: { reps[$0]?.team ?? GroupBy.noneLabel },
+                                               include: { team == nil || reps[$0]?.team == team })
+                switch output.format {
+                case .json: Terminal.out(report.json.serialized() + "\n")
+                case .csv: Terminal.out(report.csv)
+                case .table: Terminal.out(report.table(style: Terminal.style))
+                }
+            }
+        }
+    }
+
+    struct Correlate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Does morale move with a KPI? Pearson, Spearman and the within-rep correlation.",
+            discussion: """
+                Pairs each rep's morale in week t with the same rep's KPI in week t + lag. Pearson with its \
+                Fisher-z 95% interval, Spearman (ties ranked by their average), and the repeated-measures \
+                correlation within reps (Bakdash & Marusich, 2017), which compares each rep with themselves. \
+                Needs an identified survey, at least 10 pairs, and 3 reps for the within-rep figure.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("The survey id.", valueName: "id")) var survey: String
+        @Option(help: ArgumentHelp("The KPI: \(KPI.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kpi"))
+        var kpi: KPI
+        @OptionGroup var range: RangeOptions
+        @Option(help: ArgumentHelp("Weeks between morale and the KPI (negative: the KPI comes first).", valueName: "weeks"))
+        var lag = 0
+        @Option(help: "team for one result per team.") var by: CorrelateGrouping?
+        @OptionGroup var output: FormatOption
+
+        enum CorrelateGrouping: String, ExpressibleByArgument, CaseIterable { case team }
+
+        func validate() throws {
+            guard (-12...12).contains(lag) else { throw ValidationError("--lag \(lag): at most 12 weeks either way") }
+        }
+
+        func run() throws {
+            let config = try global.loadConfig()
+            let db = try global.openDatabase()
+            try requireSurvey(survey, in: db)
+            let r = try range.resolve(db: db, survey: survey)
+            if let definition = try global.loadSurveys()[survey]?.definition, definition.anonymity == .anonymous {
+                throw PulseError.usage("\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs (use an identified survey such as weekly-pulse)")
+            }
+            let periods = try db.roundPeriods(survey: survey, range: r)
+            if let p = periods.first, p.kind != .week {
+                throw PulseError.usage("\(survey) runs by \(p.kind.rawValue); correlate pairs weekly morale with weekly KPIs")
+            }
+            let morale = try db.weeklyMorale(survey: survey, range: r)
+            if morale.isEmpty, try !db.responseFacts(survey: survey, range: r).isEmpty {
+                throw PulseError.usage("\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs")
+            }
+            let shift = 7 * lag
+            let weekly = try db.weeklyKPIs(from: r.start + min(0, shift), to: r.end + max(0, shift))
+            var kpis: [Int64: [Period: Double]] = [:]
+            for k in weekly { if let v = k.value(kpi) { kpis[k.repID, default: [:]][k.week] = v } }
+            let groups: [Int64: String]? = by == nil ? nil
+                : Dictionary(uniqueKeysWithValues: try db.reps().map { ($0.id!, $0.team ?? GroupBy.noneLabel) })
+            let report = CorrelationReport.compute(survey: survey, kpi: kpi, lag: lag, range: r, morale: morale, kpis: kpis,
+                                                   groups: groups, minGroupSize: config.anonymityThreshold)
+            switch output.format {
+            case .json: Terminal.out(report.json.serialized() + "\n")
+            case .csv, .table: Terminal.out(report.table(style: Terminal.style))
+            }
+        }
+    }
+
+    struct Drivers: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Which scale questions go most with the eNPS answer: what to work on.",
+            discussion: """
+                Over the responses that answered both, each scale question's Pearson correlation with the \
+                eNPS answer, its 95% interval and n, strongest first. Shown only from the anonymity \
+                threshold's number of responses up.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("The survey id (it needs an eNPS question and scale questions).", valueName: "id"))
+        var survey: String
+        @OptionGroup var range: RangeOptions
+        @OptionGroup var output: FormatOption
+
+        func run() throws {
+            let config = try global.loadConfig()
+            let db = try global.openDatabase()
+            try requireSurvey(survey, in: db)
+            let r = try range.resolve(db: db, survey: survey)
+            let (definition, responses) = try db.numericAnswers(survey: survey, range: r)
+            guard let definition, let enps = definition.enpsQuestion else {
+                throw PulseError.usage("\(survey) has no eNPS question: drivers rank the scale questions by how they go with it")
+            }
+            let report = DriversReport.compute(survey: definition, range: r, enpsID: enps.id, responses: responses,
+                                               minGroupSize: config.anonymityThreshold)
+            switch output.format {
+            case .json: Terminal.out(report.json.serialized() + "\n")
+            case .csv, .table: Terminal.out(report.table(style: Terminal.style))
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import PulseCore
+import Testing
+
+/// KPI imports of two CRM exports shaped like Salesforce and HubSpot reports, the weekly
+/// KPIs they give, and what bad rows do.
+@Suite struct KPITests {
+    static let repoFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    static let salesforceMaps = ["--map", "email=Assigned Email", "--map", "date=Activity Date",
+                                 "--map", "opportunities_created=Opportunities Created", "--map", "deals_won=Closed Won",
+                                 "--map", "deals_lost=Closed Lost", "--map", "revenue_won=Amount Won",
+                                 "--map", "pipeline_value=Pipeline Amount", "--date-format", "MM/DD/YYYY"]
+    static let hubspotMaps = ["--map", "email=Contact owner email", "--map", "date=Activity date", "--map", "calls=Calls logged",
+                              "--map", "emails=Emails sent", "--map", "meetings=Meetings booked",
+                              "--map", "opportunities_created=Deals created", "--map", "deals_won=Deals won",
+                              "--map", "deals_lost=Deals lost", "--map", "revenue_won=Amount won (RUB)", "--date-format", "DD.MM.YYYY"]
+
+    func workspace() throws -> Workspace {
+        let w = try Workspace()
+        #expect(try w.pulse("init").status == 0)
+        try w.write("roster.csv", "email,name,team\nana@acme.example,Ana Lee,west\nben@acme.example,Ben Okafor,west\n")
+        #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
+        for name in ["salesforce-activity.csv", "hubspot-activity.csv"] {
+            try FileManager.default.copyItem(at: Self.repoFixtures.appendingPathComponent(name), to: w.dir.appendingPathComponent(name))
+        }
+        return w
+    }
+
+    func rows(_ w: Workspace, by: String = "rep") throws -> [String: [String: Any]] {
+        let json = try #require(try w.pulse("kpi", "show", "--by", by, "--from", "2026-W45", "--to", "2026-W46", "--format", "json").json()
+            as? [String: Any])
+        var out: [String: [String: Any]] = [:]
+        for r in json["rows"] as! [[String: Any]] { out["\(r[by]!) \(r["week"]!)"] = r }
+        return out
+    }
+
+    @Test func salesforceAndHubSpotExportsGiveTheContractsWeeklyKPIs() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        let sf = try w.pulse(["kpi", "import", "salesforce-activity.csv"] + Self.salesforceMaps)
+        #expect(sf.status == 0, "\(sf.stderr)")
+        #expect(sf.stderr.contains("activity: 5 added, 0 updated, 0 unchanged (2026-11-02 to 2026-11-09)"), "\(sf.stderr)")
+        #expect(sf.stderr.contains("warning: salesforce-activity.csv: column \"Comments\" is not an activity column"))
+        let hs = try w.pulse(["kpi", "import", "hubspot-activity.csv"] + Self.hubspotMaps)
+        #expect(hs.status == 0 && hs.stderr.contains("3 added"), "\(hs.stderr)")
+        try w.write("quota.csv", "email,period,quota\nana@acme.example,2026-11,\"30,000\"\n")
+        #expect(try w.pulse("kpi", "import", "--quota", "quota.csv").status == 0)
+
+        let r = try rows(w)
+        let ana45 = try #require(r["ana@acme.example 2026-W45"])
+        // 12 + 9 + (empty) + 5 calls: an empty cell is missing, not zero.
+        #expect(ana45["calls"] as? Int == 26 && ana45["emails"] as? Int == 80 && ana45["meetings"] as? Int == 7)
+        #expect(ana45["activity"] as? Int == 113 && ana45["opportunities_created"] as? Int == 1)
+        #expect(ana45["deals_won"] as? Int == 1 && ana45["deals_lost"] as? Int == 1 && ana45["win_rate"] as? Double == 0.5)
+        #expect(ana45["revenue_won"] as? Double == 4250.5 && ana45["avg_deal_size"] as? Double == 4250.5)
+        // 30,000 over November's 30 days: 7,000 on the week's seven days.
+        #expect(ana45["quota_attainment"] as? Double == 0.607)
+        let ana46 = try #require(r["ana@acme.example 2026-W46"])
+        #expect(ana46["revenue_won"] as? Double == 1234.5, "1 234,50 ₽")
+        let ben45 = try #require(r["ben@acme.example 2026-W45"])
+        #expect(ben45["win_rate"] as? Double == 0 && ben45["avg_deal_size"] is NSNull, "no win: the average is missing, not 0")
+        #expect(ben45["quota_attainment"] is NSNull, "no quota")
+        let ben46 = try #require(r["ben@acme.example 2026-W46"])
+        #expect(ben46["calls"] as? Int == 18 && ben46["emails"] as? Int == 10 && ben46["avg_deal_size"] as? Double == 6000)
+
+        // By team, and the share of reps at or above quota.
+        let team = try #require(try w.pulse("kpi", "show", "--from", "2026-W45", "--to", "2026-W46", "--format", "json").json()
+            as? [String: Any])
+        let shares = try #require(team["quota_periods"] as? [[String: Any]])
+        #expect(shares.count == 1 && shares[0]["period"] as? String == "2026-11" && shares[0]["reps"] as? Int == 1
+                && shares[0]["at_or_above_quota"] as? Int == 0)
+
+        // Again: nothing changes.
+        let again = try w.pulse(["kpi", "import", "salesforce-activity.csv"] + Self.salesforceMaps)
+        #expect(again.stderr.contains("0 added, 0 updated, 5 unchanged"), "\(again.stderr)")
+    }
+
+    @Test func badRowsAreRefusedWholly() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        try w.write("bad.csv", """
+            email,date,calls,revenue_won
+            ana@acme.example,2026-11-02,3,100
+            ana@acme.example,2026-11-31,3,100
+            nobody@acme.example,2026-11-03,3,100
+            ben@acme.example,2026-11-03,3.5,100
+            ben@acme.example,2026-11-04,3,ten dollars
+            ben@acme.example,2026-11-05,-2,100
+
+            """)
+        let r = try w.pulse("kpi", "import", "bad.csv")
+        #expect(r.status == 65)
+        for expected in ["bad.csv:3: date: \"2026-11-31\" is not a date", "bad.csv:4: email: nobody@acme.example is not in the roster",
+                         "bad.csv:5: calls: \"3.5\" is not a whole number", "bad.csv:6: revenue_won: \"ten dollars\" is not an amount",
+                         "bad.csv:7: calls: \"-2\" is not a whole number"] {
+            #expect(r.stderr.contains(expected), "\(expected) in \(r.stderr)")
+        }
+        #expect(try rows(w).isEmpty, "all or nothing: line 2 was not kept")
+        let quota = try w.pulse("kpi", "import", "--quota", "bad.csv")
+        #expect(quota.status == 65 && quota.stderr.contains("period"), "\(quota.stderr)")
+        let map = try w.pulse("kpi", "import", "bad.csv", "--map", "nonsense=X")
+        #expect(map.status == 64)
+    }
+
+    @Test func correlateJoinsMoraleWithKPIsAndRefusesAnonymousSurveys() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        var roster = "email,name,team\n", responses = "email,survey,period,energy,workload,support,quota_confidence\n"
+        var activity = "email,date,calls\n"
+        for rep in 0..<6 {
+            roster += "r\(rep)@acme.example,R \(rep),\(rep < 3 ? "east" : "west")\n"
+            for week in 40...47 {
+                let mood = 1 + (rep * 3 + week * 7) % 5
+                responses += "r\(rep)@acme.example,weekly-pulse,2026-W\(week),\(mood),\(mood),3,3\n"
+                let monday = try #require(Period("2026-W\(week)")).start
+                activity += "r\(rep)@acme.example,\(monday),\(10 + 3 * mood + rep)\n"
+            }
+        }
+        try w.write("roster.csv", roster)
+        try w.write("responses.csv", responses)
+        try w.write("activity.csv", activity)
+        for args in [["roster", "import", "roster.csv"], ["responses", "import", "responses.csv"], ["kpi", "import", "activity.csv"]] {
+            let r = try w.pulse(args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+        }
+        let c = try #require(try w.pulse("correlate", "--survey", "weekly-pulse", "--kpi", "calls", "--from", "2026-W40",
+                                         "--to", "2026-W47", "--format", "json").json() as? [String: Any])
+        #expect(c["n"] as? Int == 48 && c["reps"] as? Int == 6)
+        let within = try #require(c["within_rep"] as? [String: Any])
+        #expect((within["r"] as? Double ?? 0) > 0.99 && within["df"] as? Int == 41)
+        #expect((c["summary"] as? String)?.hasPrefix("Within the same rep, weeks of higher morale came with clearly more calls") == true)
+        let table = try w.pulse("correlate", "--survey", "weekly-pulse", "--kpi", "calls", "--from", "2026-W40", "--to", "2026-W47")
+        #expect(table.stdout.contains("within rep") && table.stdout.contains("association, not cause"))
+        // By team: each team has 3 reps, under the threshold of 5.
+        let byTeam = try #require(try w.pulse("correlate", "--survey", "weekly-pulse", "--kpi", "calls", "--by", "team",
+                                              "--from", "2026-W40", "--to", "2026-W47", "--format", "json").json() as? [String: Any])
+        #expect((byTeam["groups"] as? [[String: Any]])?.allSatisfy { $0["suppressed"] as? Bool == true } == true)
+        // Anonymous: cannot be joined per rep.
+        try w.write("enps.csv", "email,survey,period,enps\nr0@acme.example,enps,2026-Q4,9\n")
+        #expect(try w.pulse("responses", "import", "enps.csv").status == 0)
+        let anon = try w.pulse("correlate", "--survey", "enps", "--kpi", "calls", "--period", "2026-Q4")
+        #expect(anon.status == 64 && anon.stderr.contains("anonymous"), "\(anon.stderr)")
+    }
+}
