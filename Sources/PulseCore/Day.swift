@@ -91,7 +91,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
-    static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
+    public static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
         var v = 0
         for b in bytes {
             guard b >= 48, b <= 57 else { return nil }

@@ -63,12 +63,23 @@ extension AppDatabase {
         return versionID
     }
 
+    /// Definitions decoded from their stored JSON, by that JSON: the answer pages read
+    /// one per request, and the same text always decodes to the same definition.
+    private static let definitions = DefinitionCache()
+
     static func version(id: Int64, db: Database) throws -> SurveyVersion {
         guard let row = try Row.fetchOne(db, sql: "SELECT id, number, definition FROM survey_version WHERE id = ?", arguments: [id]) else {
             throw PulseError.runtime("the database has no survey version \(id)")
         }
         let json: String = row["definition"]
-        return SurveyVersion(id: row["id"], number: row["number"], definition: try SurveyDefinition.fromCanonicalJSON(json))
+        let definition: SurveyDefinition
+        if let cached = definitions.get(json) {
+            definition = cached
+        } else {
+            definition = try SurveyDefinition.fromCanonicalJSON(json)
+            definitions.set(json, definition)
+        }
+        return SurveyVersion(id: row["id"], number: row["number"], definition: definition)
     }
 
     /// The number of stored versions and rounds of each survey.
@@ -123,6 +134,20 @@ extension AppDatabase {
                 RoundSummary(round: try Round(row: row), version: row["version_number"], invited: row["invited"],
                              answered: row["answered"], responses: row["responses"])
             }
+        }
+    }
+}
+
+/// Survey definitions by their canonical JSON.
+final class DefinitionCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: SurveyDefinition] = [:]
+
+    func get(_ json: String) -> SurveyDefinition? { lock.withLock { entries[json] } }
+    func set(_ json: String, _ definition: SurveyDefinition) {
+        lock.withLock {
+            if entries.count > 256 { entries.removeAll() }
+            entries[json] = definition
         }
     }
 }

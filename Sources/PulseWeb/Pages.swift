@@ -100,19 +100,34 @@ struct PageRenderer: Sendable {
 
     static let css = String(decoding: PackageResources.pulse_css, as: UTF8.self)
 
-    func date(_ d: Date, lang: String, zone: String?) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: lang)
-        f.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
-        f.dateStyle = .long
-        f.timeStyle = .short
-        return f.string(from: d)
-    }
+    let formatters = Formatters()
+
+    func date(_ d: Date, lang: String, zone: String?) -> String { formatters.string(d, lang: lang, zone: zone) }
 
     /// The survey form, with `values` filled in (what was stored, or what was just posted)
     /// and `errors` beside their questions.
     func survey(_ invitation: Invitation, token: String, values: [String: String], errors: [String: String],
                 saved: Bool) -> String {
+        // The page without errors is rendered once per survey version, language, time zone
+        // and state, with marks where the token and the answers go (see `MarkedPage`).
+        guard errors.isEmpty else {
+            return render(invitation, token: token, values: values, errors: errors, saved: saved, marked: false)
+        }
+        let key = "\(invitation.round.id)|\(invitation.rep.locale ?? "")|\(invitation.rep.timezone ?? "")|\(saved)"
+        let page: MarkedPage
+        if let cached = pageCache.get(key) {
+            page = cached
+        } else {
+            page = MarkedPage(render(invitation, token: MarkedPage.tokenMark, values: [:], errors: [:], saved: saved, marked: true))
+            pageCache.set(key, page)
+        }
+        return page.fill(token: token, values: values)
+    }
+
+    let pageCache = PageCache()
+
+    private func render(_ invitation: Invitation, token: String, values: [String: String], errors: [String: String],
+                        saved: Bool, marked: Bool) -> String {
         let locale = invitation.rep.locale
         let (lang, s) = PageStrings.forLocale(locale)
         let d = invitation.definition
@@ -126,7 +141,8 @@ struct PageRenderer: Sendable {
                 let b = q.bounds!
                 let options: [[String: Any]] = b.map { point in
                     ["name": q.id, "input_id": "q-\(q.id)-\(point)", "value": String(point), "label": String(point),
-                     "checked": value == String(point), "required": !q.isOptional]
+                     "checked": marked ? MarkedPage.checkedMark(q.id, String(point)) : value == String(point) ? " checked" : "",
+                     "required": !q.isOptional]
                 }
                 var choices: [String: Any] = ["class": q.type == .enps ? "enps" : "scale", "options": options]
                 let low = q.labels?[String(b.lowerBound)]?.text(for: locale), high = q.labels?[String(b.upperBound)]?.text(for: locale)
@@ -137,11 +153,13 @@ struct PageRenderer: Sendable {
             case .choice:
                 let options: [[String: Any]] = (q.options ?? []).enumerated().map { i, o in
                     ["name": q.id, "input_id": "q-\(q.id)-\(i)", "value": o.id, "label": o.text.text(for: locale),
-                     "checked": value == o.id, "required": !q.isOptional]
+                     "checked": marked ? MarkedPage.checkedMark(q.id, o.id) : value == o.id ? " checked" : "",
+                     "required": !q.isOptional]
                 }
                 item["choices"] = ["class": "choice", "options": options] as [String: Any]
             case .text:
-                item["textarea"] = ["name": q.id, "text": q.text.text(for: locale), "value": value ?? "",
+                item["textarea"] = ["name": q.id, "text": q.text.text(for: locale),
+                                    "value": marked ? MarkedPage.textMark(q.id) : value ?? "",
                                     "max": Question.maxTextLength] as [String: Any]
             }
             return item
@@ -195,5 +213,126 @@ struct PageRenderer: Sendable {
         var context: [String: Any] = ["lang": lang, "heading": heading, "paragraphs": paragraphs]
         if let link { context["link"] = ["href": link.0, "label": link.1] }
         return library.render(context, withTemplate: "message") ?? ""
+    }
+}
+
+/// Date formatters by language and time zone: making one costs more than a whole page.
+/// DateFormatter is not safe to share between threads, so each use holds the lock.
+final class Formatters: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache: [String: DateFormatter] = [:]
+
+    func string(_ date: Date, lang: String, zone: String?) -> String {
+        lock.withLock {
+            let key = "\(lang)|\(zone ?? "")"
+            let f: DateFormatter
+            if let cached = cache[key] {
+                f = cached
+            } else {
+                f = DateFormatter()
+                f.locale = Locale(identifier: lang)
+                f.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
+                f.dateStyle = .long
+                f.timeStyle = .short
+                if cache.count > 200 { cache.removeAll() }
+                cache[key] = f
+            }
+            return f.string(from: date)
+        }
+    }
+}
+
+/// A rendered survey page cut at its marks: the token, each choice's `checked`, each
+/// text answer. Marks are private-use characters that no survey text holds, and none of
+/// the characters HTML escaping changes, so they come through rendering intact.
+struct MarkedPage: Sendable {
+    enum Piece: Sendable {
+        case literal(String)
+        case token
+        case checked(question: String, value: String)
+        case text(question: String)
+    }
+
+    static let tokenMark = "\u{E000}k\u{E000}"
+    static func checkedMark(_ question: String, _ value: String) -> String { "\u{E000}c\u{E001}\(question)\u{E001}\(value)\u{E000}" }
+    static func textMark(_ question: String) -> String { "\u{E000}t\u{E001}\(question)\u{E000}" }
+
+    let pieces: [Piece]
+    let size: Int
+
+    init(_ rendered: String) {
+        var pieces: [Piece] = []
+        let scalars = Array(rendered.unicodeScalars)
+        var literal = String.UnicodeScalarView()
+        var i = 0
+        while i < scalars.count {
+            guard scalars[i] == "\u{E000}", let end = scalars[(i + 1)...].firstIndex(of: "\u{E000}") else {
+                literal.append(scalars[i]); i += 1; continue
+            }
+            let body = String(String.UnicodeScalarView(scalars[(i + 1)..<end]))
+            let parts = body.split(separator: "\u{E001}", omittingEmptySubsequences: false).map(String.init)
+            let piece: Piece?
+            switch parts.first {
+            case "k" where parts.count == 1: piece = .token
+            case "c" where parts.count == 3: piece = .checked(question: parts[1], value: parts[2])
+            case "t" where parts.count == 2: piece = .text(question: parts[1])
+            default: piece = nil
+            }
+            guard let piece else { literal.append(scalars[i]); i += 1; continue }
+            pieces.append(.literal(String(literal)))
+            literal = String.UnicodeScalarView()
+            pieces.append(piece)
+            i = end + 1
+        }
+        pieces.append(.literal(String(literal)))
+        self.pieces = pieces
+        size = rendered.utf8.count
+    }
+
+    func fill(token: String, values: [String: String]) -> String {
+        var out = ""
+        out.reserveCapacity(size + 512)
+        for p in pieces {
+            switch p {
+            case let .literal(s): out += s
+            case .token: out += token
+            case let .checked(q, v): if values[q] == v { out += " checked" }
+            case let .text(q): out += PageRenderer.escape(values[q] ?? "")
+            }
+        }
+        return out
+    }
+}
+
+extension PageRenderer {
+    /// HTML escaping as Mustache's `{{ }}` does it.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}
+
+/// Rendered pages by round, language, time zone and state.
+final class PageCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: MarkedPage] = [:]
+
+    func get(_ key: String) -> MarkedPage? { lock.withLock { entries[key] } }
+    func set(_ key: String, _ page: MarkedPage) {
+        lock.withLock {
+            if entries.count > 512 { entries.removeAll() }
+            entries[key] = page
+        }
     }
 }

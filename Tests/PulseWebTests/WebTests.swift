@@ -19,7 +19,7 @@ import Testing
         var tokens: [String: String] // email → token
     }
 
-    /// Three reps, one round of the shipped survey `survey` open for a week.
+    /// Four reps, one round of the shipped survey `survey` open for a week.
     func seeded(_ yaml: String = DefaultSurveys.enps, period: String = "2026-Q4") throws -> Seeded {
         let db = try AppDatabase.inMemory()
         _ = try db.importRoster(try CSVReader(bytes: Array("""
@@ -27,6 +27,7 @@ import Testing
             somchai@example.org,สมชาย ใจดี,east,th,Asia/Bangkok
             anna@example.org,Анна Петрова,east,ru,Europe/Moscow
             tom@example.org,Tom Hale,west,en,Europe/London
+            amy@example.org,Amy Hale,west,en,Europe/London
 
             """.utf8), file: "roster.csv"), now: now)
         let survey = try SurveyDefinition.load(yaml: yaml, file: "s.yaml")
@@ -174,6 +175,32 @@ import Testing
             rows = try responses(s.db)
             #expect(rows.count == 1 && rows[0]["enps"] as Int? == 6)
             #expect(try answers(s.db) == ["enps": "6"])
+        }
+    }
+
+    /// Pages are rendered once per round and language and filled per request: nothing of
+    /// one rep's page may show on another's.
+    @Test func eachRepSeesOnlyTheirOwnLinkAndAnswers() async throws {
+        let s = try seeded(DefaultSurveys.weeklyPulse, period: "2026-W48")
+        let ann = s.tokens["anna@example.org"]!, tom = s.tokens["tom@example.org"]!, amy = s.tokens["amy@example.org"]!
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/s/\(tom)", method: .get) { _ in }
+            try await client.execute(uri: "/s/\(tom)", method: .post, headers: Self.formHeaders,
+                                     body: form([("energy", "2"), ("workload", "3"), ("support", "4"), ("quota_confidence", "5"),
+                                                 ("comment", "Tom's & <secret>")])) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/s/\(tom)", method: .get) { r in
+                let html = String(buffer: r.body)
+                #expect(html.contains("action=\"/s/\(tom)\"") && html.contains("id=\"q-energy-2\" value=\"2\" checked"))
+                #expect(html.contains("Tom&#39;s &amp; &lt;secret&gt;</textarea>"))
+            }
+            // Another rep of the same round, language and time zone (the same cached page), and one in Russian.
+            for (token, other) in [(amy, tom), (ann, tom)] {
+                try await client.execute(uri: "/s/\(token)", method: .get) { r in
+                    let html = String(buffer: r.body)
+                    #expect(html.contains("action=\"/s/\(token)\"") && !html.contains(other))
+                    #expect(!html.contains(" checked") && !html.contains("secret"))
+                }
+            }
         }
     }
 

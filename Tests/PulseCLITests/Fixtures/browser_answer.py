@@ -13,6 +13,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 eml, score, new_score, shot = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 message = email.message_from_bytes(open(eml, "rb").read(), policy=policy.default)
@@ -27,6 +29,16 @@ for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-sh
 options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 report = {}
+
+
+def click_and_wait(selector):
+    """Clicks, then waits for the next page to replace this one."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(driver, 10).until(EC.staleness_of(old))
+    return WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.TAG_NAME, "h1"))).text
+
+
 try:
     driver.get(link)
     chosen = driver.find_element(By.CSS_SELECTOR, "input[name=enps]:checked")
@@ -36,15 +48,13 @@ try:
     report["console_errors"] = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     driver.save_screenshot(shot)
     driver.find_element(By.CSS_SELECTOR, "textarea[name=reason]").send_keys("<b>Good</b> team & fair targets")
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    report["after_submit"] = driver.find_element(By.TAG_NAME, "h1").text
-    driver.find_element(By.CSS_SELECTOR, "a.button").click()
+    report["after_submit"] = click_and_wait("button[type=submit]")
+    click_and_wait("a.button")
     report["stored_score"] = driver.find_element(By.CSS_SELECTOR, "input[name=enps]:checked").get_attribute("value")
     report["stored_reason"] = driver.find_element(By.CSS_SELECTOR, "textarea[name=reason]").get_attribute("value")
     # Keyboard: the label of the new score is clickable; the radio takes it.
     driver.find_element(By.CSS_SELECTOR, "label[for=q-enps-%s]" % new_score).click()
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    report["after_edit"] = driver.find_element(By.TAG_NAME, "h1").text
+    report["after_edit"] = click_and_wait("button[type=submit]")
 finally:
     driver.quit()
 print(json.dumps(report, ensure_ascii=False))
