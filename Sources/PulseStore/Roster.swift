@@ -24,6 +24,20 @@ public struct Rep: Codable, Sendable, Equatable, FetchableRecord, PersistableRec
     }
 
     public var groupKeys: GroupKeys { GroupKeys(team: team, managerEmail: managerEmail, region: region) }
+
+    /// Read by column name rather than through Codable: several times faster, and the
+    /// answer pages read one rep per request.
+    public init(row: Row) {
+        id = row["id"]; email = row["email"]; name = row["name"]; team = row["team"]
+        managerEmail = row["manager_email"]; region = row["region"]; locale = row["locale"]
+        timezone = row["timezone"]; startDate = row["start_date"]; active = row["active"]
+    }
+
+    public init(id: Int64? = nil, email: String, name: String? = nil, team: String? = nil, managerEmail: String? = nil,
+                region: String? = nil, locale: String? = nil, timezone: String? = nil, startDate: String? = nil, active: Bool) {
+        self.id = id; self.email = email; self.name = name; self.team = team; self.managerEmail = managerEmail
+        self.region = region; self.locale = locale; self.timezone = timezone; self.startDate = startDate; self.active = active
+    }
 }
 
 /// What a roster import did.

@@ -46,37 +46,53 @@ extension AppDatabase {
     /// The database holds only SHA-256 hashes of tokens: the lookup goes by the hash, and
     /// the stored hash is then compared with the computed one in constant time.
     public func invitation(token: String) throws(PulseError) -> Invitation? {
-        let hash = tokenHash(token)
-        return try read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id
-                FROM invitation i WHERE i.token_hash = ?
-                """, arguments: [hash]) else { return nil }
-            let stored: Data = row["token_hash"]
-            guard constantTimeEquals(stored, hash) else { return nil }
-            let round = try Round(row: try Row.fetchOne(db, sql: "SELECT * FROM round WHERE id = ?", arguments: [row["round_id"] as Int64])!)
-            guard let rep = try Rep.fetchOne(db, key: row["rep_id"] as Int64) else { return nil }
-            return Invitation(id: row["id"], round: round, definition: try Self.version(id: round.versionID, db: db).definition,
-                              rep: rep, answered: row["answered"],
-                              keys: GroupKeys(team: row["team"], managerEmail: row["manager_email"], region: row["region"]))
+        try read { db in try Self.invitation(token: token, db: db) }
+    }
+
+    /// The invitation of a token and the answers given through it so far, in one read.
+    public func invitationAndAnswers(token: String, editKey: Data) throws(PulseError)
+        -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
+        try read { db in
+            guard let invitation = try Self.invitation(token: token, db: db) else { return nil }
+            return (invitation, try Self.currentAnswers(invitation, editKey: editKey, db: db))
         }
+    }
+
+    static func invitation(token: String, db: Database) throws -> Invitation? {
+        let hash = tokenHash(token)
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id
+            FROM invitation i WHERE i.token_hash = ?
+            """), arguments: [hash]) else { return nil }
+        let stored: Data = row["token_hash"]
+        guard constantTimeEquals(stored, hash) else { return nil }
+        guard let roundRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM round WHERE id = ?"),
+                                              arguments: [row["round_id"] as Int64]),
+              let repRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM rep WHERE id = ?"),
+                                            arguments: [row["rep_id"] as Int64]) else { return nil }
+        let round = try Round(row: roundRow)
+        return Invitation(id: row["id"], round: round, definition: try Self.version(id: round.versionID, db: db).definition,
+                          rep: Rep(row: repRow), answered: row["answered"],
+                          keys: GroupKeys(team: row["team"], managerEmail: row["manager_email"], region: row["region"]))
     }
 
     /// The answers given through an invitation so far: for an identified survey by the
     /// rep, for an anonymous one by the edit key derived from the personal token.
     public func currentAnswers(_ invitation: Invitation, editKey: Data) throws(PulseError) -> [String: AnswerValue]? {
-        try read { db in
-            let id: Int64?
-            switch invitation.definition.anonymity {
-            case .identified:
-                id = try Int64.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?",
-                                        arguments: [invitation.round.id, invitation.rep.id])
-            case .anonymous:
-                id = try Int64.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND edit_key = ?",
-                                        arguments: [invitation.round.id, editKey])
-            }
-            return try id.map { try Self.answers(responseID: $0, definition: invitation.definition, db: db) }
+        try read { db in try Self.currentAnswers(invitation, editKey: editKey, db: db) }
+    }
+
+    static func currentAnswers(_ invitation: Invitation, editKey: Data, db: Database) throws -> [String: AnswerValue]? {
+        let id: Int64?
+        switch invitation.definition.anonymity {
+        case .identified:
+            id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?"),
+                                    arguments: [invitation.round.id, invitation.rep.id])
+        case .anonymous:
+            id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND edit_key = ?"),
+                                    arguments: [invitation.round.id, editKey])
         }
+        return try id.map { try Self.answers(responseID: $0, definition: invitation.definition, db: db) }
     }
 
     /// Stores (or replaces) the answers given through an invitation, in one transaction

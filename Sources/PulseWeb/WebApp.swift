@@ -46,6 +46,11 @@ extension HTTPField.Name {
     public static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
 }
 
+/// The page given instead of a survey (404, 429).
+struct RefusedPage: Error {
+    var response: Response
+}
+
 /// The invitation a token opens, or the page to answer with instead.
 enum LookUp {
     case found(Invitation)
@@ -139,11 +144,10 @@ public enum WebApp {
         // The page. A GET never stores anything: mail scanners follow every link.
         router.get("/s/:token") { request, context -> Response in
             let token = try context.parameters.require("token")
-            switch try h.lookUp(token, request, context) {
+            switch try h.lookUpWithAnswers(token, request, context) {
             case let .refused(response): return response
-            case let .found(invitation):
+            case let .found(invitation, values):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
-                let values = try h.stored(invitation, token)
                 return html(pages.survey(invitation, token: token, values: values, errors: [:], saved: !values.isEmpty))
             }
         }
@@ -151,15 +155,14 @@ public enum WebApp {
         // The target of the eleven links in the mail: the page with that score chosen.
         router.get("/s/:token/enps/:score") { request, context -> Response in
             let token = try context.parameters.require("token")
-            switch try h.lookUp(token, request, context) {
+            switch try h.lookUpWithAnswers(token, request, context) {
             case let .refused(response): return response
-            case let .found(invitation):
+            case .found(let invitation, var values):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
                 guard let q = invitation.definition.enpsQuestion,
                       let score = context.parameters.get("score", as: Int.self), (0...10).contains(score) else {
                     return html(pages.notFound(), .notFound)
                 }
-                var values = try h.stored(invitation, token)
                 values[q.id] = String(score)
                 return html(pages.survey(invitation, token: token, values: values, errors: [:], saved: false))
             }
@@ -240,29 +243,50 @@ struct Handlers: Sendable {
         return last
     }
 
-    func lookUp(_ token: String, _ request: Request, _ context: WebContext) throws -> LookUp {
+    /// Runs a look-up of a token unless its address is blocked, and counts a failure
+    /// against that address. `nil` from `fetch` is an unknown token.
+    private func guarded<T>(_ token: String, _ request: Request, _ context: WebContext,
+                            _ fetch: () throws -> T?) throws -> Result<T, RefusedPage> {
         let now = settings.clock()
         let who = client(request, context)
         if limiter.isBlocked(who, now: now) {
-            return .refused(Self.html(pages.plain(status: "Too many requests",
-                text: "Too many links that do not open a survey came from this address. Try again later."), .tooManyRequests))
+            return .failure(RefusedPage(response: Self.html(pages.plain(status: "Too many requests",
+                text: "Too many links that do not open a survey came from this address. Try again later."), .tooManyRequests)))
         }
-        guard WebApp.isWellFormed(token), let invitation = try settings.database.invitation(token: token) else {
+        guard WebApp.isWellFormed(token), let found = try fetch() else {
             limiter.record(who, now: now)
-            return .refused(Self.html(pages.notFound(), .notFound))
+            return .failure(RefusedPage(response: Self.html(pages.notFound(), .notFound)))
         }
-        return .found(invitation)
+        return .success(found)
+    }
+
+    func lookUp(_ token: String, _ request: Request, _ context: WebContext) throws -> LookUp {
+        switch try guarded(token, request, context, { try settings.database.invitation(token: token) }) {
+        case let .success(invitation): .found(invitation)
+        case let .failure(refused): .refused(refused.response)
+        }
+    }
+
+    enum LookUpWithAnswers {
+        case found(Invitation, [String: String])
+        case refused(Response)
+    }
+
+    /// The invitation of a token with its stored answers as form values, in one read.
+    func lookUpWithAnswers(_ token: String, _ request: Request, _ context: WebContext) throws -> LookUpWithAnswers {
+        switch try guarded(token, request, context, {
+            try settings.database.invitationAndAnswers(token: token, editKey: editKey(token))
+        }) {
+        case let .success(found):
+            .found(found.invitation, (found.answers ?? [:]).mapValues { v in v.number.map(String.init) ?? v.text ?? "" })
+        case let .failure(refused): .refused(refused.response)
+        }
     }
 
     /// The key an anonymous answer is found again by: derived from the token with the
     /// secret in the key file, which the database does not hold.
     func editKey(_ token: String) -> Data { settings.key.derive("edit", token: token) }
 
-    /// The answers stored for an invitation, as form values.
-    func stored(_ invitation: Invitation, _ token: String) throws -> [String: String] {
-        let answers = try settings.database.currentAnswers(invitation, editKey: editKey(token)) ?? [:]
-        return answers.mapValues { v in v.number.map(String.init) ?? v.text ?? "" }
-    }
 }
 
 /// `application/x-www-form-urlencoded` bodies, as browsers send them: the first value of
