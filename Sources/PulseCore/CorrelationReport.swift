@@ -126,7 +126,7 @@ public struct CorrelationReport: Sendable {
         let more = kpi == .winRate || kpi == .quotaAttainment || kpi == .avgDealSize ? ("higher", "lower") : ("more", "fewer")
         let lagText = lag == 0 ? "" : lag > 0 ? " \(lag) week\(lag == 1 ? "" : "s") later" : " \(-lag) week\(lag == -1 ? "" : "s") earlier"
         let subject = within ? "within the same rep, weeks of higher morale" : "across reps and weeks, higher morale"
-        let figures = "r = \(Self.format(main.r)), p = \(Self.formatP(main.p)), n = \(r.n) rep-weeks, \(r.reps) reps"
+        let figures = "r = \(Self.format(main.r)), p \(Self.formatP(main.p, relation: true)), n = \(r.n) rep-weeks, \(r.reps) reps"
         let strength: String
         switch abs(main.r) {
         case ..<0.1: strength = ""
@@ -144,7 +144,9 @@ public struct CorrelationReport: Sendable {
     }
 
     static func format(_ x: Double) -> String { String(format: "%.2f", x) }
-    static func formatP(_ p: Double) -> String { p < 0.001 ? "< 0.001" : String(format: "%.3f", p) }
+    static func formatP(_ p: Double, relation: Bool = false) -> String {
+        p < 0.001 ? "< 0.001" : (relation ? "= " : "") + String(format: "%.3f", p)
+    }
 
     public func table(style: Style) -> String {
         var out = style.bold("Morale and \(kpi.label) · \(survey) · \(range.from) to \(range.to)"
@@ -152,7 +154,7 @@ public struct CorrelationReport: Sendable {
         for r in results {
             if let g = r.group { out += style.bold(g) + "\n" }
             if !r.suppressed && r.n > 0 {
-                var t = TextTable([("", .left), ("r", .right), ("95% interval", .right), ("p", .right), ("n", .right)])
+                var t = TextTable([("correlation", .left), ("r", .right), ("95% interval", .right), ("p", .right), ("n", .right)])
                 func row(_ name: String, _ c: Correlation?, n: String) {
                     guard let c else { return }
                     let ci = c.ci95.map { "\(Self.format($0.lowerBound)) to \(Self.format($0.upperBound))" } ?? "–"

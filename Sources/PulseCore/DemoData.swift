@@ -42,6 +42,8 @@ public struct DemoData: Sendable {
     public let quarters: [Period]
     /// The rep whose morale falls over the last weeks (the demo's prep note is for them).
     public let dropping: String
+    /// Each rep's underlying mood per week (0-1): their answers and their activity both follow it.
+    public let weeklyMood: [String: [Period: Double]]
 
     /// - Parameters:
     ///   - today: the demo's date; the answers cover the weeks up to the one before it.
@@ -84,6 +86,51 @@ public struct DemoData: Sendable {
         self.weeks = weeks
         let q = Period.quarter(of: weeks.last!.end)
         quarters = [q.previous, q]
+        var moods: [String: [Period: Double]] = [:]
+        var moodRng = SeededRandom(seed: 99)
+        for p in people {
+            for (i, week) in weeks.enumerated() {
+                var mood = p.mood + moodRng.normal(sd: 0.07)
+                if p.email == dropping && i >= weeks.count - 3 { mood -= 0.18 * Double(i - (weeks.count - 4)) }
+                moods[p.email, default: [:]][week] = mood
+            }
+        }
+        weeklyMood = moods
+    }
+
+    /// Daily CRM activity (Monday to Friday) for the same weeks: calls and meetings rise
+    /// and fall with each rep's mood that week, deals close now and then.
+    public var activityCSV: String {
+        var rng = SeededRandom(seed: 4711)
+        var w = CSVWriter()
+        w.header(["email", "date", "calls", "emails", "meetings", "opportunities_created", "deals_won", "deals_lost", "revenue_won"])
+        for p in people {
+            let baseCalls = 14 + Double(rng.next() % 10)
+            for week in weeks {
+                let lift = ((weeklyMood[p.email]?[week] ?? p.mood) - p.mood) * 40
+                for d in 0..<5 {
+                    let day = week.start + d
+                    let calls = max(0, Int((baseCalls + lift + rng.normal(sd: 3)).rounded()))
+                    let emails = max(0, Int((22 + lift / 2 + rng.normal(sd: 5)).rounded()))
+                    let meetings = max(0, Int((1.5 + lift / 8 + rng.normal(sd: 0.8)).rounded()))
+                    let won = rng.next() % 9 == 0 ? 1 : 0, lost = rng.next() % 7 == 0 ? 1 : 0
+                    let revenue = won == 1 ? Double(4000 + Int(rng.next() % 80) * 100) : 0
+                    w.row([.text(p.email), .text(day.description), .int(calls), .int(emails), .int(meetings),
+                           .int(rng.next() % 4 == 0 ? 1 : 0), .int(won), .int(lost), .number(revenue)])
+                }
+            }
+        }
+        return w.text
+    }
+
+    /// A quarterly quota for every rep.
+    public var quotaCSV: String {
+        var w = CSVWriter()
+        w.header(["email", "period", "quota"])
+        for p in people {
+            for q in quarters { w.row([.text(p.email), .text(q.description), .int(p.team == "enterprise" ? 90_000 : 60_000)]) }
+        }
+        return w.text
     }
 
     public var rosterCSV: String {
@@ -112,8 +159,7 @@ public struct DemoData: Sendable {
             for p in people {
                 // Some answers are missing: about one in ten, fewer in the small team.
                 if rng.next() % (p.team == "smb" ? 40 : 10) == 0 && p.email != dropping { continue }
-                var mood = p.mood + rng.normal(sd: 0.05)
-                if p.email == dropping && i >= weeks.count - 3 { mood -= 0.18 * Double(i - (weeks.count - 4)) }
+                let mood = weeklyMood[p.email]![week]!
                 let comment: String
                 if rng.next() % 5 == 0 || (p.email == dropping && i == weeks.count - 1) {
                     let list = comments[p.locale] ?? comments["en"]!

@@ -115,7 +115,7 @@ public struct KPIReport: Sendable {
         guard !rows.isEmpty else { return out + "No activity in this range (pulse kpi import loads it).\n" }
         func n(_ v: Int?) -> String { v.map(String.init) ?? "–" }
         func pct(_ v: Double?) -> String { v.map { String(format: "%.0f%%", $0 * 100) } ?? "–" }
-        func money(_ v: Double?) -> String { v.map { String(format: "%.0f", $0) } ?? "–" }
+        func money(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "–" }
         var t = TextTable([(byRep ? "rep" : "team", .left), ("week", .left), ("calls", .right), ("emails", .right),
                            ("meetings", .right), ("opps", .right), ("won", .right), ("revenue", .right),
                            ("win rate", .right), ("avg deal", .right), ("quota", .right)])

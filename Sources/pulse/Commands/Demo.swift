@@ -63,6 +63,8 @@ extension Pulse {
             let data = DemoData(today: today)
             try write("roster.csv", data.rosterCSV)
             try write("responses.csv", data.responsesCSV)
+            try write("activity.csv", data.activityCSV)
+            try write("quota.csv", data.quotaCSV)
 
             let style = Terminal.style
             let config = try PulseConfig.load(yaml: PulseConfig.template, file: "pulse.yaml")
@@ -100,6 +102,22 @@ extension Pulse {
                 survey: "enps", range: quarter, by: .manager, facts: try db.responseFacts(survey: "enps", range: quarter),
                 invited: nil, minGroupSize: threshold)
             Terminal.out("  " + byManager.json.serialized() + "\n\n")
+
+            // Activity from the CRM, and whether morale moves with it.
+            let activity = try db.importActivity(try CSVReader(bytes: try readBytes(path("activity.csv")), file: "activity.csv"))
+            let quotas = try db.importQuotas(try CSVReader(bytes: try readBytes(path("quota.csv")), file: "quota.csv"))
+            Terminal.out("$ pulse kpi import activity.csv && pulse kpi import --quota quota.csv\n  \(activity.added) days of activity"
+                + " (\(activity.firstDay!) to \(activity.lastDay!)), \(quotas.added) quarterly quotas\n")
+            Terminal.out("$ pulse correlate --survey weekly-pulse --kpi calls\n")
+            var callsByRep: [Int64: [Period: Double]] = [:]
+            for k in try db.weeklyKPIs(from: weekRange.start, to: weekRange.end) {
+                if let v = k.value(.calls) { callsByRep[k.repID, default: [:]][k.week] = v }
+            }
+            let correlation = CorrelationReport.compute(
+                survey: "weekly-pulse", kpi: .calls, lag: 0, range: weekRange,
+                morale: try db.weeklyMorale(survey: "weekly-pulse", range: weekRange), kpis: callsByRep, groups: nil,
+                minGroupSize: threshold)
+            Terminal.out(indent(correlation.table(style: style)))
 
             // A round of this week's pulse, mailed to the file outbox; one message shown.
             let week = Period.week(of: today)
@@ -171,6 +189,8 @@ extension Pulse {
                   export PULSE_DB=\(path("pulse.sqlite")) PULSE_SURVEYS=\(path("Surveys")) PULSE_CONFIG=\(path("pulse.yaml"))
                   pulse trends --survey weekly-pulse --by all
                   pulse enps --survey enps --by region --format csv
+                  pulse correlate --survey weekly-pulse --kpi meetings --lag 1
+                  pulse kpi show --by team --from \(data.weeks.first!) --to \(data.weeks.last!)
                   pulse serve    # then open a link from \(path("outbox")) in a browser
 
                 """)
