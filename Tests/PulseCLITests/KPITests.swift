@@ -143,4 +143,40 @@ import Testing
         let anon = try w.pulse("correlate", "--survey", "enps", "--kpi", "calls", "--period", "2026-Q4")
         #expect(anon.status == 64 && anon.stderr.contains("anonymous"), "\(anon.stderr)")
     }
+
+    @Test func driversRankTheScaleQuestionsByTheirLinkWithENPS() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        try w.write("Surveys/check.yaml", """
+            id: check
+            title: Check
+            anonymity: anonymous
+            questions:
+              - {id: energy, type: scale, text: Energy, min: 1, max: 5}
+              - {id: support, type: scale, text: Manager support, min: 1, max: 5}
+              - {id: enps, type: enps, text: Recommend?}
+
+            """)
+        var roster = "email,name,team\n", responses = "email,survey,period,energy,support,enps\n"
+        for i in 0..<12 {
+            roster += "p\(i)@acme.example,P \(i),west\n"
+            let support = 1 + i % 5, energy = 1 + (i * 7) % 5
+            responses += "p\(i)@acme.example,check,2026-Q4,\(energy),\(support),\(min(10, support * 2 + i % 2))\n"
+        }
+        try w.write("roster.csv", roster)
+        try w.write("responses.csv", responses)
+        #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
+        let imported = try w.pulse("responses", "import", "responses.csv")
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let d = try #require(try w.pulse("drivers", "--survey", "check", "--format", "json").json() as? [String: Any])
+        let drivers = try #require(d["drivers"] as? [[String: Any]])
+        #expect(drivers.map { $0["question"] as? String } == ["support", "energy"])
+        #expect((drivers[0]["r"] as? Double ?? 0) > 0.9 && drivers[0]["n"] as? Int == 12)
+        let table = try w.pulse("drivers", "--survey", "check")
+        #expect(table.stdout.contains("\"Manager support\" go most with the eNPS answer"), "\(table.stdout)")
+        // Under the threshold: nothing shown.
+        try w.write("pulse.yaml", "min_group_size: 20\n")
+        let hidden = try #require(try w.pulse("drivers", "--survey", "check", "--format", "json").json() as? [String: Any])
+        #expect(hidden["suppressed"] as? Bool == true && (hidden["drivers"] as? [Any])?.isEmpty == true)
+    }
 }
