@@ -36,8 +36,11 @@ public enum Parse {
             decimalMark = chars.last { $0 == 0x2C || $0 == 0x2E }
         } else if commas + dots == 1 {
             let mark: UInt8 = commas == 1 ? 0x2C : 0x2E
-            let after = chars.count - 1 - chars.lastIndex(of: mark)!
-            decimalMark = after == 3 ? nil : mark
+            let at = chars.lastIndex(of: mark)!
+            let after = chars.count - 1 - at
+            // "1.234" is a thousand; "0.125" cannot be (no group follows a leading zero).
+            let leadingZero = chars[..<at].allSatisfy { $0 == 0x30 }
+            decimalMark = after == 3 && !leadingZero ? nil : mark
         }
         var whole = 0, fraction = 0, fractionDigits = 0, inFraction = false
         for c in chars {
