@@ -231,7 +231,6 @@ struct Handlers: Sendable {
                  body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// The invitation of a token, or the response to give instead (404, 429).
     /// The client's address: the peer, or behind a trusted proxy the address it forwarded
     /// for (the last entry of `X-Forwarded-For`, the one that proxy added).
     func client(_ request: Request, _ context: WebContext) -> String {
@@ -260,6 +259,7 @@ struct Handlers: Sendable {
         return .success(found)
     }
 
+    /// The invitation of a token, or the page to give instead (404, 429).
     func lookUp(_ token: String, _ request: Request, _ context: WebContext) throws -> LookUp {
         switch try guarded(token, request, context, { try settings.database.invitation(token: token) }) {
         case let .success(invitation): .found(invitation)
@@ -286,7 +286,6 @@ struct Handlers: Sendable {
     /// The key an anonymous answer is found again by: derived from the token with the
     /// secret in the key file, which the database does not hold.
     func editKey(_ token: String) -> Data { settings.key.derive("edit", token: token) }
-
 }
 
 /// `application/x-www-form-urlencoded` bodies, as browsers send them: the first value of
