@@ -146,24 +146,8 @@ public struct MailComposer: Sendable {
     /// no text holds and no case transform changes.
     static let nameMark = "\u{E000}\u{E001}\u{E000}"
     static let linkMark = "\u{E000}\u{E002}\u{E000}"
-    let renderCache = RenderCache()
-
-    /// HTML escaping as Mustache's `{{ }}` does it, for the values put in after rendering.
-    static func htmlEscape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    /// Rendered templates by language, kind, survey and closing date.
+    let renderCache = BoundedCache<String, (text: Filled, html: Filled)>(limit: 256)
 
     /// The personal page of an invitation.
     public func link(token: String) -> String { "\(baseURL)/s/\(token)" }
@@ -190,7 +174,7 @@ public struct MailComposer: Sendable {
         let cacheKey = [lang, draft.kind.rawValue, draft.survey.id, title, draft.survey.anonymity.rawValue,
                         enpsQuestion ?? "", closes ?? ""].joined(separator: "\u{1F}")
         let rendered: (text: Filled, html: Filled)
-        if let cached = renderCache.get(cacheKey) {
+        if let cached = renderCache[cacheKey] {
             rendered = cached
         } else {
             var context: [String: Any] = [
@@ -218,10 +202,10 @@ public struct MailComposer: Sendable {
                 throw .runtime("the mail templates did not render")
             }
             rendered = (Filled(text), Filled(html))
-            renderCache.set(cacheKey, rendered)
+            renderCache[cacheKey] = rendered
         }
         let text = rendered.text.fill(name: name, link: link)
-        let html = rendered.html.fill(name: Self.htmlEscape(name), link: Self.htmlEscape(link))
+        let html = rendered.html.fill(name: htmlEscaped(name), link: htmlEscaped(link))
         var rng = SystemRandomNumberGenerator()
         let domain = from.address.split(separator: "@").last.map(String.init) ?? "pulse.local"
         let messageID = "\(String(UInt64.random(in: 0...UInt64.max, using: &rng), radix: 36)).\(draft.invitationID).\(draft.kind.rawValue)@\(domain)"
@@ -250,21 +234,6 @@ final class DateFormatters: @unchecked Sendable {
             f.dateStyle = .long
             cache[key] = f
             return f
-        }
-    }
-}
-
-/// Rendered templates by language, kind, survey and closing date.
-final class RenderCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: (text: Filled, html: Filled)] = [:]
-
-    func get(_ key: String) -> (text: Filled, html: Filled)? { lock.withLock { entries[key] } }
-
-    func set(_ key: String, _ value: (text: Filled, html: Filled)) {
-        lock.withLock {
-            if entries.count > 256 { entries.removeAll() }
-            entries[key] = value
         }
     }
 }

@@ -65,7 +65,7 @@ extension AppDatabase {
 
     /// Definitions decoded from their stored JSON, by that JSON: the answer pages read
     /// one per request, and the same text always decodes to the same definition.
-    private static let definitions = DefinitionCache()
+    private static let definitions = BoundedCache<String, SurveyDefinition>(limit: 256)
 
     static func version(id: Int64, db: Database) throws -> SurveyVersion {
         guard let row = try Row.fetchOne(db, sql: "SELECT id, number, definition FROM survey_version WHERE id = ?", arguments: [id]) else {
@@ -73,11 +73,11 @@ extension AppDatabase {
         }
         let json: String = row["definition"]
         let definition: SurveyDefinition
-        if let cached = definitions.get(json) {
+        if let cached = definitions[json] {
             definition = cached
         } else {
             definition = try SurveyDefinition.fromCanonicalJSON(json)
-            definitions.set(json, definition)
+            definitions[json] = definition
         }
         return SurveyVersion(id: row["id"], number: row["number"], definition: definition)
     }
@@ -134,20 +134,6 @@ extension AppDatabase {
                 RoundSummary(round: try Round(row: row), version: row["version_number"], invited: row["invited"],
                              answered: row["answered"], responses: row["responses"])
             }
-        }
-    }
-}
-
-/// Survey definitions by their canonical JSON.
-final class DefinitionCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: SurveyDefinition] = [:]
-
-    func get(_ json: String) -> SurveyDefinition? { lock.withLock { entries[json] } }
-    func set(_ json: String, _ definition: SurveyDefinition) {
-        lock.withLock {
-            if entries.count > 256 { entries.removeAll() }
-            entries[json] = definition
         }
     }
 }

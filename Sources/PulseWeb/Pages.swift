@@ -115,16 +115,17 @@ struct PageRenderer: Sendable {
         }
         let key = "\(invitation.round.id)|\(invitation.rep.locale ?? "")|\(invitation.rep.timezone ?? "")|\(saved)"
         let page: MarkedPage
-        if let cached = pageCache.get(key) {
+        if let cached = pageCache[key] {
             page = cached
         } else {
             page = MarkedPage(render(invitation, token: MarkedPage.tokenMark, values: [:], errors: [:], saved: saved, marked: true))
-            pageCache.set(key, page)
+            pageCache[key] = page
         }
         return page.fill(token: token, values: values)
     }
 
-    let pageCache = PageCache()
+    /// Rendered pages by round, language, time zone and state.
+    let pageCache = BoundedCache<String, MarkedPage>(limit: 512)
 
     private func render(_ invitation: Invitation, token: String, values: [String: String], errors: [String: String],
                         saved: Bool, marked: Bool) -> String {
@@ -297,42 +298,9 @@ struct MarkedPage: Sendable {
             case let .literal(s): out += s
             case .token: out += token
             case let .checked(q, v): if values[q] == v { out += " checked" }
-            case let .text(q): out += PageRenderer.escape(values[q] ?? "")
+            case let .text(q): out += htmlEscaped(values[q] ?? "")
             }
         }
         return out
-    }
-}
-
-extension PageRenderer {
-    /// HTML escaping as Mustache's `{{ }}` does it.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
-}
-
-/// Rendered pages by round, language, time zone and state.
-final class PageCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: MarkedPage] = [:]
-
-    func get(_ key: String) -> MarkedPage? { lock.withLock { entries[key] } }
-    func set(_ key: String, _ page: MarkedPage) {
-        lock.withLock {
-            if entries.count > 512 { entries.removeAll() }
-            entries[key] = page
-        }
     }
 }
