@@ -33,7 +33,8 @@ extension AppDatabase {
         let reps = try repIDsByEmail()
         var issues: [InputIssue] = []
         var rows: [ActivityDay] = []
-        var seen: [String: (line: Int, row: ActivityDay)] = [:]
+        struct RepDay: Hashable { var rep: Int64; var day: Int }
+        var seen: [RepDay: (line: Int, row: ActivityDay)] = [:]
         try reader.forEachRecord { record throws(PulseError) in
             let line = record.line
             func bad(_ field: String, _ message: String) {
@@ -71,7 +72,7 @@ extension AppDatabase {
                 }
                 row[keyPath: path] = cents
             }
-            let key = "\(repID)|\(day)"
+            let key = RepDay(rep: repID, day: day.ordinal)
             if let earlier = seen[key] {
                 if earlier.row != row {
                     bad("date", "\(email) has another row for \(day) on line \(earlier.line) with other values; keep one row per rep and day")

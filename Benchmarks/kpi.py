@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""KPI and report benchmark: N reps x 52 weekly answers and 5 activity rows per rep-week,
+imported with `pulse`, then `pulse enps --by team`, `pulse trends --by team` and
+`pulse correlate --kpi calls` over the year, each with its peak memory; beside them, in
+the same run, DuckDB (PyPI `duckdb`) loading the same CSV files and computing the same
+aggregates, the tool an analyst would reach for.
+
+Usage: Benchmarks/kpi.py PULSE_BINARY [--reps 20000]"""
+import argparse, csv, datetime, os, random, shutil, subprocess, sys, tempfile, time
+
+p = argparse.ArgumentParser()
+p.add_argument("pulse")
+p.add_argument("--reps", type=int, default=20000)
+p.add_argument("--keep", action="store_true", help="keep the generated files")
+a = p.parse_args()
+pulse = os.path.abspath(a.pulse)
+try:
+    import duckdb
+except ImportError:
+    sys.exit("duckdb not found: python3 -m pip install duckdb")
+
+work = tempfile.mkdtemp(prefix="pulse-bench-kpi-")
+env = dict(os.environ, PULSE_DB=f"{work}/pulse.sqlite", PULSE_CONFIG=f"{work}/pulse.yaml",
+           PULSE_SURVEYS=f"{work}/Surveys", NO_COLOR="1")
+weeks = [f"2026-W{w:02d}" for w in range(1, 53)]
+teams = [f"team{t:03d}" for t in range(max(1, a.reps // 12))]
+
+
+def generate():
+    rng = random.Random(52)
+    os.makedirs(f"{work}/Surveys")
+    with open(f"{work}/Surveys/bench.yaml", "w") as f:
+        f.write("id: bench\ntitle: Bench\nanonymity: identified\nquestions:\n"
+                "  - {id: energy, type: scale, text: Energy, min: 1, max: 5}\n"
+                "  - {id: support, type: scale, text: Support, min: 1, max: 5}\n"
+                "  - {id: enps, type: enps, text: Recommend?}\n")
+    with open(f"{work}/roster.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["email", "name", "team"])
+        for i in range(a.reps):
+            w.writerow([f"r{i}@acme.example", f"Rep {i}", teams[i % len(teams)]])
+    with open(f"{work}/responses.csv", "w", newline="") as rf, open(f"{work}/activity.csv", "w", newline="") as af:
+        r, act = csv.writer(rf), csv.writer(af)
+        r.writerow(["email", "survey", "period", "energy", "support", "enps"])
+        act.writerow(["email", "date", "calls", "emails", "meetings", "deals_won", "deals_lost", "revenue_won"])
+        for i in range(a.reps):
+            email, base = f"r{i}@acme.example", rng.random()
+            for wk in range(1, 53):
+                mood = min(1, max(0, base + rng.gauss(0, 0.15)))
+                r.writerow([email, "bench", f"2026-W{wk:02d}", 1 + int(mood * 4.99), 1 + int(rng.random() * 4.99),
+                            min(10, int(mood * 11))])
+                monday = datetime.date.fromisocalendar(2026, wk, 1)
+                for d in range(5):
+                    won = 1 if rng.random() < 0.1 else 0
+                    act.writerow([email, (monday + datetime.timedelta(days=d)).isoformat(), int(10 + 20 * mood + rng.random() * 5),
+                                  int(20 * rng.random()), int(3 * rng.random()), won, 1 if rng.random() < 0.1 else 0,
+                                  f"{won * rng.randint(1000, 9000)}.00"])
+
+
+def timed(*args):
+    start = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", pulse, *args], cwd=work, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if r.returncode != 0:
+        sys.exit(f"pulse {' '.join(args)} failed: {r.stderr[-500:]}")
+    return seconds, int(r.stderr.strip().splitlines()[-1]) / 1024
+
+
+def duck(sql_setup, sql):
+    con = duckdb.connect()
+    for s in sql_setup:
+        con.execute(s)
+    start = time.perf_counter()
+    con.execute(sql).fetchall()
+    return time.perf_counter() - start
+
+
+try:
+    t0 = time.perf_counter()
+    generate()
+    gen = time.perf_counter() - t0
+    activity_rows, response_rows = a.reps * 52 * 5, a.reps * 52
+    subprocess.run([pulse, "init"], cwd=work, env=env, check=True, capture_output=True)
+    timed("roster", "import", "roster.csv")
+    resp_s, resp_mb = timed("responses", "import", "responses.csv")
+    kpi_s, kpi_mb = timed("kpi", "import", "activity.csv")
+    enps_s, enps_mb = timed("enps", "--survey", "bench", "--from", weeks[0], "--to", weeks[-1], "--by", "team", "--format", "json")
+    trends_s, trends_mb = timed("trends", "--survey", "bench", "--from", weeks[0], "--to", weeks[-1], "--by", "team", "--format", "json")
+    corr_s, corr_mb = timed("correlate", "--survey", "bench", "--kpi", "calls", "--from", weeks[0], "--to", weeks[-1], "--format", "json")
+
+    setup = [f"CREATE TABLE roster AS SELECT * FROM read_csv_auto('{work}/roster.csv')",
+             f"CREATE TABLE resp AS SELECT * FROM read_csv_auto('{work}/responses.csv')",
+             f"CREATE TABLE act AS SELECT * FROM read_csv_auto('{work}/activity.csv')"]
+    con = duckdb.connect()
+    start = time.perf_counter()
+    con.execute(setup[2])
+    duck_load = time.perf_counter() - start
+    duck_enps = duck(setup[:2], """
+        SELECT team, 100.0 * (count(*) FILTER (WHERE enps >= 9) - count(*) FILTER (WHERE enps <= 6)) / count(*)
+        FROM resp JOIN roster USING (email) GROUP BY team""")
+    duck_trends = duck(setup[:2], """
+        SELECT team, period, avg(m) FROM (
+          SELECT email, period, avg(100.0 * ((energy - 1) / 4.0 + (support - 1) / 4.0) / 2) AS m FROM resp GROUP BY email, period)
+        JOIN roster USING (email) GROUP BY team, period""")
+    duck_corr = duck(setup[1:], """
+        WITH w AS (SELECT email, strftime(date, '%G-W%V') AS period, sum(calls) AS calls FROM act GROUP BY ALL),
+             m AS (SELECT email, period, avg(100.0 * ((energy - 1) / 4.0 + (support - 1) / 4.0) / 2) AS m FROM resp GROUP BY ALL)
+        SELECT corr(m, calls), count(*) FROM m JOIN w USING (email, period)""")
+
+    print(f"kpi: {a.reps} reps x 52 weeks: {response_rows} responses, {activity_rows} activity rows "
+          f"(generated in {gen:.0f} s)")
+    print(f"{'':40}{'pulse s':>9}{'peak MiB':>10}{'duckdb s':>10}")
+    print(f"{'kpi import (' + str(activity_rows) + ' rows)':40}{kpi_s:9.2f}{kpi_mb:10.0f}{duck_load:10.2f}"
+          f"   {activity_rows / kpi_s:,.0f} rows/s")
+    print(f"{'responses import':40}{resp_s:9.2f}{resp_mb:10.0f}{'':>10}   {response_rows / resp_s:,.0f} rows/s")
+    print(f"{'enps --by team, the year':40}{enps_s:9.2f}{enps_mb:10.0f}{duck_enps:10.2f}")
+    print(f"{'trends --by team, the year':40}{trends_s:9.2f}{trends_mb:10.0f}{duck_trends:10.2f}")
+    print(f"{'correlate --kpi calls, the year':40}{corr_s:9.2f}{corr_mb:10.0f}{duck_corr:10.2f}")
+finally:
+    if a.keep:
+        print(f"files kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
