@@ -202,15 +202,15 @@ extension AppDatabase {
         let keys = p.rep.groupKeys
         let enps = p.survey.enpsQuestion.flatMap { p.answers[$0.id]?.number }
         let morale = p.survey.morale(of: p.answers)
-        let answered = try Bool.fetchOne(db, sql: "SELECT answered FROM invitation WHERE round_id = ? AND rep_id = ?",
+        let answered = try Bool.fetchOne(db.cachedStatement(sql: "SELECT answered FROM invitation WHERE round_id = ? AND rep_id = ?"),
                                          arguments: [roundID, p.rep.id])
         if answered == nil {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at, answered)
                 VALUES (?, ?, ?, ?, ?, ?, 1)
-                """, arguments: [roundID, p.rep.id, keys.team, keys.managerEmail, keys.region, stamp])
+                """).execute(arguments: [roundID, p.rep.id, keys.team, keys.managerEmail, keys.region, stamp])
         } else if answered == false {
-            try db.execute(sql: "UPDATE invitation SET answered = 1 WHERE round_id = ? AND rep_id = ?", arguments: [roundID, p.rep.id])
+            try db.cachedStatement(sql: "UPDATE invitation SET answered = 1 WHERE round_id = ? AND rep_id = ?").execute(arguments: [roundID, p.rep.id])
         }
         switch p.survey.anonymity {
         case .anonymous:
@@ -219,32 +219,32 @@ extension AppDatabase {
                 return
             }
             let id = Int64.random(in: 1...Int64.max)
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
                 VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?, 'import')
-                """, arguments: [id, roundID, keys.team, keys.managerEmail, keys.region, morale, enps])
+                """).execute(arguments: [id, roundID, keys.team, keys.managerEmail, keys.region, morale, enps])
             try Self.insertAnswers(p.answers, responseID: id, db: db)
             summary.added += 1
         case .identified:
-            if let row = try Row.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?",
+            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?"),
                                           arguments: [roundID, p.rep.id]) {
                 let id: Int64 = row["id"]
                 if try Self.answers(responseID: id, definition: p.survey, db: db) == p.answers {
                     summary.unchanged += 1
                     return
                 }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     UPDATE response SET team = ?, manager_email = ?, region = ?, submitted_at = COALESCE(?, submitted_at),
                            morale = ?, enps = ?, source = 'import' WHERE id = ?
-                    """, arguments: [keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps, id])
-                try db.execute(sql: "DELETE FROM answer WHERE response_id = ?", arguments: [id])
+                    """).execute(arguments: [keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps, id])
+                try db.cachedStatement(sql: "DELETE FROM answer WHERE response_id = ?").execute(arguments: [id])
                 try Self.insertAnswers(p.answers, responseID: id, db: db)
                 summary.updated += 1
             } else {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import')
-                    """, arguments: [roundID, p.rep.id, keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps])
+                    """).execute(arguments: [roundID, p.rep.id, keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps])
                 try Self.insertAnswers(p.answers, responseID: db.lastInsertedRowID, db: db)
                 summary.added += 1
             }
@@ -252,9 +252,9 @@ extension AppDatabase {
     }
 
     static func insertAnswers(_ answers: [String: AnswerValue], responseID: Int64, db: Database) throws {
+        let insert = try db.cachedStatement(sql: "INSERT INTO answer (response_id, question_id, number, text) VALUES (?, ?, ?, ?)")
         for (question, value) in answers {
-            try db.execute(sql: "INSERT INTO answer (response_id, question_id, number, text) VALUES (?, ?, ?, ?)",
-                           arguments: [responseID, question, value.number, value.text])
+            try insert.execute(arguments: [responseID, question, value.number, value.text])
         }
     }
 
