@@ -155,9 +155,16 @@ extension Pulse {
             let (ports, portSink) = AsyncStream<Int>.makeStream()
             let app = try WebApp.application(settings, host: "127.0.0.1", port: 0, logger: logger) { portSink.yield($0) }
             let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-            let server = Task { try await group.run() }
+            let server = Task {
+                // If the server cannot start, the wait for its port below ends instead of hanging.
+                defer { portSink.finish() }
+                try await group.run()
+            }
             var portIterator = ports.makeAsyncIterator()
-            guard let port = await portIterator.next() else { throw PulseError.runtime("the demo server did not start") }
+            guard let port = await portIterator.next() else {
+                let why = await server.result
+                throw PulseError.runtime("the demo's answer pages did not start: \(why)")
+            }
             Terminal.out("  answering on http://127.0.0.1:\(port)/s/<token>\n")
             var answered = 0
             let answers = data.webAnswers()
