@@ -9,6 +9,11 @@ public enum Anonymity: String, Codable, Sendable, CaseIterable {
     case anonymous
 }
 
+/// The language of a locale (`th` of `th_TH`, `pt` of `pt-BR`), English when there is none.
+public func languageCode(_ locale: String?) -> String {
+    (locale ?? "en").lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? "en"
+}
+
 /// A text in one language, or in several keyed by locale (`en`, `th`, `ms`, `ru`, `pt-BR`).
 public struct LocalizedText: Codable, Sendable, Equatable {
     /// Locale → text. A text given as a plain string is stored under the empty key.

@@ -65,7 +65,7 @@ struct MailStrings {
 
     /// The strings for a locale: its language, or English.
     static func forLocale(_ locale: String?) -> (String, MailStrings) {
-        let language = (locale ?? "en").lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? "en"
+        let language = languageCode(locale)
         if let s = all[language] { return (language, s) }
         return ("en", all["en"]!)
     }

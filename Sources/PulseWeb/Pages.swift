@@ -71,7 +71,7 @@ struct PageStrings: Sendable {
     ]
 
     static func forLocale(_ locale: String?) -> (String, PageStrings) {
-        let language = (locale ?? "en").lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? "en"
+        let language = languageCode(locale)
         if let s = all[language] { return (language, s) }
         return ("en", all["en"]!)
     }

@@ -182,7 +182,11 @@ public enum WebApp {
             case let .found(invitation):
                 let now = settings.clock()
                 guard invitation.isOpen(at: now) else { return html(pages.closed(invitation), .gone) }
-                let form = FormData.parse(String(buffer: body))
+                // Hummingbird's form decoder: a body a browser would not send (a malformed
+                // escape, a field twice) is refused rather than guessed at.
+                guard let form = try? URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body)) else {
+                    return html(pages.plain(status: "Bad request", text: "The answers sent could not be read as a form."), .badRequest)
+                }
                 let (_, strings) = PageStrings.forLocale(invitation.rep.locale)
                 var answers: [String: AnswerValue] = [:], errors: [String: String] = [:]
                 for q in invitation.definition.questions {
@@ -286,23 +290,4 @@ struct Handlers: Sendable {
     /// The key an anonymous answer is found again by: derived from the token with the
     /// secret in the key file, which the database does not hold.
     func editKey(_ token: String) -> Data { settings.key.derive("edit", token: token) }
-}
-
-/// `application/x-www-form-urlencoded` bodies, as browsers send them: the first value of
-/// each name, `+` as a space, percent-escapes as UTF-8 (malformed escapes left as written).
-enum FormData {
-    static func parse(_ body: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
-                let spaced = s.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            let name = decode(parts[0])
-            guard out[name] == nil else { continue }
-            out[name] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return out
-    }
 }

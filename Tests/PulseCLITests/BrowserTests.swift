@@ -3,39 +3,20 @@ import Testing
 
 /// `pulse serve` as a process, on a free port of loopback.
 final class Server {
-    let process = Process()
+    let child: ChildServer
     let port: Int
 
     init(_ w: Workspace) throws {
-        process.executableURL = try Binary.pulse()
-        process.arguments = ["serve", "--port", "0"]
-        process.environment = w.environment
-        process.currentDirectoryURL = w.dir
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while let byte = try err.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let match = text.firstMatch(of: #/127\.0\.0\.1:(\d+)/#), let p = Int(match.1) else {
-            process.terminate()
-            throw Failed(output: text)
-        }
-        port = p
+        child = try ChildServer({ p in
+            p.executableURL = try Binary.pulse()
+            p.arguments = ["serve", "--port", "0"]
+            p.environment = w.environment
+            p.currentDirectoryURL = w.dir
+        }, readyOnStderr: true)
+        port = try child.port(#/127\.0\.0\.1:(\d+)/#)
     }
 
-    struct Failed: Error { var output: String }
-
-    func stop() {
-        process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    func stop() { child.stop() }
 }
 
 func python(_ script: String, _ args: [String]) throws -> String {

@@ -3,40 +3,21 @@ import Testing
 
 /// A real SMTP server on loopback (aiosmtpd with STARTTLS and AUTH), run for one test.
 final class SMTPServer {
-    let process = Process()
+    let child: ChildServer
     let dir: String
     let port: Int
 
     init(dir: String, port: Int = 0, args: [String] = []) throws {
         self.dir = dir
-        let out = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.url("smtp_server.py").path, dir, "--port", String(port)] + args
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The first line says the port once the server listens.
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("READY "), let p = Int(text.dropFirst(6)) else {
-            process.terminate()
-            throw ServerFailed(output: text)
-        }
-        self.port = p
+        child = try ChildServer({ p in
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3", Fixtures.url("smtp_server.py").path, dir, "--port", String(port)] + args
+        }, readyOnStderr: false)
+        // "READY <port>" once the server listens.
+        self.port = try child.port(#/^READY (\d+)$/#)
     }
 
-    struct ServerFailed: Error { var output: String }
-
-    func stop() {
-        process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    func stop() { child.stop() }
 
     /// The messages received, parsed by Python's email package.
     func received() throws -> [[String: Any]] {

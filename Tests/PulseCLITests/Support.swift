@@ -110,3 +110,49 @@ enum Binary {
         var description: String { "no built pulse binary (run swift build first); looked in \(searched.joined(separator: ", "))" }
     }
 }
+
+/// A server a test starts as a child process: it prints one line once it listens (which
+/// says its port), and is stopped with SIGTERM, then SIGKILL after five seconds.
+final class ChildServer {
+    let process = Process()
+    /// The line the server printed when ready.
+    let readyLine: String
+
+    struct Failed: Error { var output: String }
+
+    /// - Parameter readyOnStderr: whether the ready line comes on stderr rather than stdout.
+    init(_ configure: (Process) throws -> Void, readyOnStderr: Bool) throws {
+        try configure(process)
+        let pipe = Pipe()
+        if readyOnStderr {
+            process.standardError = pipe
+            process.standardOutput = FileHandle.nullDevice
+        } else {
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        var line = Data()
+        while let byte = try pipe.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line.append(byte)
+        }
+        readyLine = String(decoding: line, as: UTF8.self)
+    }
+
+    /// The port in the ready line, or the server is stopped and the line reported.
+    func port(_ pattern: Regex<(Substring, Substring)>) throws -> Int {
+        guard let match = readyLine.firstMatch(of: pattern), let p = Int(match.1) else {
+            stop()
+            throw Failed(output: readyLine)
+        }
+        return p
+    }
+
+    func stop() {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}

@@ -76,7 +76,7 @@ struct MIMETests {
         let html = decodeQP(raw.components(separatedBy: "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")[1])
         for score in 0...10 { #expect(html.contains("https://pulse.acme.example/s/TOKEN123/enps/\(score)\"")) }
         #expect(html.contains("ไม่ระบุตัวตน"), "the anonymity note is in Thai")
-        #expect(html.contains("5"), "the threshold is stated")
+        #expect(html.contains("อย่างน้อย 5 คน"), "the threshold is stated")
         #expect(m.subject.hasPrefix("ดัชนีความผูกพันของพนักงาน"))
     }
 

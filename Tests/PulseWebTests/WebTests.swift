@@ -319,8 +319,22 @@ import Testing
         }
     }
 
-    @Test func formDecoding() {
-        #expect(FormData.parse("a=1&b=x+y%20z&a=2&c=&d") == ["a": "1", "b": "x y z", "c": "", "d": ""])
-        #expect(FormData.parse("t=%E0%B8%94%E0%B8%B5&bad=%ZZ") == ["t": "ดี", "bad": "%ZZ"])
+    @Test func aBodyThatIsNotAFormIsRefused() async throws {
+        let s = try seeded()
+        let token = s.tokens["tom@example.org"]!
+        try await app(s.db).test(.router) { client in
+            for body in ["enps=9&reason=%ZZ", "enps=9&enps=10"] {
+                try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
+                                         body: ByteBuffer(string: body)) { r in
+                    #expect(r.status == .badRequest, "\(body)")
+                }
+            }
+            // Percent-escapes and + decode as a browser means them.
+            try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
+                                     body: ByteBuffer(string: "enps=9&reason=%E0%B8%94%E0%B8%B5+a%26b")) { r in
+                #expect(r.status == .ok)
+            }
+        }
+        #expect(try answers(s.db) == ["enps": "9", "reason": "ดี a&b"])
     }
 }
