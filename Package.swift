@@ -33,6 +33,8 @@ let package = Package(
             dependencies: [
                 "PulseCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API under GRDB, for the bulk import's bind-and-step loop.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

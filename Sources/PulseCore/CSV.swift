@@ -1,3 +1,5 @@
+import Foundation
+
 /// A byte-level CSV reader for the contract's input files: UTF-8 with or without a BOM,
 /// LF or CRLF, RFC 4180 quoting (fields with delimiters, quotes and line breaks), a
 /// comma or a semicolon delimiter.
@@ -9,10 +11,17 @@
 public struct CSVReader: Sendable {
     public let file: String
     public let delimiter: UInt8
-    private let bytes: [UInt8]
+    private let source: Source
     private let bodyStart: Int
     private let headerLine: [String]
     private let firstBodyLine: Int
+
+    /// Where the bytes come from: all in memory, or a file read in chunks so that a
+    /// large import holds a megabyte of it at a time, not the whole file.
+    private enum Source: Sendable {
+        case memory([UInt8])
+        case path(String)
+    }
 
     /// The header cells as written (trimmed of surrounding spaces).
     public var header: [String] { headerLine }
@@ -23,27 +32,60 @@ public struct CSVReader: Sendable {
     ///   - delimiter: `nil` to take a semicolon when the header has semicolons and no commas.
     /// - Throws: `PulseError.invalidInput` for an empty file or a malformed header.
     public init(bytes: [UInt8], file: String, delimiter: UInt8? = nil) throws(PulseError) {
+        try self.init(source: .memory(bytes), file: file, delimiter: delimiter)
+    }
+
+    /// A reader that streams the file at `path` (read again from the start by each
+    /// `forEachRecord`).
+    /// - Throws: `PulseError.runtime` when the file cannot be read, and what `init(bytes:)` throws.
+    public init(path: String, file: String, delimiter: UInt8? = nil) throws(PulseError) {
+        try self.init(source: .path(path), file: file, delimiter: delimiter)
+    }
+
+    private init(source: Source, file: String, delimiter: UInt8?) throws(PulseError) {
         self.file = file
+        self.source = source
+        var window = try Window(source: source, file: file)
         var start = 0
+        while window.bytes.count < 3 && !window.eof { try window.refill(keepingFrom: 0) }
+        let bytes = window.bytes
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
-        self.bytes = bytes
+        var record = CSVRecord()
+        var cursor = Cursor(position: start, line: 1)
+        // Reads the header, asking for more bytes until it is complete.
+        func header(delimiter: UInt8) throws(PulseError) -> Bool {
+            while true {
+                cursor = Cursor(position: start, line: 1)
+                switch try Self.next(&record, window: window, cursor: &cursor, delimiter: delimiter, file: file) {
+                case .record: return true
+                case .end: return false
+                case .needMore: try window.refill(keepingFrom: 0)
+                }
+            }
+        }
         if let delimiter {
             self.delimiter = delimiter
         } else {
-            var commas = 0, semicolons = 0, i = start, inQuotes = false
-            while i < bytes.count {
-                let b = bytes[i]
-                if b == Self.quote { inQuotes.toggle() }
-                else if !inQuotes && (b == Self.lf || b == Self.cr) { break }
-                else if !inQuotes && b == Self.comma { commas += 1 }
-                else if !inQuotes && b == Self.semicolon { semicolons += 1 }
-                i += 1
+            // The header line decides: semicolons and no commas outside quotes.
+            var commas = 0, semicolons = 0
+            while true {
+                var i = start, inQuotes = false, ended = false
+                (commas, semicolons) = (0, 0)
+                let b = window.bytes
+                while i < b.count {
+                    let c = b[i]
+                    if c == Self.quote { inQuotes.toggle() }
+                    else if !inQuotes && (c == Self.lf || c == Self.cr) { ended = true; break }
+                    else if !inQuotes && c == Self.comma { commas += 1 }
+                    else if !inQuotes && c == Self.semicolon { semicolons += 1 }
+                    i += 1
+                }
+                if ended || window.eof { break }
+                try window.refill(keepingFrom: 0)
             }
             self.delimiter = semicolons > 0 && commas == 0 ? Self.semicolon : Self.comma
         }
-        var cursor = Cursor(position: start, line: 1)
-        var record = CSVRecord()
-        guard try Self.next(&record, bytes: bytes, cursor: &cursor, delimiter: self.delimiter, file: file) else {
+        guard try header(delimiter: self.delimiter) else {
             throw .input(InputIssue(file: file, "the file is empty: a header row is required"))
         }
         var names: [String] = []
@@ -61,11 +103,22 @@ public struct CSVReader: Sendable {
     /// Calls `body` with each record after the header, reusing one record's storage.
     /// Blank lines are skipped.
     public func forEachRecord(_ body: (CSVRecord) throws(PulseError) -> Void) throws(PulseError) {
+        var window = try Window(source: source, file: file)
+        while window.bytes.count < bodyStart && !window.eof { try window.refill(keepingFrom: 0) }
         var cursor = Cursor(position: bodyStart, line: firstBodyLine)
         var record = CSVRecord()
-        while try Self.next(&record, bytes: bytes, cursor: &cursor, delimiter: delimiter, file: file) {
-            if record.count == 1 && record.isEmpty(0) { continue }
-            try body(record)
+        while true {
+            let startOfRecord = cursor
+            switch try Self.next(&record, window: window, cursor: &cursor, delimiter: delimiter, file: file) {
+            case .end:
+                return
+            case .needMore:
+                try window.refill(keepingFrom: startOfRecord.position)
+                cursor = Cursor(position: 0, line: startOfRecord.line)
+            case .record:
+                if record.count == 1 && record.isEmpty(0) { continue }
+                try body(record)
+            }
         }
     }
 
@@ -74,19 +127,59 @@ public struct CSVReader: Sendable {
         var line: Int
     }
 
+    /// The bytes read so far that are still needed, and whether the file has no more.
+    private struct Window {
+        var bytes: [UInt8]
+        var eof: Bool
+        private let handle: FileReader?
+        private let file: String
+        static let chunk = 1 << 20
+
+        init(source: Source, file: String) throws(PulseError) {
+            self.file = file
+            switch source {
+            case let .memory(bytes):
+                self.bytes = bytes
+                eof = true
+                handle = nil
+            case let .path(path):
+                guard let h = FileReader(path: path) else { throw .runtime("\(path): cannot be read") }
+                handle = h
+                bytes = []
+                eof = false
+                try refill(keepingFrom: 0)
+            }
+        }
+
+        /// Drops the bytes before `position` and appends the next chunk of the file.
+        mutating func refill(keepingFrom position: Int) throws(PulseError) {
+            guard let handle, !eof else { return }
+            if position > 0 { bytes.removeSubrange(0..<position) }
+            // A record longer than a chunk grows the window instead of looping.
+            let want = max(Self.chunk, bytes.count)
+            let before = bytes.count
+            let read = try handle.read(into: &bytes, count: want, file: file)
+            if read == 0 || bytes.count - before < want { eof = handle.atEnd }
+        }
+    }
+
+    enum Step { case record, end, needMore }
+
     static let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), semicolon = UInt8(ascii: ";")
     static let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
 
-    /// Reads one record at the cursor into `record`; `false` at the end of the input.
-    private static func next(_ record: inout CSVRecord, bytes: [UInt8], cursor: inout Cursor,
-                             delimiter: UInt8, file: String) throws(PulseError) -> Bool {
+    /// Reads one record at the cursor into `record`: `.end` at the end of the input,
+    /// `.needMore` when the window ends inside the record and the file has more.
+    private static func next(_ record: inout CSVRecord, window: Window, cursor: inout Cursor,
+                             delimiter: UInt8, file: String) throws(PulseError) -> Step {
         var i = cursor.position
-        let n = bytes.count
-        guard i < n else { return false }
+        let n = window.bytes.count, eof = window.eof
+        guard i < n else { return eof ? .end : .needMore }
         record.reset(line: cursor.line)
         var line = cursor.line
-        return try bytes.withUnsafeBufferPointer { buf -> Result<Bool, PulseError> in
+        return try window.bytes.withUnsafeBufferPointer { buf -> Result<Step, PulseError> in
             var fieldStart = true
+            var ended = false
             while i < n {
                 let b = buf[i]
                 if fieldStart && b == quote {
@@ -102,6 +195,7 @@ public struct CSVReader: Sendable {
                                 i += 2
                                 continue
                             }
+                            if i + 1 == n && !eof { return .success(.needMore) }
                             i += 1
                             closed = true
                             break
@@ -111,6 +205,7 @@ public struct CSVReader: Sendable {
                         i += 1
                     }
                     guard closed else {
+                        if !eof { return .success(.needMore) }
                         return .failure(.input(InputIssue(file: file, line: openLine,
                             "a quoted field is never closed (a \" is missing)")))
                     }
@@ -128,8 +223,10 @@ public struct CSVReader: Sendable {
                     continue
                 }
                 if b == lf || b == cr {
+                    if b == cr && i + 1 == n && !eof { return .success(.needMore) }
                     i += (b == cr && i + 1 < n && buf[i + 1] == lf) ? 2 : 1
                     line += 1
+                    ended = true
                     break
                 }
                 // Unquoted run: copy up to the next delimiter or line break in one go.
@@ -143,11 +240,36 @@ public struct CSVReader: Sendable {
                 i = j
                 fieldStart = false
             }
+            if !ended && !eof { return .success(.needMore) }
             record.endField()
             cursor.position = i
             cursor.line = line
-            return .success(true)
+            return .success(.record)
         }.get()
+    }
+}
+
+/// Reads a file in chunks with the C library (no `Data` copy of the whole file).
+private final class FileReader: @unchecked Sendable {
+    private let fp: UnsafeMutablePointer<FILE>
+
+    init?(path: String) {
+        guard let fp = fopen(path, "rb") else { return nil }
+        self.fp = fp
+    }
+
+    deinit { fclose(fp) }
+
+    var atEnd: Bool { feof(fp) != 0 }
+
+    /// Appends up to `count` bytes to `bytes`; the number read.
+    func read(into bytes: inout [UInt8], count: Int, file: String) throws(PulseError) -> Int {
+        let old = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        let got = bytes.withUnsafeMutableBufferPointer { fread($0.baseAddress! + old, 1, count, fp) }
+        bytes.removeLast(count - got)
+        if got < count && ferror(fp) != 0 { throw .runtime("\(file): reading failed (\(String(cString: strerror(errno))))") }
+        return got
     }
 }
 
@@ -186,6 +308,17 @@ public struct CSVRecord {
         return storage.withUnsafeBufferPointer { String(validating: $0[range(i)], as: UTF8.self) }
     }
 
+    /// Runs `body` on the bytes of a field without the ASCII spaces and tabs around it
+    /// (empty when out of range): the fast path of the importers.
+    public func withTrimmedBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withBytes(i) { b in
+            var lo = 0, hi = b.count
+            while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
+            while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 { hi -= 1 }
+            return try body(UnsafeBufferPointer(rebasing: b[lo..<hi]))
+        }
+    }
+
     /// Runs `body` on the raw bytes of a field (empty when out of range).
     public func withBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         guard i < count else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
@@ -196,9 +329,20 @@ public struct CSVRecord {
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs and line breaks.
     public var trimmingSpaces: String {
+        // Most cells have nothing to trim: check the end bytes before walking characters.
+        let whole = String(self)
+        if let first = whole.utf8.first, let last = whole.utf8.last, !isSpaceEdge(first), !isSpaceEdge(last) {
+            return whole
+        }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{00A0}" }
         guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
         let last = lastIndex(where: { !isSpace($0) })!
         return String(self[first...last])
     }
+
+}
+
+/// Bytes a trimmed text cannot start or end with: ASCII spaces and the bytes of U+00A0 (C2 A0).
+private func isSpaceEdge(_ b: UInt8) -> Bool {
+    b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0xC2 || b == 0xA0
 }

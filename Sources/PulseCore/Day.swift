@@ -23,6 +23,15 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.init(year: y, month: m, day: d)
     }
 
+    /// Parses the bytes of `YYYY-MM-DD` strictly (the importers' fast path).
+    public init?(isoBytes u: UnsafeBufferPointer<UInt8>) {
+        guard u.count == 10, u[4] == 0x2D, u[7] == 0x2D,
+              let y = Parse.plainDigits(UnsafeBufferPointer(rebasing: u[0..<4])),
+              let m = Parse.plainDigits(UnsafeBufferPointer(rebasing: u[5..<7])),
+              let d = Parse.plainDigits(UnsafeBufferPointer(rebasing: u[8..<10])) else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
     public var parts: (year: Int, month: Int, day: Int) { Day.civilFromDays(ordinal) }
     public var year: Int { parts.year }
     public var month: Int { parts.month }

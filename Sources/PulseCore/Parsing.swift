@@ -66,6 +66,30 @@ public enum Parse {
         return negative ? -cents : cents
     }
 
+    /// The value of a cell made of ASCII digits only (1 to 18 of them), else `nil`: the
+    /// fast path for the common cell; callers fall back to `count` or `cents`, which
+    /// decide every other spelling.
+    public static func plainDigits(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !b.isEmpty, b.count <= 18 else { return nil }
+        var n = 0
+        for c in b {
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            n = n * 10 + Int(c &- 0x30)
+        }
+        return n
+    }
+
+    /// Cents of a plain amount, `1234`, `1234.5` or `1234.50`, else `nil` (see `plainDigits`).
+    public static func plainCents(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let dot = b.firstIndex(of: 0x2E) else { return plainDigits(b).map { $0 * 100 } }
+        let fraction = b.count - dot - 1
+        // "1.234" is a thousand under `cents`' rules: leave it to the slow path.
+        guard dot > 0, fraction == 1 || fraction == 2, dot <= 15,
+              let whole = plainDigits(UnsafeBufferPointer(rebasing: b[..<dot])),
+              let part = plainDigits(UnsafeBufferPointer(rebasing: b[(dot + 1)...])) else { return nil }
+        return whole * 100 + (fraction == 1 ? part * 10 : part)
+    }
+
     /// A count: digits with optional thousands separators (`1,234`, `1 234`); no fraction.
     public static func count(_ raw: some StringProtocol) -> Int? {
         var n = 0, digits = 0

@@ -8,6 +8,8 @@ public struct KPIImportSummary: Sendable, Equatable {
     public var added = 0
     public var updated = 0
     public var unchanged = 0
+    /// Rows left out with `--skip-unknown` (emails not in the roster).
+    public var skipped = 0
     public var firstDay: Day?
     public var lastDay: Day?
     public var warnings: [String] = []
@@ -23,71 +25,38 @@ extension AppDatabase {
     /// Imports daily (or weekly) activity rows, all or nothing; upserts by (email, date).
     /// Empty cells are missing values, not zeros; money may carry currency signs and
     /// thousands separators.
-    public func importActivity(_ reader: CSVReader, map: [String: String] = [:], dateFormat: DateFormat = .iso)
-        throws(PulseError) -> KPIImportSummary {
+    ///
+    /// Rows are checked and written in one pass inside one transaction (rolled back on
+    /// the first problem found, after every problem is listed): nothing of the file is
+    /// held in memory but a line number per rep-day, to name the earlier line of a
+    /// contradicting duplicate.
+    /// - Parameters:
+    ///   - skipUnknown: rows of emails not in the roster are left out and counted instead
+    ///     of refused.
+    ///   - today: rows dated after it are imported with a warning.
+    public func importActivity(_ reader: CSVReader, map: [String: String] = [:], dateFormat: DateFormat = .iso,
+                               skipUnknown: Bool = false, today: Day? = nil) throws(PulseError) -> KPIImportSummary {
         let file = reader.file
         let layout = try ColumnLayout(header: reader.header, file: file, required: ["email", "date"],
                                       optional: Array(Self.activityColumns.dropFirst(2)), map: map)
         var summary = KPIImportSummary()
         for u in layout.unused { summary.warnings.append("\(file): column \"\(u.name)\" is not an activity column and was ignored") }
         let reps = try repIDsByEmail()
+        let emailIndex = layout.index("email")!, dateIndex = layout.index("date")!
+        let countIndexes = Self.countColumns.map { layout.index($0) }
+        let moneyIndexes = ["revenue_won", "pipeline_value"].map { layout.index($0) }
         var issues: [InputIssue] = []
-        var rows: [ActivityDay] = []
-        struct RepDay: Hashable { var rep: Int64; var day: Int }
-        var seen: [RepDay: (line: Int, row: ActivityDay)] = [:]
-        try reader.forEachRecord { record throws(PulseError) in
-            let line = record.line
-            func bad(_ field: String, _ message: String) {
-                if issues.count < 1000 { issues.append(InputIssue(file: file, line: line, field: field, message)) }
-            }
-            func cell(_ column: String) -> String? {
-                guard let i = layout.index(column), let s = record.string(i) else { return nil }
-                let t = s.trimmingSpaces
-                return t.isEmpty ? nil : t
-            }
-            guard let email = cell("email")?.lowercased() else { return bad("email", "is empty") }
-            guard let repID = reps[email] else { return bad("email", "\(email) is not in the roster (import it with pulse roster import)") }
-            guard let dateText = cell("date") else { return bad("date", "is empty") }
-            guard let day = dateFormat.parse(dateText) else {
-                return bad("date", "\"\(dateText)\" is not a date as \(dateFormat.rawValue) (--date-format \(DateFormat.allCases.map(\.rawValue).joined(separator: "|")))")
-            }
-            var row = ActivityDay(repID: repID, day: day)
-            var counts: [Int?] = []
-            for column in Self.countColumns {
-                guard let text = cell(column) else { counts.append(nil); continue }
-                guard let n = Parse.count(text) else {
-                    bad(column, "\"\(text)\" is not a whole number of 0 or more")
-                    counts.append(nil)
-                    continue
-                }
-                counts.append(n)
-            }
-            (row.calls, row.emails, row.meetings, row.opportunitiesCreated, row.dealsWon, row.dealsLost)
-                = (counts[0], counts[1], counts[2], counts[3], counts[4], counts[5])
-            for (column, path) in [("revenue_won", \ActivityDay.revenueWonCents), ("pipeline_value", \ActivityDay.pipelineValueCents)] {
-                guard let text = cell(column) else { continue }
-                guard let cents = Parse.cents(text), cents >= 0 else {
-                    bad(column, "\"\(text)\" is not an amount of money (like 1234.50, $1,234.50 or 1 234,50 ₽)")
-                    continue
-                }
-                row[keyPath: path] = cents
-            }
-            let key = RepDay(rep: repID, day: day.ordinal)
-            if let earlier = seen[key] {
-                if earlier.row != row {
-                    bad("date", "\(email) has another row for \(day) on line \(earlier.line) with other values; keep one row per rep and day")
-                }
-                return
-            }
-            seen[key] = (line, row)
-            rows.append(row)
-        }
-        guard issues.isEmpty else { throw .invalidInput(issues) }
-        if rows.isEmpty { summary.warnings.append("\(file): no rows after the header") }
-        summary.rows = rows.count
-        summary.firstDay = rows.map(\.day).min()
-        summary.lastDay = rows.map(\.day).max()
+        var unknown: [String: Int] = [:]
+        var future = (count: 0, first: nil as InputIssue?)
+        var minDay = Int.max, maxDay = Int.min
+        // rep-day → the line that wrote it.
+        var seen: [Int64: Int32] = [:]
+        var dayText: [Int: String] = [:]
+        var lastEmail: [UInt8] = [], lastRep: Int64?
+        var dbFailure: (any Error)?
+
         try write { db in
+            let before = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM activity") ?? 0
             let upsert = try db.makeStatement(sql: """
                 INSERT INTO activity (rep_id, day, calls, emails, meetings, opportunities_created, deals_won, deals_lost,
                                       revenue_won_cents, pipeline_value_cents)
@@ -102,27 +71,127 @@ extension AppDatabase {
                    OR deals_lost IS NOT excluded.deals_lost OR revenue_won_cents IS NOT excluded.revenue_won_cents
                    OR pipeline_value_cents IS NOT excluded.pipeline_value_cents
                 """)
-            let exists = try db.makeStatement(sql: "SELECT 1 FROM activity WHERE rep_id = ? AND day = ?")
-            for r in rows {
-                let existed = try Bool.fetchOne(exists, arguments: [r.repID, r.day.description]) ?? false
-                try upsert.execute(arguments: [r.repID, r.day.description, r.calls, r.emails, r.meetings, r.opportunitiesCreated,
-                                               r.dealsWon, r.dealsLost, r.revenueWonCents, r.pipelineValueCents])
-                if !existed { summary.added += 1 } else if db.changesCount > 0 { summary.updated += 1 } else { summary.unchanged += 1 }
+            let stored = try db.makeStatement(sql: """
+                SELECT calls, emails, meetings, opportunities_created, deals_won, deals_lost, revenue_won_cents,
+                       pipeline_value_cents FROM activity WHERE rep_id = ? AND day = ?
+                """)
+            var bulk = BulkStatement(upsert, connection: db.sqliteConnection)
+            var changed = 0
+            try reader.forEachRecord { record throws(PulseError) in
+                let line = record.line
+                func bad(_ field: String, _ message: String) {
+                    if issues.count < 1000 { issues.append(InputIssue(file: file, line: line, field: field, message)) }
+                }
+                func text(_ i: Int) -> String? {
+                    guard let s = record.string(i)?.trimmingSpaces, !s.isEmpty else { return nil }
+                    return s
+                }
+                // The rep: rows of one rep usually come together, so the last email is kept.
+                let repID: Int64
+                let sameAsLast = record.withTrimmedBytes(emailIndex) { $0.elementsEqual(lastEmail) }
+                if sameAsLast, let lastRep {
+                    repID = lastRep
+                } else {
+                    guard let email = text(emailIndex)?.lowercased() else { return bad("email", "is empty") }
+                    guard let id = reps[email] else {
+                        if skipUnknown { unknown[email, default: 0] += 1; return }
+                        return bad("email", "\(email) is not in the roster (import it with pulse roster import, or pass --skip-unknown)")
+                    }
+                    repID = id
+                    lastEmail = record.withTrimmedBytes(emailIndex) { Array($0) }
+                    lastRep = id
+                }
+                let parsedDay: Day? = dateFormat == .iso ? record.withTrimmedBytes(dateIndex) { Day(isoBytes: $0) } : nil
+                guard let day = parsedDay ?? text(dateIndex).flatMap({ dateFormat.parse($0) }) else {
+                    guard let dateText = text(dateIndex) else { return bad("date", "is empty") }
+                    return bad("date", "\"\(dateText)\" is not a date as \(dateFormat.rawValue) (--date-format \(DateFormat.allCases.map(\.rawValue).joined(separator: "|")))")
+                }
+                if let today, day > today {
+                    if future.count == 0 { future.first = InputIssue(file: file, line: line, field: "date", "\(day) is in the future") }
+                    future.count += 1
+                }
+                var values = [Int?](repeating: nil, count: 8)
+                for (k, index) in countIndexes.enumerated() {
+                    guard let index else { continue }
+                    if let n = record.withTrimmedBytes(index, Parse.plainDigits) { values[k] = n; continue }
+                    guard let t = text(index) else { continue }
+                    guard let n = Parse.count(t) else {
+                        bad(Self.countColumns[k], "\"\(t)\" is not a whole number of 0 or more")
+                        continue
+                    }
+                    values[k] = n
+                }
+                for (k, index) in moneyIndexes.enumerated() {
+                    guard let index else { continue }
+                    if let c = record.withTrimmedBytes(index, Parse.plainCents) { values[6 + k] = c; continue }
+                    guard let t = text(index) else { continue }
+                    guard let cents = Parse.cents(t), cents >= 0 else {
+                        bad(k == 0 ? "revenue_won" : "pipeline_value",
+                            "\"\(t)\" is not an amount of money of 0 or more (like 1234.50, $1,234.50 or 1 234,50 ₽)")
+                        continue
+                    }
+                    values[6 + k] = cents
+                }
+                guard dbFailure == nil else { return }
+                let key = repID << 32 | Int64(UInt32(bitPattern: Int32(truncatingIfNeeded: day.ordinal)))
+                let dayString: String
+                if let known = dayText[day.ordinal] { dayString = known } else {
+                    dayString = day.description
+                    dayText[day.ordinal] = dayString
+                }
+                do {
+                    if let earlier = seen[key] {
+                        // The earlier row is what the table holds now.
+                        let row = try Row.fetchOne(stored, arguments: [repID, dayString])
+                        let old = (0..<8).map { row?[$0] as Int? }
+                        if old != values {
+                            bad("date", "another row for the same rep and day, on line \(earlier), has other values; keep one row per rep and day")
+                        }
+                        return
+                    }
+                    seen[key] = Int32(truncatingIfNeeded: line)
+                    minDay = min(minDay, day.ordinal)
+                    maxDay = max(maxDay, day.ordinal)
+                    summary.rows += 1
+                    changed += try bulk.execute(repID, dayString, values)
+                } catch {
+                    dbFailure = error
+                }
             }
+            if let dbFailure { throw dbFailure }
+            guard issues.isEmpty else { throw PulseError.invalidInput(issues) }
+            let after = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM activity") ?? 0
+            summary.added = after - before
+            summary.updated = changed - summary.added
+            summary.unchanged = summary.rows - changed
+        }
+        if summary.rows == 0 { summary.warnings.append("\(file): no rows after the header") }
+        if minDay <= maxDay { (summary.firstDay, summary.lastDay) = (Day(ordinal: minDay), Day(ordinal: maxDay)) }
+        if let first = future.first {
+            summary.warnings.append("\(first)\(future.count > 1 ? " (and \(future.count - 1) more rows dated after today)" : ""); imported as written")
+        }
+        summary.skipped = unknown.values.reduce(0, +)
+        if !unknown.isEmpty {
+            let names = unknown.keys.sorted()
+            summary.warnings.append("\(file): \(summary.skipped) rows of \(names.count) emails not in the roster were skipped (\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", ..." : ""))")
         }
         return summary
     }
 
     /// Imports quotas per rep and month or quarter, all or nothing; upserts by (email, period).
-    public func importQuotas(_ reader: CSVReader, map: [String: String] = [:]) throws(PulseError) -> KPIImportSummary {
+    /// A rep's quota periods may not overlap (a month inside a quarter that also has a
+    /// quota would count the same days twice), in the file or against what is stored.
+    public func importQuotas(_ reader: CSVReader, map: [String: String] = [:], skipUnknown: Bool = false)
+        throws(PulseError) -> KPIImportSummary {
         let file = reader.file
         let layout = try ColumnLayout(header: reader.header, file: file, required: Self.quotaColumns, optional: [], map: map)
         var summary = KPIImportSummary()
         for u in layout.unused { summary.warnings.append("\(file): column \"\(u.name)\" is not a quota column and was ignored") }
         let reps = try repIDsByEmail()
         var issues: [InputIssue] = []
-        var rows: [Quota] = []
+        var rows: [(line: Int, email: String, quota: Quota)] = []
         var seen: [String: (line: Int, cents: Int)] = [:]
+        var unknown: Set<String> = []
         try reader.forEachRecord { record throws(PulseError) in
             let line = record.line
             func bad(_ field: String, _ message: String) { issues.append(InputIssue(file: file, line: line, field: field, message)) }
@@ -132,7 +201,10 @@ extension AppDatabase {
                 return t.isEmpty ? nil : t
             }
             guard let email = cell("email")?.lowercased() else { return bad("email", "is empty") }
-            guard let repID = reps[email] else { return bad("email", "\(email) is not in the roster (import it with pulse roster import)") }
+            guard let repID = reps[email] else {
+                if skipUnknown { unknown.insert(email); summary.skipped += 1; return }
+                return bad("email", "\(email) is not in the roster (import it with pulse roster import, or pass --skip-unknown)")
+            }
             guard let periodText = cell("period") else { return bad("period", "is empty") }
             guard let period = Period(periodText), period.kind != .week else {
                 return bad("period", "\"\(periodText)\" is not a month (2026-11) or a quarter (2026-Q4)")
@@ -147,12 +219,34 @@ extension AppDatabase {
                 return
             }
             seen[key] = (line, cents)
-            rows.append(Quota(repID: repID, period: period, cents: cents))
+            rows.append((line, email, Quota(repID: repID, period: period, cents: cents)))
+        }
+        // Overlapping periods of one rep, in the file or against the stored ones.
+        let stored = try read { db in
+            try Row.fetchAll(db, sql: "SELECT rep_id, period FROM quota").compactMap { r -> (Int64, Period)? in
+                Period(r["period"] as String).map { (r["rep_id"], $0) }
+            }
+        }
+        var periodsByRep: [Int64: [(period: Period, line: Int?)]] = [:]
+        for (repID, period) in stored { periodsByRep[repID, default: []].append((period, nil)) }
+        for row in rows {
+            let q = row.quota
+            for other in periodsByRep[q.repID] ?? [] where other.period != q.period
+                && other.period.start <= q.period.end && q.period.start <= other.period.end {
+                let place = other.line.map { "on line \($0)" } ?? "already stored"
+                issues.append(InputIssue(file: file, line: row.line, field: "period",
+                    "\(row.email): \(q.period) overlaps the quota for \(other.period) \(place); give each day one quota"))
+            }
+            periodsByRep[q.repID, default: []].append((q.period, row.line))
         }
         guard issues.isEmpty else { throw .invalidInput(issues) }
         summary.rows = rows.count
+        if !unknown.isEmpty {
+            let names = unknown.sorted()
+            summary.warnings.append("\(file): \(summary.skipped) rows of \(names.count) emails not in the roster were skipped (\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", ..." : ""))")
+        }
         try write { db in
-            for q in rows {
+            for q in rows.map(\.quota) {
                 let old = try Int.fetchOne(db, sql: "SELECT quota_cents FROM quota WHERE rep_id = ? AND period = ?",
                                            arguments: [q.repID, q.period.description])
                 if old == q.cents { summary.unchanged += 1; continue }

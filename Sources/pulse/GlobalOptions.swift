@@ -98,6 +98,15 @@ func readBytes(_ path: String) throws(PulseError) -> [UInt8] {
     return [UInt8](data)
 }
 
+/// A CSV reader over a file: streamed from disk (a large export is never held whole).
+func csvReader(_ path: String) throws(PulseError) -> CSVReader {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw .usage("\(path): no such file") }
+    guard !isDir.boolValue else { throw .usage("\(path) is a folder, not a file") }
+    guard FileManager.default.isReadableFile(atPath: path) else { throw .runtime("\(path): cannot be read (permission denied?)") }
+    return try CSVReader(path: path, file: path)
+}
+
 /// Loads survey definition files.
 enum SurveyFiles {
     static func paths(in directory: String) throws(PulseError) -> [String] {

@@ -104,6 +104,46 @@ import Testing
         #expect(map.status == 64)
     }
 
+    @Test func unknownEmailsFutureDatesDuplicatesAndOverlappingQuotas() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        try w.write("a.csv", """
+            email,date,calls
+            ana@acme.example,2026-11-02,3
+            nobody@acme.example,2026-11-03,4
+            ana@acme.example,2026-11-02,3
+            ben@acme.example,2027-01-04,5
+            other@acme.example,2026-11-03,4
+
+            """)
+        let refused = try w.pulse("kpi", "import", "a.csv")
+        #expect(refused.status == 65 && refused.stderr.contains("a.csv:3: email: nobody@acme.example is not in the roster"))
+        let skipped = try w.pulse(["kpi", "import", "a.csv", "--skip-unknown"], env: ["PULSE_NOW": "2026-11-23T09:00:00Z"])
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(skipped.stderr.contains("2 added, 0 updated, 0 unchanged, 2 skipped"), "\(skipped.stderr)")
+        #expect(skipped.stderr.contains("2 rows of 2 emails not in the roster were skipped (nobody@acme.example, other@acme.example)"))
+        #expect(skipped.stderr.contains("a.csv:5: date: 2027-01-04 is in the future"), "\(skipped.stderr)")
+        let again = try w.pulse(["kpi", "import", "a.csv", "--skip-unknown"], env: ["PULSE_NOW": "2026-11-23T09:00:00Z"])
+        #expect(again.stderr.contains("0 added, 0 updated, 2 unchanged"), "\(again.stderr)")
+
+        try w.write("dup.csv", "email,date,calls\nben@acme.example,2026-11-02,3\nana@acme.example,2026-11-02,9\nben@acme.example,2026-11-02,4\n")
+        let dup = try w.pulse("kpi", "import", "dup.csv")
+        #expect(dup.status == 65 && dup.stderr.contains("dup.csv:4: date: another row for the same rep and day, on line 2"), "\(dup.stderr)")
+        let ana = try #require(try rows(w)["ana@acme.example 2026-W45"])
+        #expect(ana["calls"] as? Int == 3, "the refused file changed nothing")
+
+        try w.write("q.csv", "email,period,quota\nana@acme.example,2026-Q4,30000\nana@acme.example,2026-11,10000\nben@acme.example,2026-11,0\n")
+        let q = try w.pulse("kpi", "import", "--quota", "q.csv")
+        #expect(q.status == 65, "\(q.stderr)")
+        #expect(q.stderr.contains("q.csv:3: period: ana@acme.example: 2026-11 overlaps the quota for 2026-Q4 on line 2"), "\(q.stderr)")
+        #expect(q.stderr.contains("q.csv:4: quota: \"0\" is not an amount of money above 0"), "\(q.stderr)")
+        try w.write("q1.csv", "email,period,quota\nana@acme.example,2026-Q4,30000\n")
+        #expect(try w.pulse("kpi", "import", "--quota", "q1.csv").status == 0)
+        try w.write("q2.csv", "email,period,quota\nana@acme.example,2026-12,10000\n")
+        let stored = try w.pulse("kpi", "import", "--quota", "q2.csv")
+        #expect(stored.status == 65 && stored.stderr.contains("overlaps the quota for 2026-Q4 already stored"), "\(stored.stderr)")
+    }
+
     @Test func correlateJoinsMoraleWithKPIsAndRefusesAnonymousSurveys() throws {
         let w = try workspace()
         defer { w.remove() }

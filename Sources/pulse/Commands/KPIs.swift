@@ -30,19 +30,23 @@ extension Pulse {
             var maps: [String] = []
             @Option(help: ArgumentHelp("How dates are written: YYYY-MM-DD, MM/DD/YYYY, DD/MM/YYYY or DD.MM.YYYY.", valueName: "format"))
             var dateFormat: DateFormat = .iso
+            @Flag(help: "Leave out rows of emails not in the roster (counted and named) instead of refusing the file.")
+            var skipUnknown = false
 
             func run() throws {
                 let db = try global.openDatabase()
-                let reader = try CSVReader(bytes: try readBytes(file), file: file)
+                let reader = try csvReader(file)
                 let summary: KPIImportSummary
                 if quota {
-                    summary = try db.importQuotas(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.quotaColumns))
+                    summary = try db.importQuotas(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.quotaColumns),
+                                                  skipUnknown: skipUnknown)
                 } else {
                     summary = try db.importActivity(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.activityColumns),
-                                                    dateFormat: dateFormat)
+                                                    dateFormat: dateFormat, skipUnknown: skipUnknown, today: global.today)
                 }
                 for w in summary.warnings { Terminal.warn(w) }
                 var text = "\(quota ? "quotas" : "activity"): \(summary.added) added, \(summary.updated) updated, \(summary.unchanged) unchanged"
+                if summary.skipped > 0 { text += ", \(summary.skipped) skipped" }
                 if let first = summary.firstDay, let last = summary.lastDay { text += " (\(first) to \(last))" }
                 Terminal.note(text)
             }
