@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import PulseCore
 
 /// One prepared statement driven through SQLite's C API, for loops that write millions
 /// of rows: binding through GRDB's `StatementArguments` boxes every value, which costs
@@ -35,6 +36,54 @@ struct BulkStatement {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
         }
         return Int(sqlite3_changes(connection))
+    }
+}
+
+/// Rows of a prepared statement read through SQLite's C API: for scans of millions of
+/// rows, where decoding each through GRDB's `Row` costs more than SQLite's own work.
+/// Use inside a GRDB read or write only.
+struct RawRows {
+    private let statement: Statement
+
+    init(_ statement: Statement, arguments: StatementArguments) throws {
+        try statement.setArguments(arguments)
+        self.statement = statement
+    }
+
+    /// One row, valid only during the call that gets it.
+    struct Current {
+        fileprivate let s: OpaquePointer
+
+        func isNull(_ i: Int32) -> Bool { sqlite3_column_type(s, i) == SQLITE_NULL }
+        func int64(_ i: Int32) -> Int64? { isNull(i) ? nil : sqlite3_column_int64(s, i) }
+        func int(_ i: Int32) -> Int? { isNull(i) ? nil : Int(sqlite3_column_int64(s, i)) }
+        func double(_ i: Int32) -> Double? { isNull(i) ? nil : sqlite3_column_double(s, i) }
+
+        /// A `YYYY-MM-DD` text column as a day, parsed from its bytes.
+        func day(_ i: Int32) -> Day? {
+            guard let text = sqlite3_column_text(s, i) else { return nil }
+            return Day(isoBytes: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(s, i))))
+        }
+
+        func string(_ i: Int32) -> String? {
+            guard let text = sqlite3_column_text(s, i) else { return nil }
+            return String(decoding: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)
+        }
+    }
+
+    func forEach(_ body: (Current) throws -> Void) throws {
+        let s = statement.sqliteStatement
+        sqlite3_reset(s)
+        defer { sqlite3_reset(s) }
+        while true {
+            let code = sqlite3_step(s)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(s))),
+                                    sql: statement.sql)
+            }
+            try body(Current(s: s))
+        }
     }
 }
 

@@ -270,23 +270,54 @@ extension AppDatabase {
 
     // MARK: - Reads
 
-    /// Weekly KPIs of every rep with activity in the weeks from `range.start` to `range.end`.
+    /// Weekly KPIs of every rep with activity in the weeks from `range.start` to `range.end`,
+    /// by rep and week.
+    ///
+    /// Sums stream over the table in its key order (rep, day), so a rep's days arrive
+    /// together and in order and each rep-week is closed as soon as the next begins:
+    /// no row is held, and nothing is sorted.
     public func weeklyKPIs(from start: Day, to end: Day) throws(PulseError) -> [WeeklyKPIs] {
         let weekStart = Period.week(of: start).start, weekEnd = Period.week(of: end).end
         return try read { db in
-            var days: [ActivityDay] = []
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT rep_id, day, calls, emails, meetings, opportunities_created, deals_won, deals_lost,
-                       revenue_won_cents, pipeline_value_cents
-                FROM activity WHERE day BETWEEN ? AND ?
-                """, arguments: [weekStart.description, weekEnd.description])
-            while let r = try rows.next() {
-                guard let day = Day(iso: r["day"] as String) else { continue }
-                days.append(ActivityDay(repID: r[0], day: day, calls: r[2], emails: r[3], meetings: r[4], opportunitiesCreated: r[5],
-                                        dealsWon: r[6], dealsLost: r[7], revenueWonCents: r[8], pipelineValueCents: r[9]))
-            }
             let quotas = try self.quotas(db, from: weekStart, to: weekEnd)
-            return WeeklyKPIs.compute(days: days, quotas: quotas)
+            var quotasByRep: [Int64: [Quota]] = [:]
+            for q in quotas { quotasByRep[q.repID, default: []].append(q) }
+            var out: [WeeklyKPIs] = []
+            var current: WeeklyKPIs?
+            func close() {
+                guard var k = current else { return }
+                k.quotaCents = WeeklyKPIs.quotaOverlap(quotasByRep[k.repID] ?? [], from: k.week.start, to: k.week.end)
+                out.append(k)
+            }
+            func add(_ total: inout Int?, _ value: Int?) { if let value { total = (total ?? 0) + value } }
+            let statement = try db.makeStatement(sql: """
+                SELECT rep_id, day, calls, emails, meetings, opportunities_created, deals_won, deals_lost, revenue_won_cents
+                FROM activity WHERE day BETWEEN ? AND ? ORDER BY rep_id, day
+                """)
+            var weekOfMonday: [Int: Period] = [:]
+            try RawRows(statement, arguments: [weekStart.description, weekEnd.description]).forEach { row in
+                guard let day = row.day(1) else { return }
+                let rep = row.int64(0)!
+                let monday = day.ordinal - (day.weekday - 1)
+                if current?.repID != rep || current?.week.start.ordinal != monday {
+                    close()
+                    let week: Period
+                    if let known = weekOfMonday[monday] { week = known } else {
+                        week = Period.week(of: day)
+                        weekOfMonday[monday] = week
+                    }
+                    current = WeeklyKPIs(repID: rep, week: week)
+                }
+                add(&current!.calls, row.int(2))
+                add(&current!.emails, row.int(3))
+                add(&current!.meetings, row.int(4))
+                add(&current!.opportunitiesCreated, row.int(5))
+                add(&current!.dealsWon, row.int(6))
+                add(&current!.dealsLost, row.int(7))
+                add(&current!.revenueWonCents, row.int(8))
+            }
+            close()
+            return out
         }
     }
 

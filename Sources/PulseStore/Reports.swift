@@ -9,25 +9,24 @@ extension AppDatabase {
         try read { db in
             var facts: [ResponseFact] = []
             var periods: [String: Period] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
+            let statement = try db.makeStatement(sql: """
                 SELECT r.period, s.id, s.rep_id, s.team, s.manager_email, s.region, s.enps, s.morale
                 FROM response s JOIN round r ON r.id = s.round_id
                 WHERE r.survey_id = ? AND r.period_start >= ? AND r.period_end <= ?
-                """, arguments: [survey, range.start.description, range.end.description])
-            while let row = try rows.next() {
-                let p: String = row[0]
+                """)
+            try RawRows(statement, arguments: [survey, range.start.description, range.end.description]).forEach { row in
+                let p = row.string(0) ?? ""
                 let period: Period
                 if let known = periods[p] { period = known } else {
-                    guard let parsed = Period(p) else { continue }
+                    guard let parsed = Period(p) else { return }
                     periods[p] = parsed
                     period = parsed
                 }
-                let repID: Int64? = row[2]
                 facts.append(ResponseFact(
                     period: period,
-                    keys: GroupKeys(team: row[3], managerEmail: row[4], region: row[5]),
-                    respondent: repID.map(Respondent.rep) ?? .anonymous(row[1]),
-                    enps: row[6], morale: row[7]))
+                    keys: GroupKeys(team: row.string(3), managerEmail: row.string(4), region: row.string(5)),
+                    respondent: row.int64(2).map(Respondent.rep) ?? .anonymous(row.int64(1)!),
+                    enps: row.int(6), morale: row.double(7)))
             }
             return facts
         }
