@@ -9,6 +9,41 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     public var minGroupSize: Int?
     public var mail: Mail?
     public var reminders: Reminders?
+    public var prep: Prep?
+
+    /// Thresholds of the one-on-one flags.
+    public struct Prep: Codable, Sendable, Equatable {
+        public var moraleDropPoints: Double?
+        public var lowMorale: Double?
+        public var nonResponseRounds: Int?
+        public var quotaPace: Double?
+        public var activityDrop: Double?
+        public var highActivity: Double?
+        public var moraleFallPoints: Double?
+        public var lowConversion: Double?
+        public var trendWeeks: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case moraleDropPoints = "morale_drop_points", lowMorale = "low_morale", nonResponseRounds = "non_response_rounds"
+            case quotaPace = "quota_pace", activityDrop = "activity_drop", highActivity = "high_activity"
+            case moraleFallPoints = "morale_fall_points", lowConversion = "low_conversion", trendWeeks = "trend_weeks"
+        }
+    }
+
+    /// The flag thresholds, the file's where it gives them.
+    public var prepThresholds: PrepThresholds {
+        var t = PrepThresholds()
+        if let v = prep?.moraleDropPoints { t.moraleDropPoints = v }
+        if let v = prep?.lowMorale { t.lowMorale = v }
+        if let v = prep?.nonResponseRounds { t.nonResponseRounds = v }
+        if let v = prep?.quotaPace { t.quotaPace = v }
+        if let v = prep?.activityDrop { t.activityDrop = v }
+        if let v = prep?.highActivity { t.highActivity = v }
+        if let v = prep?.moraleFallPoints { t.moraleFallPoints = v }
+        if let v = prep?.lowConversion { t.lowConversion = v }
+        if let v = prep?.trendWeeks { t.trendWeeks = v }
+        return t
+    }
 
     public struct Mail: Codable, Sendable, Equatable {
         public var transport: String?
@@ -60,7 +95,7 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case organization, timezone, mail, reminders
+        case organization, timezone, mail, reminders, prep
         case baseURL = "base_url"
         case minGroupSize = "min_group_size"
     }
@@ -98,6 +133,22 @@ public struct PulseConfig: Codable, Sendable, Equatable {
         }
         if let t = config.mail?.smtp?.tls, !["required", "opportunistic", "none"].contains(t) {
             issues.append(InputIssue(file: file, field: "mail.smtp.tls", "\"\(t)\" is not required, opportunistic or none"))
+        }
+        if let p = config.prep {
+            for (key, value, range) in [("morale_drop_points", p.moraleDropPoints, 1.0...100), ("low_morale", p.lowMorale, 0...100),
+                                        ("quota_pace", p.quotaPace, 0...10), ("activity_drop", p.activityDrop, 0.01...0.99),
+                                        ("high_activity", p.highActivity, 1...10), ("morale_fall_points", p.moraleFallPoints, 0...100),
+                                        ("low_conversion", p.lowConversion, 0.01...1)] {
+                if let value, !range.contains(value) {
+                    issues.append(InputIssue(file: file, field: "prep.\(key)", "\(value) is outside \(range.lowerBound) to \(range.upperBound)"))
+                }
+            }
+            if let n = p.nonResponseRounds, !(1...52).contains(n) {
+                issues.append(InputIssue(file: file, field: "prep.non_response_rounds", "\(n) is not 1 to 52"))
+            }
+            if let n = p.trendWeeks, !(4...52).contains(n) {
+                issues.append(InputIssue(file: file, field: "prep.trend_weeks", "\(n) is not 4 to 52"))
+            }
         }
         guard issues.isEmpty else { throw .invalidInput(issues) }
         return config
@@ -144,6 +195,18 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     reminders:
       max: 2                            # reminders per round at most
       min_days_apart: 2
+
+    # When `pulse prep` raises a flag before a one-on-one.
+    prep:
+      morale_drop_points: 15            # morale_drop: this far under the 4-week baseline
+      low_morale: 50                    # low_morale: latest morale under this (0-100)
+      non_response_rounds: 2            # non_response: rounds in a row unanswered
+      quota_pace: 0.8                   # quota_risk: on pace for less than 80% of quota
+      activity_drop: 0.3                # activity_drop: a week 30% under their own average
+      high_activity: 1.2                # "high" activity: 20% over their average or the team's median
+      morale_fall_points: 5             # burnout_risk: high activity or pace while morale fell this far
+      low_conversion: 0.75              # coaching_need: high activity, win rate under 75% of the team's median
+      trend_weeks: 12
 
     """
 }

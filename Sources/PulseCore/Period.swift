@@ -121,7 +121,7 @@ public enum Period: Hashable, Comparable, Sendable, CustomStringConvertible, Cod
 }
 
 /// An inclusive span of days given as `--from P --to P` or `--period P`.
-public struct PeriodRange: Sendable, Equatable {
+public struct PeriodRange: Sendable, Equatable, CustomStringConvertible {
     public let from: Period
     public let to: Period
 
@@ -137,6 +137,9 @@ public struct PeriodRange: Sendable, Equatable {
 
     public var start: Day { from.start }
     public var end: Day { to.end }
+
+    /// `2026-W47`, or `2026-W44 to 2026-W47`.
+    public var description: String { from == to ? from.description : "\(from) to \(to)" }
 
     /// Whether a period (a round's week, month or quarter) falls inside the range.
     public func contains(_ period: Period) -> Bool { period.start >= start && period.end <= end }

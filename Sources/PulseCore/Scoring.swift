@@ -134,6 +134,13 @@ public struct ENPSGroup: Sendable, Equatable {
     public var enps: Double?
     public var ci95: ClosedRange<Double>?
     public var suppressed: Bool
+
+    public init(group: String, invited: Int?, responses: Int?, respondents: Int?, responseRate: Double?, promoters: Int?,
+                passives: Int?, detractors: Int?, enps: Double?, ci95: ClosedRange<Double>?, suppressed: Bool) {
+        self.group = group; self.invited = invited; self.responses = responses; self.respondents = respondents
+        self.responseRate = responseRate; self.promoters = promoters; self.passives = passives; self.detractors = detractors
+        self.enps = enps; self.ci95 = ci95; self.suppressed = suppressed
+    }
 }
 
 public struct ENPSReport: Sendable, Equatable {

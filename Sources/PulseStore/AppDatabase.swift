@@ -251,6 +251,7 @@ extension AppDatabase {
                 """)
         }
         registerMailMigrations(&migrator)
+        registerOneOnOneMigrations(&migrator)
         return migrator
     }
 }

@@ -276,10 +276,14 @@ extension AppDatabase {
     /// Sums stream over the table in its key order (rep, day), so a rep's days arrive
     /// together and in order and each rep-week is closed as soon as the next begins:
     /// no row is held, and nothing is sorted.
-    public func weeklyKPIs(from start: Day, to end: Day) throws(PulseError) -> [WeeklyKPIs] {
+    /// - Parameter reps: only these reps (`nil` for all).
+    public func weeklyKPIs(from start: Day, to end: Day, reps: [Int64]? = nil) throws(PulseError) -> [WeeklyKPIs] {
         let weekStart = Period.week(of: start).start, weekEnd = Period.week(of: end).end
+        if let reps, reps.isEmpty { return [] }
+        let repFilter = reps.map { " AND rep_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
         return try read { db in
-            let quotas = try self.quotas(db, from: weekStart, to: weekEnd)
+            let wanted = reps.map(Set.init)
+            let quotas = try self.quotas(db, from: weekStart, to: weekEnd).filter { wanted?.contains($0.repID) ?? true }
             var quotasByRep: [Int64: [Quota]] = [:]
             for q in quotas { quotasByRep[q.repID, default: []].append(q) }
             var out: [WeeklyKPIs] = []
@@ -292,7 +296,7 @@ extension AppDatabase {
             func add(_ total: inout Int?, _ value: Int?) { if let value { total = (total ?? 0) + value } }
             let statement = try db.makeStatement(sql: """
                 SELECT rep_id, day, calls, emails, meetings, opportunities_created, deals_won, deals_lost, revenue_won_cents
-                FROM activity WHERE day BETWEEN ? AND ? ORDER BY rep_id, day
+                FROM activity WHERE day BETWEEN ? AND ?\(repFilter) ORDER BY rep_id, day
                 """)
             var weekOfMonday: [Int: Period] = [:]
             try RawRows(statement, arguments: [weekStart.description, weekEnd.description]).forEach { row in

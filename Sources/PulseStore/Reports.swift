@@ -32,6 +32,15 @@ extension AppDatabase {
         }
     }
 
+    /// The period of a survey's latest round that began on or before a day.
+    public func latestRoundPeriod(survey: String, onOrBefore day: Day) throws(PulseError) -> Period? {
+        try read { db in
+            try String.fetchOne(db, sql: """
+                SELECT period FROM round WHERE survey_id = ? AND period_start <= ? ORDER BY period_start DESC LIMIT 1
+                """, arguments: [survey, day.description]).flatMap { Period($0) }
+        }
+    }
+
     /// The periods of a survey's rounds inside a range, in order.
     public func roundPeriods(survey: String, range: PeriodRange) throws(PulseError) -> [Period] {
         try read { db in

@@ -1,0 +1,308 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+import PulseStore
+
+extension Day: ExpressibleByArgument {
+    public init?(argument: String) { self.init(iso: argument) }
+}
+
+/// md, html, json; `table` (the default elsewhere) reads as Markdown here.
+enum DocumentFormat: String, ExpressibleByArgument, CaseIterable {
+    case md, html, json, table
+
+    var fileExtension: String {
+        switch self {
+        case .md, .table: "md"
+        case .html: "html"
+        case .json: "json"
+        }
+    }
+}
+
+/// Where documents go: a folder made if needed, file names that cannot climb out of it.
+enum OutputFolder {
+    static func prepare(_ path: String) throws(PulseError) -> URL {
+        let url = URL(fileURLWithPath: path)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw .usage("--out \(path) is a file; give a folder") }
+        } else {
+            do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+            catch { throw .runtime("--out \(path): cannot create the folder (\(error.localizedDescription))") }
+        }
+        return url
+    }
+
+    /// A file name from free text (an email, a team): letters, digits, `.`, `-`, `_`, `@` only.
+    static func safeName(_ s: String) -> String {
+        let kept = s.lowercased().unicodeScalars.map { c -> Character in
+            CharacterSet.alphanumerics.contains(c) || "@.-_".unicodeScalars.contains(c) ? Character(c) : "-"
+        }
+        let name = String(kept).trimmingCharacters(in: CharacterSet(charactersIn: ".-"))
+        return name.isEmpty ? "unnamed" : name
+    }
+
+    static func write(_ text: String, to folder: URL, name: String) throws(PulseError) -> URL {
+        let file = folder.appendingPathComponent(name)
+        do { try Data(text.utf8).write(to: file, options: .atomic) }
+        catch { throw .runtime("\(file.path): cannot be written (\(error.localizedDescription))") }
+        return file
+    }
+}
+
+extension Pulse {
+    struct Prep: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A one-on-one preparation note: what changed, what to ask, what was promised.",
+            discussion: """
+                Morale: the latest week with an answer on or before --as-of against the rep's baseline (the mean \
+                of the four weeks before, from two answered weeks), a trend, and what moved per question. eNPS: \
+                the rep's own answers for an identified survey; for an anonymous one only the team's figure, \
+                above the anonymity threshold. KPIs of the last full week against the rep's own average and \
+                the team's median, and the quota period to date with its pace. Flags (thresholds under prep: \
+                in pulse.yaml) with open questions to ask, the rep's comments of the last four weeks, and the \
+                open action items of earlier one-on-ones. With --manager or --team, one file per active rep.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String?
+        @Option(help: ArgumentHelp("A note for each active rep of this manager.", valueName: "email")) var manager: String?
+        @Option(help: ArgumentHelp("A note for each active rep of this team.", valueName: "team")) var team: String?
+        @Option(help: ArgumentHelp("The day to prepare for (default today).", valueName: "YYYY-MM-DD")) var asOf: Day?
+        @Option(help: "md, html or json (table reads as md).") var format: DocumentFormat = .md
+        @Option(help: ArgumentHelp("Write files into this folder instead of printing.", valueName: "dir")) var out: String?
+
+        func validate() throws {
+            let chosen = [email != nil, manager != nil, team != nil].filter { $0 }.count
+            guard chosen == 1 else { throw ValidationError("give one rep's email, or --manager EMAIL, or --team T") }
+        }
+
+        func run() throws {
+            let config = try global.loadConfig()
+            let db = try global.openDatabase()
+            let day = asOf ?? global.today
+            let surveys = try global.loadSurveys().mapValues(\.definition)
+            var reps: [Rep]
+            if let email {
+                guard let rep = try db.rep(email: email) else {
+                    throw PulseError.input(InputIssue(file: "roster", field: "email", "no rep \(email.lowercased()) in the roster\(try suggestion(email, db: db))"))
+                }
+                reps = [rep]
+            } else if let manager {
+                reps = try db.reps(includeInactive: false).filter { $0.managerEmail?.lowercased() == manager.lowercased() }
+                guard !reps.isEmpty else { throw PulseError.input(InputIssue(file: "roster", field: "manager_email", "no active rep has the manager \(manager)")) }
+            } else {
+                reps = try db.reps(includeInactive: false, team: team)
+                guard !reps.isEmpty else { throw PulseError.input(InputIssue(file: "roster", field: "team", "no active rep is in the team \(team!)")) }
+            }
+            let builder = try PrepBuilder(db: db, surveys: surveys, config: config, asOf: day)
+            if email != nil && out == nil {
+                let note = try builder.note(for: reps[0])
+                Terminal.out(render(note))
+                return
+            }
+            let folder = try OutputFolder.prepare(out ?? "prep")
+            for rep in reps {
+                let note = try builder.note(for: rep)
+                let file = try OutputFolder.write(render(note), to: folder,
+                                                  name: "\(OutputFolder.safeName(rep.email))-\(day).\(format.fileExtension)")
+                if reps.count == 1 { Terminal.note("wrote \(file.path)") }
+            }
+            if reps.count > 1 { Terminal.note("wrote \(reps.count) notes to \(folder.path)") }
+        }
+
+        func render(_ note: PrepNote) -> String {
+            switch format {
+            case .json: note.json.serialized() + "\n"
+            case .md, .table: note.markdown
+            case .html: note.html
+            }
+        }
+
+        func suggestion(_ email: String, db: AppDatabase) throws -> String {
+            let local = email.lowercased().split(separator: "@").first.map(String.init) ?? email
+            let close = try db.reps().map(\.email).filter { $0.hasPrefix(local) || local.hasPrefix($0.split(separator: "@").first.map(String.init) ?? "") }
+            return close.isEmpty ? " (pulse roster list shows who is)" : "; did you mean \(close.prefix(3).joined(separator: ", "))?"
+        }
+    }
+
+    struct Notes: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Notes of one-on-ones and the actions agreed in them.",
+            subcommands: [Add.self, List.self])
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Keep a note of a one-on-one, with the actions agreed (they show in the next prep notes until done).")
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
+            @Option(help: ArgumentHelp("What was said.", valueName: "text")) var text: String
+            @Option(name: .customLong("action"), help: ArgumentHelp("An action agreed (repeatable).", valueName: "text"))
+            var actions: [String] = []
+
+            func validate() throws {
+                guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("--text is empty") }
+                guard actions.allSatisfy({ !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) else {
+                    throw ValidationError("an --action is empty")
+                }
+            }
+
+            func run() throws {
+                let db = try global.openDatabase()
+                guard let rep = try db.rep(email: email) else {
+                    throw PulseError.input(InputIssue(file: "roster", field: "email", "no rep \(email.lowercased()) in the roster"))
+                }
+                let (id, actionIDs) = try db.addNote(rep: rep, text: text, actions: actions, now: global.now)
+                Terminal.note("note \(id) kept for \(rep.email)" + (actionIDs.isEmpty ? "" : "; actions \(actionIDs.map { "#\($0)" }.joined(separator: ", ")) open"))
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "A rep's one-on-one notes, newest first, with their actions.")
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
+            @OptionGroup var output: FormatOption
+
+            func run() throws {
+                let db = try global.openDatabase()
+                guard let rep = try db.rep(email: email) else {
+                    throw PulseError.input(InputIssue(file: "roster", field: "email", "no rep \(email.lowercased()) in the roster"))
+                }
+                let notes = try db.notes(rep: rep)
+                switch output.format {
+                case .json:
+                    Terminal.out(JSON.array(notes.map { n in
+                        .object([("id", .int(Int(n.id))), ("created_at", .string(n.createdAt)), ("text", .string(n.text)),
+                                 ("actions", .array(n.actions.map { a in
+                                     .object([("id", .int(Int(a.id))), ("text", .string(a.text)), ("done_at", .from(a.doneAt))])
+                                 }))])
+                    }).serialized() + "\n")
+                case .csv:
+                    var w = CSVWriter()
+                    w.header(["note", "created_at", "text", "action", "action_text", "done_at"])
+                    for n in notes {
+                        if n.actions.isEmpty { w.row([.int(Int(n.id)), .text(n.createdAt), .text(n.text), .int(nil), .text(nil), .text(nil)]) }
+                        for a in n.actions {
+                            w.row([.int(Int(n.id)), .text(n.createdAt), .text(n.text), .int(Int(a.id)), .text(a.text), .text(a.doneAt)])
+                        }
+                    }
+                    Terminal.out(w.text)
+                case .table:
+                    if notes.isEmpty { Terminal.out("No notes for \(rep.email) yet (pulse notes add \(rep.email) --text ...)\n"); return }
+                    var s = ""
+                    for n in notes {
+                        s += "#\(n.id) · \(n.createdAt.prefix(10))\n  \(n.text.replacingOccurrences(of: "\n", with: "\n  "))\n"
+                        for a in n.actions { s += "  [\(a.doneAt == nil ? " " : "x")] #\(a.id) \(a.text)\(a.doneAt.map { " (done \($0.prefix(10)))" } ?? "")\n" }
+                        s += "\n"
+                    }
+                    Terminal.out(s)
+                }
+            }
+        }
+    }
+
+    struct Actions: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Action items of one-on-ones: list the open ones, mark one done.",
+            subcommands: [Done.self, List.self])
+
+        struct Done: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Mark an action item done (it leaves the prep notes).")
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: ArgumentHelp("The action's number (pulse actions list, or the prep note).", valueName: "id")) var id: Int64
+
+            func run() throws {
+                let db = try global.openDatabase()
+                guard let item = try db.completeAction(id: id, now: global.now) else {
+                    throw PulseError.input(InputIssue(file: "actions", field: "id", "there is no action #\(id) (pulse actions list shows the open ones)"))
+                }
+                if let done = item.doneAt {
+                    Terminal.note("action #\(id) was already done on \(done.prefix(10)): \(item.text)")
+                } else {
+                    Terminal.note("action #\(id) done: \(item.text) (\(item.email))")
+                }
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Open action items, of one rep or of everyone.")
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: ArgumentHelp("Only this rep's.", valueName: "email")) var email: String?
+            @OptionGroup var output: FormatOption
+
+            func run() throws {
+                let db = try global.openDatabase()
+                var repID: Int64?
+                if let email {
+                    guard let rep = try db.rep(email: email) else {
+                        throw PulseError.input(InputIssue(file: "roster", field: "email", "no rep \(email.lowercased()) in the roster"))
+                    }
+                    repID = rep.id
+                }
+                let items = try db.openActions(repID: repID, asOf: global.today)
+                switch output.format {
+                case .json:
+                    Terminal.out(JSON.array(items.map {
+                        .object([("id", .int(Int($0.id))), ("email", .string($0.email)), ("text", .string($0.text)), ("since", .string($0.since))])
+                    }).serialized() + "\n")
+                case .csv:
+                    var w = CSVWriter()
+                    w.header(["id", "email", "text", "since"])
+                    for a in items { w.row([.int(Int(a.id)), .text(a.email), .text(a.text), .text(a.since)]) }
+                    Terminal.out(w.text)
+                case .table:
+                    var t = TextTable([("#", .right), ("rep", .left), ("action", .left), ("since", .left)])
+                    for a in items { t.add(["\(a.id)", a.email, a.text, a.since]) }
+                    Terminal.out(items.isEmpty ? "No open actions.\n" : t.render(style: Terminal.style))
+                }
+            }
+        }
+    }
+}
+
+/// Builds prep notes for one as-of day, reading what every note shares once.
+struct PrepBuilder {
+    let db: AppDatabase
+    let config: PulseConfig
+    let asOf: Day
+    let thresholds: PrepThresholds
+    /// eNPS by team of the first anonymous survey with an eNPS question, over its latest
+    /// round on or before the day.
+    let teamENPS: ENPSReport?
+    let teams: [String: [Int64]]
+
+    init(db: AppDatabase, surveys: [String: SurveyDefinition], config: PulseConfig, asOf: Day) throws {
+        self.db = db
+        self.config = config
+        self.asOf = asOf
+        thresholds = config.prepThresholds
+        var report: ENPSReport?
+        for (id, definition) in surveys.sorted(by: { $0.key < $1.key })
+        where report == nil && definition.anonymity == .anonymous && definition.enpsQuestion != nil {
+            guard let period = try db.latestRoundPeriod(survey: id, onOrBefore: asOf) else { continue }
+            let range = PeriodRange(period)
+            report = ENPSReport.compute(survey: id, range: range, by: .team, facts: try db.responseFacts(survey: id, range: range),
+                                        invited: nil, minGroupSize: config.anonymityThreshold)
+        }
+        teamENPS = report
+        var teams: [String: [Int64]] = [:]
+        for rep in try db.reps(includeInactive: false) { teams[rep.team ?? GroupBy.noneLabel, default: []].append(rep.id!) }
+        self.teams = teams
+    }
+
+    func note(for rep: Rep) throws -> PrepNote {
+        let team = teams[rep.team ?? GroupBy.noneLabel] ?? []
+        var history = try db.prepHistory(rep: rep, asOf: asOf, weeks: thresholds.trendWeeks, teamReps: team)
+        history.openActions = try db.openActions(repID: rep.id, asOf: asOf)
+        // An anonymous eNPS shows as the team's figure only, under the same threshold as every report.
+        let hasOwn = history.responses.contains { $0.enps != nil }
+        if !hasOwn, let report = teamENPS {
+            let name = GroupBy.team.group(of: rep.groupKeys)
+            let group = report.groups.first { $0.group == name }
+                ?? ENPSGroup(group: name, invited: nil, responses: 0, respondents: 0, responseRate: nil, promoters: nil,
+                             passives: nil, detractors: nil, enps: nil, ci95: nil, suppressed: false)
+            history.teamENPS = TeamENPS(survey: report.survey, range: report.range, team: name, group: group)
+        }
+        return PrepNote.compute(history, thresholds: thresholds)
+    }
+}
