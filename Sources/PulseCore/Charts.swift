@@ -18,7 +18,7 @@ public enum SVGChart {
             let span = yRange.upperBound - yRange.lowerBound
             return top + plotH * (1 - (min(max(v, yRange.lowerBound), yRange.upperBound) - yRange.lowerBound) / span)
         }
-        var s = #"<svg class="chart" role="img" viewBox="0 0 \#(n(width)) \#(n(height))" xmlns="http://www.w3.org/2000/svg">"#
+        var s = #"<svg class="chart" role="img" viewBox="0 0 \#(n(width)) \#(n(height))">"#
         s += "<title>\(htmlEscaped(title))</title>"
         // Grid and axis labels: four steps.
         for k in 0...4 {
@@ -69,7 +69,7 @@ public enum SVGChart {
     public static func heatmap(title: String, rows: [String], columns: [String], cells: [[HeatCell]]) -> String {
         let labelW = 170.0, cellW = max(22.0, min(44.0, 560.0 / Double(max(columns.count, 1)))), cellH = 22.0, top = 34.0
         let width = labelW + cellW * Double(columns.count) + 10, height = top + cellH * Double(rows.count) + 8
-        var s = #"<svg class="chart heatmap" role="img" viewBox="0 0 \#(n(width)) \#(n(height))" xmlns="http://www.w3.org/2000/svg">"#
+        var s = #"<svg class="chart heatmap" role="img" viewBox="0 0 \#(n(width)) \#(n(height))">"#
         s += "<title>\(htmlEscaped(title))</title>"
         s += #"<defs><pattern id="hidden" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" class="hatch"/></pattern></defs>"#
         let step = max(1, Int((Double(columns.count) * cellW / 360).rounded(.up)))
@@ -116,7 +116,7 @@ public enum SVGChart {
         let x0 = xs.min() ?? 0, x1 = max(xs.max() ?? 1, x0 + 1), y0 = min(ys.min() ?? 0, 0), y1 = max(ys.max() ?? 100, 100)
         func px(_ v: Double) -> Double { left + (width - left - right) * (v - x0) / (x1 - x0) }
         func py(_ v: Double) -> Double { top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0)) }
-        var s = #"<svg class="chart" role="img" viewBox="0 0 \#(n(width)) \#(n(height))" xmlns="http://www.w3.org/2000/svg">"#
+        var s = #"<svg class="chart" role="img" viewBox="0 0 \#(n(width)) \#(n(height))">"#
         s += "<title>\(htmlEscaped(title))</title>"
         for k in 0...4 {
             let v = y0 + (y1 - y0) * Double(k) / 4, u = x0 + (x1 - x0) * Double(k) / 4

@@ -96,7 +96,7 @@ extension PrepNote {
         s += "\(rep.email)\(rep.team.map { " · team \(Self.mdEscaped($0))" } ?? "") · as of \(asOf)\(rep.active ? "" : " · deactivated")\n\n"
         s += "## Flags\n\n"
         if flags.isEmpty { s += "None.\n\n" } else {
-            for f in flags { s += "- **\(f.code)**: \(Self.mdEscaped(f.detail))\n" }
+            for f in flags { s += "- `\(f.code)`: \(Self.mdEscaped(f.detail))\n" }
             s += "\n"
         }
         s += "## Talking points\n\n"

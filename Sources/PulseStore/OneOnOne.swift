@@ -129,7 +129,10 @@ extension AppDatabase {
                 }
             }
             history.responses = order.map { responses[$0]! }
-            history.firstAnswer = history.responses.first?.period
+            history.firstAnswer = try String.fetchOne(db, sql: """
+                SELECT r.period FROM response s JOIN round r ON r.id = s.round_id WHERE s.rep_id = ?
+                ORDER BY r.period_start LIMIT 1
+                """, arguments: [repID]).flatMap { Period($0) }
 
             // Rounds of identified surveys the rep was sent, newest first: for non-response.
             history.invitations = try Row.fetchAll(db, sql: """
