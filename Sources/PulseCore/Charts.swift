@@ -28,7 +28,9 @@ public enum SVGChart {
         }
         let step = max(1, Int((Double(count) / 8).rounded(.up)))
         for (i, label) in labels.enumerated() where i % step == 0 || i == count - 1 {
-            s += #"<text x="\#(n(x(i)))" y="\#(n(height - 12))" class="axis" text-anchor="middle">\#(htmlEscaped(label))</text>"#
+            // The end labels lean inwards so that they are never cut by the edge.
+            let anchor = count > 1 && i == 0 ? "start" : count > 1 && i == count - 1 ? "end" : "middle"
+            s += #"<text x="\#(n(x(i)))" y="\#(n(height - 12))" class="axis" text-anchor="\#(anchor)">\#(htmlEscaped(label))</text>"#
         }
         if let band {
             // One polygon per run of points with an interval.

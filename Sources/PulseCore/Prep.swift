@@ -332,12 +332,14 @@ extension PrepNote {
         var points: [String] = []
         for f in n.flags {
             switch f.code {
-            case "morale_drop": points.append("Your pulse dipped this week compared with the month before. What has changed for you?")
+            case "morale_drop": points.append("Your latest pulse was well below the month before. What has changed for you?")
             case "low_morale": points.append("What would make next week a better week for you?")
             case "non_response": points.append("The last few pulses went unanswered. Is the survey still useful to you, or is something getting in the way?")
             case "detractor": points.append("What would have to change for you to recommend working here?")
             case "quota_risk": points.append("Which deals can still close this period, and where could I help most?")
-            case "activity_drop": points.append("Activity was lower than usual this week. What took your time?")
+            case "activity_drop":
+                let when = n.kpiWeek == Period.week(of: n.asOf) ? "this week" : "last week"
+                points.append("Activity was lower than usual \(when). What took your time?")
             case "burnout_risk": points.append("You have been carrying a lot while your energy dipped. How sustainable does your current pace feel?")
             case "coaching_need": points.append("You are putting in a lot of activity; at which stage do your deals stall, and what would help them move?")
             default: break

@@ -211,6 +211,10 @@ public struct TrendPoint: Sendable, Equatable {
     public var morale: Double?
     public var respondents: Int?
     public var suppressed: Bool
+
+    public init(period: Period, morale: Double?, respondents: Int?, suppressed: Bool) {
+        self.period = period; self.morale = morale; self.respondents = respondents; self.suppressed = suppressed
+    }
 }
 
 public struct TrendSeries: Sendable, Equatable {

@@ -50,6 +50,49 @@ struct PythonFailed: Error, CustomStringConvertible {
 /// A link from a mail that `pulse send` wrote, answered and edited in headless Chromium;
 /// the answers read back with `pulse` itself.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct BrowserTests {
+    /// The demo's prep note and team report, opened from disk: they render (text and
+    /// charts with marks), run no script and fetch nothing. `PULSE_SCREENSHOT_DIR` keeps
+    /// the screenshots (the ones in docs/ come from there).
+    @Test func prepNotesAndTeamReportsRenderInARealBrowser() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        let demo = try w.pulse("demo", w.path("demo"), "--date", "2026-11-23")
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let reports = w.path("demo/reports")
+        let allTeams = try w.pulse(["report", "--as-of", "2026-11-23", "--out", reports],
+                                   env: ["PULSE_DB": w.path("demo/pulse.sqlite"), "PULSE_SURVEYS": w.path("demo/Surveys"),
+                                         "PULSE_CONFIG": w.path("demo/pulse.yaml")])
+        #expect(allTeams.status == 0, "\(allTeams.stderr)")
+        let pages: [(file: String, expected: [String], charts: Int)] = [
+            ("niran@acme.example-2026-11-23.html", ["One-on-one: Niran Chaiyaporn", "morale_drop", "Talking points", "ยังทำงานดึกอยู่"], 1),
+            ("report-enterprise-2026-W40-2026-W48.html", ["Team enterprise", "eNPS over time", "Niran Chaiyaporn", "Within the same rep"], 3),
+            ("report-all-teams-2026-W37-2026-W48.html", ["All teams", "Morale by week (teams)", "enterprise"], 3),
+        ]
+        for page in pages {
+            let shot = w.path(page.file + ".png")
+            let out = try python("browser_page.py", [w.path("demo/reports/" + page.file), shot])
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+            let text = report["text"] as? String ?? ""
+            for expected in page.expected { #expect(text.contains(expected), "\(page.file): \(expected) in \(text.prefix(400))") }
+            let svgs = report["svgs"] as? [[String: Any]] ?? []
+            #expect(svgs.count == page.charts, "\(page.file): \(svgs)")
+            for svg in svgs {
+                #expect((svg["width"] as? Double ?? 0) > 300 && (svg["height"] as? Double ?? 0) > 100, "\(page.file): \(svg)")
+                #expect((svg["marks"] as? Int ?? 0) > 2, "\(page.file): a chart with nothing drawn: \(svg)")
+            }
+            #expect(report["scripts"] as? Int == 0 && (report["requests"] as? [Any])?.isEmpty == true, "\(page.file): \(report["requests"] ?? "")")
+            #expect((report["console_errors"] as? [Any])?.isEmpty == true, "\(page.file): \(report["console_errors"] ?? "")")
+            let png = try Data(contentsOf: URL(fileURLWithPath: shot))
+            #expect(png.count > 20_000 && png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]), "\(page.file): \(png.count) bytes")
+            if let keep = ProcessInfo.processInfo.environment["PULSE_SCREENSHOT_DIR"] {
+                let target = URL(fileURLWithPath: keep).appendingPathComponent(page.file.hasPrefix("report-enterprise") ? "team-report.png"
+                    : page.file.hasPrefix("report-all") ? "all-teams-report.png" : "prep-note.png")
+                try? FileManager.default.removeItem(at: target)
+                try FileManager.default.copyItem(atPath: shot, toPath: target.path)
+            }
+        }
+    }
+
     @Test func aRepAnswersFromTheMailInARealBrowser() throws {
         let w = try Workspace()
         defer { w.remove() }

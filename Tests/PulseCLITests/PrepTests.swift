@@ -190,4 +190,36 @@ import Testing
         #expect(!(current["flags"] as? [[String: Any]] ?? []).contains { $0["code"] as? String == "non_response" },
                 "the round of the as-of week may still be answered")
     }
+
+    @Test func teamReportsShowRepsToTheirTeamAndHideSmallGroups() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        let west = try #require(try w.pulse("report", "--team", "west", "--from", "2026-W44", "--to", "2026-W47", "--format", "json")
+            .json() as? [String: Any])
+        let heat = try #require(west["heatmap"] as? [String: Any])
+        #expect(heat["of"] as? String == "reps" && (heat["weeks"] as? [String])?.count == 4)
+        let rows = try #require(heat["rows"] as? [[String: Any]])
+        let ana = try #require(rows.first { $0["name"] as? String == "Ana Lee" })
+        #expect((ana["cells"] as? [[String: Any]])?.map { $0["morale"] as? Double } == [75, 75, 75, 25])
+        let morale = try #require(west["morale"] as? [[String: Any]])
+        #expect(morale.map { $0["respondents"] as? Int } == [5, 5, 5, 5] && morale.allSatisfy { $0["suppressed"] as? Bool == false })
+        let c = try #require(west["correlation"] as? [String: Any])
+        #expect(c["n"] as? Int == 20 && c["reps"] as? Int == 5, "\(c)")
+
+        // A second team of two: hidden, and west with it (the complement), in the all-teams view.
+        try w.write("east.csv", "email,name,team\nfay@acme.example,Fay,east\ngus@acme.example,Gus,east\n")
+        #expect(try w.pulse("roster", "import", "east.csv").status == 0)
+        try w.write("east-answers.csv", "email,survey,period,energy,workload,support,quota_confidence\n"
+            + (44...47).flatMap { wk in ["fay", "gus"].map { "\($0)@acme.example,weekly-pulse,2026-W\(wk),1,1,1,1\n" } }.joined())
+        #expect(try w.pulse("responses", "import", "east-answers.csv").status == 0)
+        let all = try #require(try w.pulse("report", "--from", "2026-W44", "--to", "2026-W47", "--format", "json").json() as? [String: Any])
+        let teams = try #require((all["heatmap"] as? [String: Any])?["rows"] as? [[String: Any]])
+        #expect(teams.map { $0["name"] as? String } == ["east", "west"])
+        for row in teams {
+            #expect((row["cells"] as? [[String: Any]])?.allSatisfy { $0["suppressed"] as? Bool == true && $0["morale"] is NSNull } == true,
+                    "\(row)")
+        }
+        let html = try w.pulse("report", "--from", "2026-W44", "--to", "2026-W47")
+        #expect(html.status == 0 && html.stdout.contains("hidden (too few respondents)") && !html.stdout.contains("Fay"))
+    }
 }

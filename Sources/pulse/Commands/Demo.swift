@@ -191,6 +191,22 @@ extension Pulse {
                 facts: try db.responseFacts(survey: "weekly-pulse", range: recent), minGroupSize: threshold)
             Terminal.out(indent(latest.table(style: style, minGroupSize: threshold)) + "\n")
 
+            // Monday's one-on-one with the rep whose morale fell, and the team's report.
+            guard let niran = try db.rep(email: "niran@acme.example") else { throw PulseError.runtime("the demo roster has no niran@acme.example") }
+            Terminal.out("$ pulse prep niran@acme.example\n")
+            let note = try PrepBuilder(db: db, surveys: surveys, config: config, asOf: today).note(for: niran)
+            Terminal.out(indent(note.markdown))
+            let reports = try OutputFolder.prepare(path("reports"))
+            let notePath = try OutputFolder.write(note.html, to: reports, name: "niran@acme.example-\(today).html")
+            let reportRange = try PeriodRange(from: data.weeks.first!, to: week)
+            let teamReport = try TeamReportBuilder(db: db, surveys: surveys, threshold: threshold).build(
+                team: "enterprise", range: reportRange, moraleSurvey: "weekly-pulse", enpsSurvey: nil, kpi: .activity, generated: today)
+            let reportPath = try OutputFolder.write(teamReport.html, to: reports,
+                                                    name: "report-enterprise-\(reportRange.from)-\(reportRange.to).html")
+            Terminal.out("$ pulse prep niran@acme.example --format html --out reports && pulse report --team enterprise --out reports\n")
+            Terminal.out("  wrote \(path("reports/" + notePath.lastPathComponent))\n  wrote \(path("reports/" + reportPath.lastPathComponent))\n")
+            Terminal.out("  (open them in a browser: one file each, no script, nothing fetched)\n\n")
+
             Terminal.out("""
                 Try it yourself on this workspace:
                   export PULSE_DB=\(path("pulse.sqlite")) PULSE_SURVEYS=\(path("Surveys")) PULSE_CONFIG=\(path("pulse.yaml"))
@@ -198,6 +214,8 @@ extension Pulse {
                   pulse enps --survey enps --by region --format csv
                   pulse correlate --survey weekly-pulse --kpi meetings --lag 1
                   pulse kpi show --by team --from \(data.weeks.first!) --to \(data.weeks.last!)
+                  pulse prep --team enterprise --format html --out prep
+                  pulse notes add niran@acme.example --text "Talked about late nights" --action "Move two demos to next week"
                   pulse serve    # then open a link from \(path("outbox")) in a browser
 
                 """)

@@ -306,3 +306,150 @@ struct PrepBuilder {
         return PrepNote.compute(history, thresholds: thresholds)
     }
 }
+
+extension Pulse {
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A team report to look at: eNPS over time, a morale heatmap, response rates, morale against a KPI.",
+            discussion: """
+                One self-contained HTML file (inline SVG charts, no script, nothing fetched, prints well), or \
+                Markdown or JSON. With --team, the heatmap shows the team's reps (for an identified survey); \
+                without, every team. Groups under the anonymity threshold are hidden as in every report. \
+                The range defaults to the twelve weeks up to --as-of.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("One team (all teams without it).", valueName: "team")) var team: String?
+        @Option(help: ArgumentHelp("First week (included).", valueName: "period")) var from: Period?
+        @Option(help: ArgumentHelp("Last week (included).", valueName: "period")) var to: Period?
+        @Option(help: ArgumentHelp("The day the default range ends on (default today).", valueName: "YYYY-MM-DD")) var asOf: Day?
+        @Option(help: ArgumentHelp("The morale survey.", valueName: "id")) var survey = "weekly-pulse"
+        @Option(help: ArgumentHelp("The eNPS survey (default: enps, or the first with an eNPS question).", valueName: "id"))
+        var enpsSurvey: String?
+        @Option(help: ArgumentHelp("The KPI set against morale.", valueName: "kpi")) var kpi: KPI = .activity
+        @Option(help: "html, md or json (table reads as md).") var format: DocumentFormat = .html
+        @Option(help: ArgumentHelp("Write the file into this folder instead of printing.", valueName: "dir")) var out: String?
+
+        func run() throws {
+            let config = try global.loadConfig()
+            let db = try global.openDatabase()
+            let surveys = try global.loadSurveys().mapValues(\.definition)
+            let day = asOf ?? global.today
+            let last = to ?? Period.week(of: day)
+            let first = from ?? Period.week(of: last.start - 7 * 11)
+            let range = try PeriodRange(from: Period.week(of: first.start), to: Period.week(of: last.end))
+            if let team, try db.reps(team: team).isEmpty {
+                throw PulseError.input(InputIssue(file: "roster", field: "team", "no rep is in the team \(team)"))
+            }
+            let report = try TeamReportBuilder(db: db, surveys: surveys, threshold: config.anonymityThreshold).build(
+                team: team, range: range, moraleSurvey: survey, enpsSurvey: enpsSurvey, kpi: kpi, generated: day)
+            let text: String
+            switch format {
+            case .html: text = report.html
+            case .md, .table: text = report.markdown
+            case .json: text = report.json.serialized() + "\n"
+            }
+            if let out {
+                let folder = try OutputFolder.prepare(out)
+                let name = "report-\(OutputFolder.safeName(team ?? "all-teams"))-\(range.from)-\(range.to).\(format.fileExtension)"
+                Terminal.note("wrote \(try OutputFolder.write(text, to: folder, name: name).path)")
+            } else {
+                Terminal.out(text)
+            }
+        }
+    }
+}
+
+/// Gathers a team report's figures from the store, each under the anonymity threshold.
+struct TeamReportBuilder {
+    let db: AppDatabase
+    let surveys: [String: SurveyDefinition]
+    let threshold: Int
+
+    func build(team: String?, range: PeriodRange, moraleSurvey: String, enpsSurvey: String?, kpi: KPI, generated: Day) throws -> TeamReport {
+        var notes: [String] = []
+        let weeks = range.weeks
+        let by: GroupBy = team == nil ? .all : .team
+        let group = team ?? "all"
+        let identified = surveys[moraleSurvey]?.anonymity != .anonymous
+        let known = try db.knowsSurvey(moraleSurvey)
+        if surveys[moraleSurvey] == nil && !known {
+            throw PulseError.usage("no survey \"\(moraleSurvey)\" (give the morale survey with --survey)")
+        }
+
+        // Morale per week with suppression across the teams, and the heatmap.
+        let facts = try db.responseFacts(survey: moraleSurvey, range: range)
+        let byTeam = TrendsReport.compute(survey: moraleSurvey, range: range, by: .team, periods: weeks, facts: facts, minGroupSize: threshold)
+        let mine = by == .all
+            ? TrendsReport.compute(survey: moraleSurvey, range: range, by: .all, periods: weeks, facts: facts, minGroupSize: threshold).series.first
+            : byTeam.series.first { $0.group == group }
+        let morale = mine?.points ?? weeks.map { TrendPoint(period: $0, morale: nil, respondents: 0, suppressed: false) }
+        var heatmap: [TeamReport.HeatRow] = []
+        var heatmapOf = "teams"
+        let teamReps = try team.map { try db.reps(team: $0) } ?? []
+        let weeklyMorale = identified ? try db.weeklyMorale(survey: moraleSurvey, range: range) : [:]
+        if let team, identified {
+            heatmapOf = "reps"
+            for rep in teamReps where weeklyMorale[rep.id!] != nil || rep.active {
+                let series = weeklyMorale[rep.id!] ?? [:]
+                heatmap.append(.init(name: rep.name ?? rep.email, cells: weeks.map { series[$0].map(SVGChart.HeatCell.value) ?? .empty }))
+            }
+        } else {
+            for s in byTeam.series where team == nil || s.group == team {
+                heatmap.append(.init(name: s.group, cells: s.points.map { p in
+                    p.suppressed ? .hidden : p.morale.map(SVGChart.HeatCell.value) ?? .empty
+                }))
+            }
+            if team != nil && !identified { notes.append("\(moraleSurvey) is anonymous: the heatmap shows the team, never a rep") }
+        }
+
+        // Response rates: invitations sent against respondents, where rounds were sent through Pulse.
+        var rates: [TeamReport.RateRow] = []
+        for p in morale {
+            let invited = try db.invitedCounts(survey: moraleSurvey, range: PeriodRange(p.period), by: by)?[by == .all ? "all" : group]
+            let rate = p.suppressed ? nil : invited.flatMap { i in p.respondents.flatMap { i > 0 ? Rounding.round(Double($0) / Double(i), places: 3) : nil } }
+            rates.append(.init(period: p.period, invited: p.suppressed ? nil : invited, respondents: p.suppressed ? nil : p.respondents,
+                               rate: rate, suppressed: p.suppressed))
+        }
+
+        // eNPS over the year up to the range's end, one point per round.
+        let enpsID = enpsSurvey ?? (surveys["enps"]?.enpsQuestion != nil ? "enps" : surveys.keys.sorted().first { surveys[$0]?.enpsQuestion != nil })
+        var enps: [(Period, ENPSGroup)] = []
+        if let enpsID {
+            let yearBack = try PeriodRange(from: Period.week(of: range.end - 364), to: Period.quarter(of: range.end))
+            for p in try db.roundPeriods(survey: enpsID, range: yearBack) {
+                let r = ENPSReport.compute(survey: enpsID, range: PeriodRange(p), by: by,
+                                           facts: try db.responseFacts(survey: enpsID, range: PeriodRange(p)), invited: nil, minGroupSize: threshold)
+                if let g = r.groups.first(where: { $0.group == (by == .all ? "all" : group) }) { enps.append((p, g)) }
+            }
+        }
+
+        // Morale against the KPI, rep-week by rep-week, under the same rule as `correlate --by team`.
+        var result: CorrelationReport.Result?
+        var sentence: String?
+        var scatter: [(x: Double, y: Double)] = []
+        if identified {
+            let reps = team == nil ? nil : teamReps.compactMap(\.id)
+            let weekly = try db.weeklyKPIs(from: range.start, to: range.end, reps: reps)
+            var kpis: [Int64: [Period: Double]] = [:]
+            for k in weekly { if let v = k.value(kpi) { kpis[k.repID, default: [:]][k.week] = v } }
+            let wanted = reps.map(Set.init)
+            let morale = weeklyMorale.filter { wanted?.contains($0.key) ?? true }
+            let groups = team.map { t in Dictionary(uniqueKeysWithValues: (reps ?? []).map { ($0, t) }) }
+            let c = CorrelationReport.compute(survey: moraleSurvey, kpi: kpi, lag: 0, range: range, morale: morale, kpis: kpis,
+                                              groups: groups, minGroupSize: threshold)
+            if let r = c.results.first {
+                result = r
+                sentence = c.sentence(r)
+                if !r.suppressed {
+                    for (rep, weeks) in morale { for (w, m) in weeks { if let v = kpis[rep]?[w] { scatter.append((v, m)) } } }
+                    scatter.sort { ($0.x, $0.y) < ($1.x, $1.y) }
+                }
+            }
+        } else {
+            notes.append("\(moraleSurvey) is anonymous: its answers cannot be paired with a rep's \(kpi.label)")
+        }
+        return TeamReport(team: team, range: range, weeks: weeks, moraleSurvey: moraleSurvey, enpsSurvey: enpsID, enps: enps,
+                          heatmapOf: heatmapOf, heatmap: heatmap, morale: morale, responseRates: rates, kpi: kpi,
+                          correlation: result, correlationSentence: sentence, scatter: scatter, notes: notes, generated: generated)
+    }
+}
