@@ -87,6 +87,12 @@ try:
     enps_s, enps_mb = timed("enps", "--survey", "bench", "--from", weeks[0], "--to", weeks[-1], "--by", "team", "--format", "json")
     trends_s, trends_mb = timed("trends", "--survey", "bench", "--from", weeks[0], "--to", weeks[-1], "--by", "team", "--format", "json")
     corr_s, corr_mb = timed("correlate", "--survey", "bench", "--kpi", "calls", "--from", weeks[0], "--to", weeks[-1], "--format", "json")
+    # The one-on-one issue's figures on the same data: one note, a team of 12, the team report.
+    prep_s, prep_mb = timed("prep", "r0@acme.example", "--as-of", "2026-12-27", "--format", "json")
+    team_size = sum(1 for i in range(a.reps) if i % len(teams) == 0)
+    prep_team_s, prep_team_mb = timed("prep", "--team", teams[0], "--as-of", "2026-12-27", "--format", "html", "--out", f"{work}/prep")
+    report_s, report_mb = timed("report", "--team", teams[0], "--survey", "bench", "--as-of", "2026-12-27", "--format", "html",
+                                "--out", f"{work}/reports")
 
     setup = [f"CREATE TABLE roster AS SELECT * FROM read_csv_auto('{work}/roster.csv')",
              f"CREATE TABLE resp AS SELECT * FROM read_csv_auto('{work}/responses.csv')",
@@ -116,6 +122,9 @@ try:
     print(f"{'enps --by team, the year':40}{enps_s:9.2f}{enps_mb:10.0f}{duck_enps:10.2f}")
     print(f"{'trends --by team, the year':40}{trends_s:9.2f}{trends_mb:10.0f}{duck_trends:10.2f}")
     print(f"{'correlate --kpi calls, the year':40}{corr_s:9.2f}{corr_mb:10.0f}{duck_corr:10.2f}")
+    print(f"{'prep, one rep (goal < 0.1 s)':40}{prep_s:9.2f}{prep_mb:10.0f}")
+    print(f"{'prep --team, ' + str(team_size) + ' reps as html (goal < 1 s)':40}{prep_team_s:9.2f}{prep_team_mb:10.0f}")
+    print(f"{'report --team as html (goal < 2 s)':40}{report_s:9.2f}{report_mb:10.0f}")
 finally:
     if a.keep:
         print(f"files kept in {work}")
