@@ -122,6 +122,29 @@ func distinctRespondents(_ facts: some Sequence<ResponseFact>) -> Int {
 
 // MARK: - eNPS
 
+/// One group's eNPS answers, counted.
+public struct ENPSCounts: Sendable, Equatable {
+    public var promoters = 0
+    public var passives = 0
+    public var detractors = 0
+    /// Distinct respondents (anonymous ones counted as in `distinctRespondents`).
+    public var respondents = 0
+    public var responses: Int { promoters + passives + detractors }
+
+    public init(promoters: Int = 0, passives: Int = 0, detractors: Int = 0, respondents: Int = 0) {
+        self.promoters = promoters; self.passives = passives; self.detractors = detractors; self.respondents = respondents
+    }
+
+    mutating func add(score: Int) {
+        switch ENPSCategory(score: score) {
+        case .promoter: promoters += 1
+        case .passive: passives += 1
+        case .detractor: detractors += 1
+        case nil: break
+        }
+    }
+}
+
 public struct ENPSGroup: Sendable, Equatable {
     public var group: String
     public var invited: Int?
@@ -158,30 +181,34 @@ public struct ENPSReport: Sendable, Equatable {
                                invited: [String: Int]?, minGroupSize: Int) -> ENPSReport {
         var byGroup: [String: [ResponseFact]] = [:]
         for f in facts where f.enps != nil { byGroup[by.group(of: f.keys), default: []].append(f) }
-        for g in (invited ?? [:]).keys where byGroup[g] == nil { byGroup[g] = [] }
-        let respondents = byGroup.mapValues { distinctRespondents($0) }
-        let hidden = Suppression.suppressed(respondents, minGroupSize: minGroupSize)
-        let groups = byGroup.keys.sorted().map { name -> ENPSGroup in
-            let answers = byGroup[name]!
+        let counts = byGroup.mapValues { answers -> ENPSCounts in
+            var c = ENPSCounts()
+            for f in answers { c.add(score: f.enps!) }
+            c.respondents = distinctRespondents(answers)
+            return c
+        }
+        return compute(survey: survey, range: range, by: by, counts: counts, invited: invited, minGroupSize: minGroupSize)
+    }
+
+    /// Scores eNPS per group from counts (what the store sums in SQL for large ranges).
+    public static func compute(survey: String, range: PeriodRange, by: GroupBy, counts: [String: ENPSCounts],
+                               invited: [String: Int]?, minGroupSize: Int) -> ENPSReport {
+        var counts = counts
+        for g in (invited ?? [:]).keys where counts[g] == nil { counts[g] = ENPSCounts() }
+        let hidden = Suppression.suppressed(counts.mapValues(\.respondents), minGroupSize: minGroupSize)
+        let groups = counts.keys.sorted().map { name -> ENPSGroup in
+            let c = counts[name]!
             let inv = invited.map { $0[name] ?? 0 }
             if hidden.contains(name) {
                 return ENPSGroup(group: name, invited: nil, responses: nil, respondents: nil, responseRate: nil,
                                  promoters: nil, passives: nil, detractors: nil, enps: nil, ci95: nil, suppressed: true)
             }
-            var p = 0, pa = 0, d = 0
-            for f in answers {
-                switch ENPSCategory(score: f.enps!)! {
-                case .promoter: p += 1
-                case .passive: pa += 1
-                case .detractor: d += 1
-                }
-            }
-            let n = answers.count
+            let n = c.responses
             let rate = inv.flatMap { $0 > 0 ? Rounding.round(Double(n) / Double($0), places: 3) : nil }
-            return ENPSGroup(group: name, invited: inv, responses: n, respondents: respondents[name],
-                             responseRate: rate, promoters: p, passives: pa, detractors: d,
-                             enps: n > 0 ? Rounding.percentTenths(p - d, n) : nil,
-                             ci95: confidenceInterval(promoters: p, detractors: d, responses: n),
+            return ENPSGroup(group: name, invited: inv, responses: n, respondents: c.respondents,
+                             responseRate: rate, promoters: c.promoters, passives: c.passives, detractors: c.detractors,
+                             enps: n > 0 ? Rounding.percentTenths(c.promoters - c.detractors, n) : nil,
+                             ci95: confidenceInterval(promoters: c.promoters, detractors: c.detractors, responses: n),
                              suppressed: false)
         }
         return ENPSReport(survey: survey, range: range, by: by, groups: groups)
@@ -234,31 +261,49 @@ public struct TrendsReport: Sendable, Equatable {
     public static func compute(survey: String, range: PeriodRange, by: GroupBy, periods: [Period],
                                facts: [ResponseFact], minGroupSize: Int) -> TrendsReport {
         // group → period → respondent → (sum, count)
-        var cells: [String: [Period: [Respondent: (Double, Int)]]] = [:]
+        var byRespondent: [String: [Period: [Respondent: (Double, Int)]]] = [:]
         for f in facts {
             guard let m = f.morale else { continue }
             let g = by.group(of: f.keys)
-            let who: Respondent = f.respondent
-            let old = cells[g, default: [:]][f.period, default: [:]][who] ?? (0, 0)
-            cells[g, default: [:]][f.period, default: [:]][who] = (old.0 + m, old.1 + 1)
+            let old = byRespondent[g, default: [:]][f.period, default: [:]][f.respondent] ?? (0, 0)
+            byRespondent[g, default: [:]][f.period, default: [:]][f.respondent] = (old.0 + m, old.1 + 1)
         }
+        let cells = byRespondent.mapValues { periods in
+            periods.mapValues { reps in
+                MoraleCell(sumOfMeans: reps.values.reduce(0.0) { $0 + $1.0 / Double($1.1) }, respondents: reps.count)
+            }
+        }
+        return compute(survey: survey, range: range, by: by, periods: periods, cells: cells, minGroupSize: minGroupSize)
+    }
+
+    /// The same from each group's and period's sum of respondents' morale (what the
+    /// store sums in SQL: one response per respondent and round).
+    public static func compute(survey: String, range: PeriodRange, by: GroupBy, periods: [Period],
+                               cells: [String: [Period: MoraleCell]], minGroupSize: Int) -> TrendsReport {
         var hiddenByPeriod: [Period: Set<String>] = [:]
         for period in periods {
-            let counts = cells.mapValues { $0[period]?.count ?? 0 }
+            let counts = cells.mapValues { $0[period]?.respondents ?? 0 }
             hiddenByPeriod[period] = Suppression.suppressed(counts, minGroupSize: minGroupSize)
         }
         let series = cells.keys.sorted().map { g in
             TrendSeries(group: g, points: periods.map { period in
-                let reps = cells[g]?[period] ?? [:]
                 if hiddenByPeriod[period]?.contains(g) == true {
                     return TrendPoint(period: period, morale: nil, respondents: nil, suppressed: true)
                 }
-                guard !reps.isEmpty else { return TrendPoint(period: period, morale: nil, respondents: 0, suppressed: false) }
-                let mean = reps.values.reduce(0.0) { $0 + $1.0 / Double($1.1) } / Double(reps.count)
-                return TrendPoint(period: period, morale: Rounding.round(mean, places: 1),
-                                  respondents: reps.count, suppressed: false)
+                guard let cell = cells[g]?[period], cell.respondents > 0 else {
+                    return TrendPoint(period: period, morale: nil, respondents: 0, suppressed: false)
+                }
+                return TrendPoint(period: period, morale: Rounding.round(cell.sumOfMeans / Double(cell.respondents), places: 1),
+                                  respondents: cell.respondents, suppressed: false)
             })
         }
         return TrendsReport(survey: survey, range: range, by: by, series: series)
     }
+}
+
+/// A group's morale in one period, before the mean: the sum of its respondents' morale.
+public struct MoraleCell: Sendable, Equatable {
+    public var sumOfMeans: Double
+    public var respondents: Int
+    public init(sumOfMeans: Double, respondents: Int) { self.sumOfMeans = sumOfMeans; self.respondents = respondents }
 }

@@ -337,15 +337,28 @@ extension AppDatabase {
         try read { db in try self.quotas(db, from: start, to: end) }
     }
 
-    /// Each identified rep's weekly morale for a survey (the contract's definition), by rep and week.
+    /// Each identified rep's weekly morale for a survey (the contract's definition), by rep
+    /// and week: one response per rep and round, so their response's morale.
     public func weeklyMorale(survey: String, range: PeriodRange) throws(PulseError) -> [Int64: [Period: Double]] {
-        var sums: [Int64: [Period: (Double, Int)]] = [:]
-        for f in try responseFacts(survey: survey, range: range) {
-            guard case let .rep(id) = f.respondent, let m = f.morale, f.period.kind == .week else { continue }
-            let old = sums[id, default: [:]][f.period] ?? (0, 0)
-            sums[id, default: [:]][f.period] = (old.0 + m, old.1 + 1)
+        try read { db in
+            var out: [Int64: [Period: Double]] = [:]
+            var periods: [String: Period?] = [:]
+            let statement = try db.makeStatement(sql: """
+                SELECT s.rep_id, r.period, s.morale FROM response s JOIN round r ON r.id = s.round_id
+                WHERE r.survey_id = ? AND r.period_start >= ? AND r.period_end <= ? AND s.rep_id IS NOT NULL AND s.morale IS NOT NULL
+                """)
+            try RawRows(statement, arguments: [survey, range.start.description, range.end.description]).forEach { row in
+                let text = row.string(1) ?? ""
+                let period: Period?
+                if let known = periods[text] { period = known } else {
+                    period = Period(text).flatMap { $0.kind == .week ? $0 : nil }
+                    periods[text] = period
+                }
+                guard let period, let rep = row.int64(0), let m = row.double(2) else { return }
+                out[rep, default: [:]][period] = m
+            }
+            return out
         }
-        return sums.mapValues { $0.mapValues { $0.0 / Double($0.1) } }
     }
 }
 

@@ -121,13 +121,55 @@ import Testing
         #expect(facts.first?.keys.team == "east")
     }
 
+    /// The reports sum in SQL; the same figures must come out of the per-response facts,
+    /// for identified and anonymous answers, every grouping, one period and a range.
+    @Test func sqlSumsGiveTheSameReportsAsTheFacts() throws {
+        let db = try AppDatabase.inMemory()
+        var roster = "email,team,manager_email,region\n"
+        for i in 0..<40 { roster += "r\(i)@x.org,\(["west", "east", "north", ""][i % 4]),m\(i % 3)@x.org,\(["EMEA", "APAC"][i % 2])\n" }
+        _ = try db.importRoster(try csv(roster), now: now)
+        let anonymous = try survey(Self.pulseV1.replacingOccurrences(of: "id: pulse", with: "id: anon")
+            .replacingOccurrences(of: "identified", with: "anonymous"))
+        var rng = SystemRandomNumberGenerator()
+        for (id, definition) in [("pulse", try survey(Self.pulseV1)), ("anon", anonymous)] {
+            var rows = "email,survey,period,energy,enps\n"
+            for week in 40...45 { for i in 0..<40 where Int.random(in: 0..<10, using: &rng) < 8 {
+                rows += "r\(i)@x.org,\(id),2026-W\(week),\(Int.random(in: 1...5, using: &rng)),\(Int.random(in: 0...10, using: &rng))\n"
+            } }
+            _ = try db.importResponses(try csv(rows), surveys: [id: definition], now: now)
+        }
+        let weeks = (40...45).map { Period("2026-W\($0)")! }
+        for id in ["pulse", "anon"] {
+            for range in [PeriodRange(weeks[2]), try PeriodRange(from: weeks[0], to: weeks[5])] {
+                let facts = try db.responseFacts(survey: id, range: range)
+                for by in GroupBy.allCases {
+                    for threshold in [3, 9] {
+                        let a = ENPSReport.compute(survey: id, range: range, by: by, facts: facts, invited: nil, minGroupSize: threshold)
+                        let b = ENPSReport.compute(survey: id, range: range, by: by, counts: try db.enpsCounts(survey: id, range: range, by: by),
+                                                   invited: nil, minGroupSize: threshold)
+                        #expect(a == b, "\(id) \(range) \(by) \(threshold)")
+                        let periods = range.weeks
+                        let t1 = TrendsReport.compute(survey: id, range: range, by: by, periods: periods, facts: facts, minGroupSize: threshold)
+                        let t2 = TrendsReport.compute(survey: id, range: range, by: by, periods: periods,
+                                                      cells: try db.moraleCells(survey: id, range: range, by: by), minGroupSize: threshold)
+                        #expect(t1 == t2, "\(id) \(range) \(by) \(threshold)")
+                    }
+                }
+            }
+        }
+        let morale = try db.weeklyMorale(survey: "pulse", range: try PeriodRange(from: weeks[0], to: weeks[5]))
+        let facts = try db.responseFacts(survey: "pulse", range: try PeriodRange(from: weeks[0], to: weeks[5]))
+        #expect(morale.values.map(\.count).reduce(0, +) == facts.count)
+        #expect(try db.weeklyMorale(survey: "anon", range: try PeriodRange(from: weeks[0], to: weeks[5])).isEmpty, "no rep behind anonymous answers")
+    }
+
     @Test func fileDatabasesAreCheckedBeforeUse() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pulse-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = dir.appendingPathComponent("p.sqlite").path
         let db = try AppDatabase.open(path: good)
-        #expect(try db.schemaVersion() == "v2-outbox")
+        #expect(try db.schemaVersion() == "v3-one-on-one")
         let text = dir.appendingPathComponent("text.sqlite").path
         try "hello, this is not SQLite at all".write(toFile: text, atomically: true, encoding: .utf8)
         #expect(throws: PulseError.runtime("\(text) is not a Pulse database: it is not an SQLite file (point --db or PULSE_DB at the right file)")) {

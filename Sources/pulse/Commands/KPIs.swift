@@ -131,7 +131,7 @@ extension Pulse {
                 throw PulseError.usage("\(survey) runs by \(p.kind.rawValue); correlate pairs weekly morale with weekly KPIs")
             }
             let morale = try db.weeklyMorale(survey: survey, range: r)
-            if morale.isEmpty, try !db.responseFacts(survey: survey, range: r).isEmpty {
+            if morale.isEmpty, try !db.moraleCells(survey: survey, range: r, by: .all).isEmpty {
                 throw PulseError.usage("\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs")
             }
             let shift = 7 * lag

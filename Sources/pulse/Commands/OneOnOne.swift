@@ -281,7 +281,7 @@ struct PrepBuilder {
         where report == nil && definition.anonymity == .anonymous && definition.enpsQuestion != nil {
             guard let period = try db.latestRoundPeriod(survey: id, onOrBefore: asOf) else { continue }
             let range = PeriodRange(period)
-            report = ENPSReport.compute(survey: id, range: range, by: .team, facts: try db.responseFacts(survey: id, range: range),
+            report = ENPSReport.compute(survey: id, range: range, by: .team, counts: try db.enpsCounts(survey: id, range: range, by: .team),
                                         invited: nil, minGroupSize: config.anonymityThreshold)
         }
         teamENPS = report
@@ -377,10 +377,11 @@ struct TeamReportBuilder {
         }
 
         // Morale per week with suppression across the teams, and the heatmap.
-        let facts = try db.responseFacts(survey: moraleSurvey, range: range)
-        let byTeam = TrendsReport.compute(survey: moraleSurvey, range: range, by: .team, periods: weeks, facts: facts, minGroupSize: threshold)
+        let byTeam = TrendsReport.compute(survey: moraleSurvey, range: range, by: .team, periods: weeks,
+                                          cells: try db.moraleCells(survey: moraleSurvey, range: range, by: .team), minGroupSize: threshold)
         let mine = by == .all
-            ? TrendsReport.compute(survey: moraleSurvey, range: range, by: .all, periods: weeks, facts: facts, minGroupSize: threshold).series.first
+            ? TrendsReport.compute(survey: moraleSurvey, range: range, by: .all, periods: weeks,
+                                   cells: try db.moraleCells(survey: moraleSurvey, range: range, by: .all), minGroupSize: threshold).series.first
             : byTeam.series.first { $0.group == group }
         let morale = mine?.points ?? weeks.map { TrendPoint(period: $0, morale: nil, respondents: 0, suppressed: false) }
         var heatmap: [TeamReport.HeatRow] = []
@@ -418,7 +419,7 @@ struct TeamReportBuilder {
             let yearBack = try PeriodRange(from: Period.week(of: range.end - 364), to: Period.quarter(of: range.end))
             for p in try db.roundPeriods(survey: enpsID, range: yearBack) {
                 let r = ENPSReport.compute(survey: enpsID, range: PeriodRange(p), by: by,
-                                           facts: try db.responseFacts(survey: enpsID, range: PeriodRange(p)), invited: nil, minGroupSize: threshold)
+                                           counts: try db.enpsCounts(survey: enpsID, range: PeriodRange(p), by: by), invited: nil, minGroupSize: threshold)
                 if let g = r.groups.first(where: { $0.group == (by == .all ? "all" : group) }) { enps.append((p, g)) }
             }
         }

@@ -71,7 +71,7 @@ extension Pulse {
             try requireSurvey(survey, in: db)
             let r = try range.resolve(db: db, survey: survey)
             let report = ENPSReport.compute(
-                survey: survey, range: r, by: by, facts: try db.responseFacts(survey: survey, range: r),
+                survey: survey, range: r, by: by, counts: try db.enpsCounts(survey: survey, range: r, by: by),
                 invited: try db.invitedCounts(survey: survey, range: r, by: by), minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
@@ -102,7 +102,7 @@ extension Pulse {
             let r = try range.resolve(db: db, survey: survey)
             let report = TrendsReport.compute(
                 survey: survey, range: r, by: by, periods: try db.roundPeriods(survey: survey, range: r),
-                facts: try db.responseFacts(survey: survey, range: r), minGroupSize: config.anonymityThreshold)
+                cells: try db.moraleCells(survey: survey, range: r, by: by), minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv: Terminal.out(report.csv)
