@@ -135,7 +135,7 @@ public struct ENPSCounts: Sendable, Equatable {
         self.promoters = promoters; self.passives = passives; self.detractors = detractors; self.respondents = respondents
     }
 
-    mutating func add(score: Int) {
+    public mutating func add(score: Int) {
         switch ENPSCategory(score: score) {
         case .promoter: promoters += 1
         case .passive: passives += 1

@@ -32,65 +32,89 @@ extension AppDatabase {
         }
     }
 
-    /// The SQL for a response's group label (the same labels as `GroupBy.group(of:)`).
-    static func groupExpression(_ by: GroupBy) -> String {
-        let none = "'\(GroupBy.noneLabel)'"
-        switch by {
-        case .team: return "COALESCE(NULLIF(s.team, ''), \(none))"
-        case .manager: return "COALESCE(NULLIF(s.manager_email, ''), \(none))"
-        case .region: return "COALESCE(NULLIF(s.region, ''), \(none))"
-        case .all: return "'all'"
+    /// The rounds of a survey inside a range, by id.
+    func roundPeriodsByID(_ db: Database, survey: String, range: PeriodRange) throws -> [Int64: Period] {
+        var out: [Int64: Period] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT id, period FROM round WHERE survey_id = ? AND period_start >= ? AND period_end <= ?
+            """, arguments: [survey, range.start.description, range.end.description]) {
+            if let p = Period(row[1] as String) { out[row[0]] = p }
         }
+        return out
     }
 
-    /// eNPS answers counted per group in SQL, for `ENPSReport.compute(counts:)`: the
-    /// same figures as from `responseFacts`, without a row per response in memory.
+    /// eNPS answers counted per group while streaming the report index, for
+    /// `ENPSReport.compute(counts:)`: the figures `responseFacts` would give, without a
+    /// row per response in memory.
     public func enpsCounts(survey: String, range: PeriodRange, by: GroupBy) throws(PulseError) -> [String: ENPSCounts] {
-        let g = Self.groupExpression(by)
-        let from = """
-            FROM response s JOIN round r ON r.id = s.round_id
-            WHERE r.survey_id = ? AND r.period_start >= ? AND r.period_end <= ? AND s.enps IS NOT NULL
-            """
-        let args: StatementArguments = [survey, range.start.description, range.end.description]
-        return try read { db in
-            var out: [String: ENPSCounts] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT \(g), SUM(s.enps >= 9), SUM(s.enps BETWEEN 7 AND 8), SUM(s.enps <= 6), COUNT(DISTINCT s.rep_id)
-                \(from) GROUP BY 1
-                """, arguments: args) {
-                out[row[0]] = ENPSCounts(promoters: row[1], passives: row[2], detractors: row[3], respondents: row[4])
+        try read { db in
+            let rounds = try roundPeriodsByID(db, survey: survey, range: range)
+            var groups = GroupIndex()
+            var counts: [ENPSCounts] = []
+            var reps: [Set<Int64>] = []
+            var anonymousPerRound: [Int64: Int] = [:]   // group << 32 | round → answers
+            let statement = try db.makeStatement(sql: """
+                SELECT s.round_id, s.rep_id, s.enps, \(Self.groupColumn(by)) FROM response s
+                WHERE s.round_id IN (\(rounds.keys.map(String.init).joined(separator: ","))) AND s.enps IS NOT NULL
+                """)
+            try RawRows(statement, arguments: []).forEach { row in
+                let g = groups.index(row, column: 3, by: by, rep: row.int64(1))
+                if g == counts.count { counts.append(ENPSCounts()); reps.append([]) }
+                counts[g].add(score: row.int(2)!)
+                if let rep = row.int64(1) { reps[g].insert(rep) }
+                else { anonymousPerRound[Int64(g) << 32 | row.int64(0)!, default: 0] += 1 }
             }
-            // Anonymous answers cannot be told apart across rounds: they count as the most in any one round.
-            for row in try Row.fetchAll(db, sql: """
-                SELECT g, MAX(n) FROM (SELECT \(g) AS g, s.round_id, COUNT(*) AS n \(from) AND s.rep_id IS NULL GROUP BY 1, 2) GROUP BY g
-                """, arguments: args) {
-                let g: String = row[0]
-                if var c = out[g] {
-                    c.respondents = max(c.respondents, row[1])
-                    out[g] = c
-                }
+            var anonymousMost: [Int: Int] = [:]
+            for (key, n) in anonymousPerRound { anonymousMost[Int(key >> 32)] = max(anonymousMost[Int(key >> 32)] ?? 0, n) }
+            var out: [String: ENPSCounts] = [:]
+            for (name, g) in groups.indexes {
+                var c = counts[g]
+                // Anonymous answers cannot be told apart across rounds: they count as the most in any one round.
+                c.respondents = max(reps[g].count, anonymousMost[g] ?? 0)
+                out[name] = c
             }
             return out
         }
     }
 
-    /// Morale per group and round period summed in SQL, for `TrendsReport.compute(cells:)`.
-    /// A respondent has one response per round (a rep one, an anonymous answer is its
-    /// own respondent), so a respondent's mean is their response's morale.
+    /// Morale per group and round period, summed while streaming the report index, for
+    /// `TrendsReport.compute(cells:)`. A respondent has one response per round (a rep
+    /// one; an anonymous answer is its own respondent), so a respondent's mean for a
+    /// period is their response's morale.
     public func moraleCells(survey: String, range: PeriodRange, by: GroupBy) throws(PulseError) -> [String: [Period: MoraleCell]] {
-        let g = Self.groupExpression(by)
-        return try read { db in
+        try read { db in
+            let rounds = try roundPeriodsByID(db, survey: survey, range: range)
+            var groups = GroupIndex()
+            var sums: [Int64: MoraleCell] = [:]   // group << 32 | round
+            let statement = try db.makeStatement(sql: """
+                SELECT s.round_id, s.morale, \(Self.groupColumn(by)), s.rep_id FROM response s
+                WHERE s.round_id IN (\(rounds.keys.map(String.init).joined(separator: ","))) AND s.morale IS NOT NULL
+                """)
+            try RawRows(statement, arguments: []).forEach { row in
+                let key = Int64(groups.index(row, column: 2, by: by, rep: row.int64(3))) << 32 | row.int64(0)!
+                var cell = sums[key] ?? MoraleCell(sumOfMeans: 0, respondents: 0)
+                cell.sumOfMeans += row.double(1)!
+                cell.respondents += 1
+                sums[key] = cell
+            }
+            var names: [Int: String] = [:]
+            for (name, g) in groups.indexes { names[g] = name }
             var out: [String: [Period: MoraleCell]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT \(g), r.period, SUM(s.morale), COUNT(*)
-                FROM response s JOIN round r ON r.id = s.round_id
-                WHERE r.survey_id = ? AND r.period_start >= ? AND r.period_end <= ? AND s.morale IS NOT NULL
-                GROUP BY 1, r.id
-                """, arguments: [survey, range.start.description, range.end.description]) {
-                guard let period = Period(row[1] as String) else { continue }
-                out[row[0], default: [:]][period] = MoraleCell(sumOfMeans: row[2], respondents: row[3])
+            for (key, cell) in sums {
+                guard let period = rounds[key & 0xFFFF_FFFF], let name = names[Int(key >> 32)] else { continue }
+                out[name, default: [:]][period] = cell
             }
             return out
+        }
+    }
+
+    /// The column a grouping reads (`NULL` for everyone in one group).
+    static func groupColumn(_ by: GroupBy) -> String {
+        switch by {
+        case .team: "s.team"
+        case .manager: "s.manager_email"
+        case .region: "s.region"
+        case .all: "NULL"
         }
     }
 
