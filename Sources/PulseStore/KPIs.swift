@@ -278,20 +278,43 @@ extension AppDatabase {
     /// no row is held, and nothing is sorted.
     /// - Parameter reps: only these reps (`nil` for all).
     public func weeklyKPIs(from start: Day, to end: Day, reps: [Int64]? = nil) throws(PulseError) -> [WeeklyKPIs] {
+        var out: [WeeklyKPIs] = []
+        try forEachWeeklyKPIs(from: start, to: end, reps: reps) { out.append($0) }
+        return out
+    }
+
+    /// One KPI of every rep-week with activity, by rep and week, without holding the
+    /// rep-weeks themselves (what `correlate` needs over a large range).
+    public func weeklyValues(of kpi: KPI, from start: Day, to end: Day, reps: [Int64]? = nil) throws(PulseError) -> [Int64: [Period: Double]] {
+        var out: [Int64: [Period: Double]] = [:]
+        var rep: Int64?, current: [Period: Double] = [:]
+        try forEachWeeklyKPIs(from: start, to: end, reps: reps) { k in
+            if k.repID != rep {
+                if let rep, !current.isEmpty { out[rep] = current }
+                rep = k.repID
+                current = [:]
+            }
+            if let v = k.value(kpi) { current[k.week] = v }
+        }
+        if let rep, !current.isEmpty { out[rep] = current }
+        return out
+    }
+
+    /// Calls `body` with each rep-week's KPIs, in rep and week order.
+    func forEachWeeklyKPIs(from start: Day, to end: Day, reps: [Int64]?, _ body: (WeeklyKPIs) -> Void) throws(PulseError) {
         let weekStart = Period.week(of: start).start, weekEnd = Period.week(of: end).end
-        if let reps, reps.isEmpty { return [] }
+        if let reps, reps.isEmpty { return }
         let repFilter = reps.map { " AND rep_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
-        return try read { db in
+        try read { db in
             let wanted = reps.map(Set.init)
             let quotas = try self.quotas(db, from: weekStart, to: weekEnd).filter { wanted?.contains($0.repID) ?? true }
             var quotasByRep: [Int64: [Quota]] = [:]
             for q in quotas { quotasByRep[q.repID, default: []].append(q) }
-            var out: [WeeklyKPIs] = []
             var current: WeeklyKPIs?
             func close() {
                 guard var k = current else { return }
                 k.quotaCents = WeeklyKPIs.quotaOverlap(quotasByRep[k.repID] ?? [], from: k.week.start, to: k.week.end)
-                out.append(k)
+                body(k)
             }
             func add(_ total: inout Int?, _ value: Int?) { if let value { total = (total ?? 0) + value } }
             let statement = try db.makeStatement(sql: """
@@ -321,7 +344,6 @@ extension AppDatabase {
                 add(&current!.revenueWonCents, row.int(8))
             }
             close()
-            return out
         }
     }
 

@@ -109,10 +109,7 @@ extension Pulse {
             Terminal.out("$ pulse kpi import activity.csv && pulse kpi import --quota quota.csv\n  \(activity.added) days of activity"
                 + " (\(activity.firstDay!) to \(activity.lastDay!)), \(quotas.added) quarterly quotas\n")
             Terminal.out("$ pulse correlate --survey weekly-pulse --kpi calls\n")
-            var callsByRep: [Int64: [Period: Double]] = [:]
-            for k in try db.weeklyKPIs(from: weekRange.start, to: weekRange.end) {
-                if let v = k.value(.calls) { callsByRep[k.repID, default: [:]][k.week] = v }
-            }
+            let callsByRep = try db.weeklyValues(of: .calls, from: weekRange.start, to: weekRange.end)
             let correlation = CorrelationReport.compute(
                 survey: "weekly-pulse", kpi: .calls, lag: 0, range: weekRange,
                 morale: try db.weeklyMorale(survey: "weekly-pulse", range: weekRange), kpis: callsByRep, groups: nil,

@@ -135,9 +135,7 @@ extension Pulse {
                 throw PulseError.usage("\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs")
             }
             let shift = 7 * lag
-            let weekly = try db.weeklyKPIs(from: r.start + min(0, shift), to: r.end + max(0, shift))
-            var kpis: [Int64: [Period: Double]] = [:]
-            for k in weekly { if let v = k.value(kpi) { kpis[k.repID, default: [:]][k.week] = v } }
+            let kpis = try db.weeklyValues(of: kpi, from: r.start + min(0, shift), to: r.end + max(0, shift))
             let groups: [Int64: String]? = by == nil ? nil
                 : Dictionary(uniqueKeysWithValues: try db.reps().map { ($0.id!, $0.team ?? GroupBy.noneLabel) })
             let report = CorrelationReport.compute(survey: survey, kpi: kpi, lag: lag, range: r, morale: morale, kpis: kpis,

@@ -430,9 +430,7 @@ struct TeamReportBuilder {
         var scatter: [(x: Double, y: Double)] = []
         if identified {
             let reps = team == nil ? nil : teamReps.compactMap(\.id)
-            let weekly = try db.weeklyKPIs(from: range.start, to: range.end, reps: reps)
-            var kpis: [Int64: [Period: Double]] = [:]
-            for k in weekly { if let v = k.value(kpi) { kpis[k.repID, default: [:]][k.week] = v } }
+            let kpis = try db.weeklyValues(of: kpi, from: range.start, to: range.end, reps: reps)
             let wanted = reps.map(Set.init)
             let morale = weeklyMorale.filter { wanted?.contains($0.key) ?? true }
             let groups = team.map { t in Dictionary(uniqueKeysWithValues: (reps ?? []).map { ($0, t) }) }
