@@ -227,8 +227,8 @@ extension PrepNote {
             }
         }
 
-        // KPIs: the last full week on or before the as-of day.
-        let kpiWeek = h.asOf.weekday == 7 ? asOfWeek : Period.week(of: asOfWeek.start - 7)
+        // KPIs: last week, the full week before the as-of day's (CRM exports lag the day).
+        let kpiWeek = Period.week(of: asOfWeek.start - 7)
         let mine = Dictionary(h.weeklyKPIs.map { ($0.week, $0) }, uniquingKeysWith: { a, _ in a })
         let teamThisWeek = h.teamWeeklyKPIs.filter { $0.week == kpiWeek }
         let earlier = h.weeklyKPIs.filter { $0.week < kpiWeek }
@@ -338,8 +338,7 @@ extension PrepNote {
             case "detractor": points.append("What would have to change for you to recommend working here?")
             case "quota_risk": points.append("Which deals can still close this period, and where could I help most?")
             case "activity_drop":
-                let when = n.kpiWeek == Period.week(of: n.asOf) ? "this week" : "last week"
-                points.append("Activity was lower than usual \(when). What took your time?")
+                points.append("Activity was lower than usual last week. What took your time?")
             case "burnout_risk": points.append("You have been carrying a lot while your energy dipped. How sustainable does your current pace feel?")
             case "coaching_need": points.append("You are putting in a lot of activity; at which stage do your deals stall, and what would help them move?")
             default: break

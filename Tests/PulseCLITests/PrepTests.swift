@@ -58,17 +58,17 @@ import Testing
     @Test func aNoteFollowsTheContractAndFlagsTheDrop() throws {
         let w = try workspace()
         defer { w.remove() }
-        let p = try prep(w, "ana@acme.example", "--as-of", "2026-11-22")
+        let p = try prep(w, "ana@acme.example", "--as-of", "2026-11-23")
         #expect(Set(p.keys).isSuperset(of: ["rep", "as_of", "morale", "enps", "kpis", "comments", "flags", "talking_points", "open_actions"]))
-        #expect(p["as_of"] as? String == "2026-11-22")
+        #expect(p["as_of"] as? String == "2026-11-23")
         let morale = try #require(p["morale"] as? [String: Any])
         // Morale of one response: mean of 100 × (answer − 1) / 4 over the four scale answers.
         let latest = 100.0 * Double(Self.anaAnswer(47) - 1) / 4, baseline = (43...46).map { 100.0 * Double(Self.anaAnswer($0) - 1) / 4 }.reduce(0, +) / 4
         #expect(morale["latest"] as? Double == latest && morale["baseline"] as? Double == baseline, "\(morale)")
         #expect(morale["latest_period"] as? String == "2026-W47")
         let trend = try #require(morale["trend"] as? [[String: Any]])
-        #expect(trend.count == 12 && trend.last?["period"] as? String == "2026-W47" && trend.first?["period"] as? String == "2026-W36")
-        #expect(trend.prefix(4).allSatisfy { $0["morale"] is NSNull }, "weeks without an answer are null, not zero")
+        #expect(trend.count == 12 && trend.last?["period"] as? String == "2026-W48" && trend.first?["period"] as? String == "2026-W37")
+        #expect(trend.last?["morale"] is NSNull && trend.prefix(3).allSatisfy { $0["morale"] is NSNull }, "weeks without an answer are null, not zero")
         let questions = try #require(morale["questions"] as? [[String: Any]])
         #expect(questions.count == 4 && questions.allSatisfy { $0["change"] as? Double == -50.0 })
 
@@ -86,9 +86,9 @@ import Testing
         let median = try #require(week["team_median"] as? [String: Any])
         #expect(values["calls"] as? Double == 10 && own["calls"] as? Double == 40 && median["calls"] as? Double == 30, "\(week)")
         let quota = try #require(kpis["quota_period"] as? [String: Any])
-        // 2026-Q4 runs 92 days; 2026-11-22 is its 53rd. Revenue 1000 of 90000.
-        let attainment = 1000.0 / 90000, pace = attainment / (53.0 / 92)
-        #expect(quota["period"] as? String == "2026-Q4" && quota["elapsed_days"] as? Int == 53)
+        // 2026-Q4 runs 92 days; 2026-11-23 is its 54th. Revenue 1000 of 90000.
+        let attainment = 1000.0 / 90000, pace = attainment / (54.0 / 92)
+        #expect(quota["period"] as? String == "2026-Q4" && quota["elapsed_days"] as? Int == 54)
         #expect(abs((quota["attainment"] as? Double ?? 0) - attainment) < 0.0005 && abs((quota["pace"] as? Double ?? 0) - pace) < 0.0005, "\(quota)")
 
         let comments = try #require(p["comments"] as? [[String: Any]])
@@ -97,16 +97,16 @@ import Testing
         #expect(enps["latest"] is NSNull, "weekly-pulse has no eNPS question and the enps survey has no rounds")
 
         // Markdown and HTML carry the same note, with the comment's markup neutralised.
-        let md = try w.pulse(["prep", "ana@acme.example", "--as-of", "2026-11-22"])
+        let md = try w.pulse(["prep", "ana@acme.example", "--as-of", "2026-11-23"])
         #expect(md.stdout.contains("# One-on-one: Ana Lee") && md.stdout.contains("- `morale_drop`: morale 25.0 in 2026-W47"))
         #expect(md.stdout.contains("Too many \\<b\\>late\\</b\\> nights"), "\(md.stdout)")
-        let html = try w.pulse(["prep", "ana@acme.example", "--as-of", "2026-11-22", "--format", "html"])
+        let html = try w.pulse(["prep", "ana@acme.example", "--as-of", "2026-11-23", "--format", "html"])
         #expect(html.stdout.contains("<svg") && html.stdout.contains("&lt;b&gt;late&lt;/b&gt;") && !html.stdout.contains("<b>late"))
         #expect(!html.stdout.contains("<script") && !html.stdout.contains("http://") && !html.stdout.contains("https://"),
                 "one self-contained file: no script, nothing fetched")
 
         // A steady rep has no flags and one open question.
-        let ben = try prep(w, "ben@acme.example", "--as-of", "2026-11-22")
+        let ben = try prep(w, "ben@acme.example", "--as-of", "2026-11-23")
         #expect((ben["flags"] as? [Any])?.isEmpty == true, "\(ben["flags"] ?? "")")
         #expect((ben["talking_points"] as? [String])?.count == 1)
     }

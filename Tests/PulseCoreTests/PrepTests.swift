@@ -16,7 +16,7 @@ struct PrepFlagTests {
     func history(morale: [Int: Double], enps: [Int: Int] = [:], activity: [Int: (calls: Int, won: Int, lost: Int)] = [:],
                  team: [Int64: [Int: (calls: Int, won: Int, lost: Int)]] = [:]) -> PrepHistory {
         var h = PrepHistory(rep: PrepRep(id: 1, email: "a@x.example", name: "A", team: "t", managerEmail: nil, active: true),
-                            asOf: Period("2026-W47")!.end)
+                            asOf: Period("2026-W48")!.start)
         for week in Set(morale.keys).union(enps.keys).sorted() {
             var r = PrepResponse(survey: "pulse", period: Period("2026-W\(week)")!, morale: morale[week], enps: enps[week],
                                  definition: Self.survey)

@@ -101,14 +101,15 @@ extension Pulse {
                 Terminal.out(render(note))
                 return
             }
-            let folder = try OutputFolder.prepare(out ?? "prep")
+            let shown = out ?? "prep"
+            let folder = try OutputFolder.prepare(shown)
             for rep in reps {
                 let note = try builder.note(for: rep)
-                let file = try OutputFolder.write(render(note), to: folder,
-                                                  name: "\(OutputFolder.safeName(rep.email))-\(day).\(format.fileExtension)")
-                if reps.count == 1 { Terminal.note("wrote \(file.path)") }
+                let name = "\(OutputFolder.safeName(rep.email))-\(day).\(format.fileExtension)"
+                _ = try OutputFolder.write(render(note), to: folder, name: name)
+                if reps.count == 1 { Terminal.note("wrote \((shown as NSString).appendingPathComponent(name))") }
             }
-            if reps.count > 1 { Terminal.note("wrote \(reps.count) notes to \(folder.path)") }
+            if reps.count > 1 { Terminal.note("wrote \(reps.count) notes to \(shown)") }
         }
 
         func render(_ note: PrepNote) -> String {
@@ -351,7 +352,8 @@ extension Pulse {
             if let out {
                 let folder = try OutputFolder.prepare(out)
                 let name = "report-\(OutputFolder.safeName(team ?? "all-teams"))-\(range.from)-\(range.to).\(format.fileExtension)"
-                Terminal.note("wrote \(try OutputFolder.write(text, to: folder, name: name).path)")
+                _ = try OutputFolder.write(text, to: folder, name: name)
+                Terminal.note("wrote \((out as NSString).appendingPathComponent(name))")
             } else {
                 Terminal.out(text)
             }
