@@ -132,7 +132,7 @@ extension PrepNote {
         } else {
             s += "No eNPS answers.\n\n"
         }
-        s += "## KPIs, \(kpiWeek)\n\n| KPI | this week | own average | team median |\n|---|---:|---:|---:|\n"
+        s += "## KPIs, last week\n\n| KPI | \(kpiWeek) | own average | team median |\n|---|---:|---:|---:|\n"
         for k in kpis { s += "| \(k.kpi.label) | \(Self.shown(k.kpi, k.value)) | \(Self.shown(k.kpi, k.ownAverage)) | \(Self.shown(k.kpi, k.teamMedian)) |\n" }
         s += "\n"
         if let q = quota {
@@ -200,7 +200,7 @@ extension PrepNote {
             }
             b += "</tbody></table>"
         }
-        b += "<h2>KPIs, \(kpiWeek)</h2><table><thead><tr><th>KPI</th><th class=\"num\">this week</th><th class=\"num\">own average</th><th class=\"num\">team median</th></tr></thead><tbody>"
+        b += "<h2>KPIs, last week</h2><table><thead><tr><th>KPI</th><th class=\"num\">\(kpiWeek)</th><th class=\"num\">own average</th><th class=\"num\">team median</th></tr></thead><tbody>"
         for k in kpis {
             b += "<tr><td>\(htmlEscaped(k.kpi.label))</td><td class=\"num\">\(Self.shown(k.kpi, k.value))</td><td class=\"num\">\(Self.shown(k.kpi, k.ownAverage))</td><td class=\"num\">\(Self.shown(k.kpi, k.teamMedian))</td></tr>"
         }

@@ -115,7 +115,9 @@ import Testing
         let w = try workspace()
         defer { w.remove() }
         let unknown = try w.pulse("prep", "nobody@acme.example")
-        #expect(unknown.status == 65 && unknown.stderr.contains("no rep nobody@acme.example in the roster"), "\(unknown.stderr)")
+        #expect(unknown.status == 65 && unknown.stderr.contains("nobody@acme.example: not in the roster"), "\(unknown.stderr)")
+        let typo = try w.pulse("prep", "ama@acme.example")
+        #expect(typo.status == 65 && typo.stderr.contains("did you mean ana@acme.example?"), "\(typo.stderr)")
 
         let eve = try prep(w, "eve@acme.example", "--as-of", "2026-11-22")
         let missing = try #require(eve["missing"] as? [String])

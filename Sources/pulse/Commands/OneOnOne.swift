@@ -84,9 +84,7 @@ extension Pulse {
             let surveys = try global.loadSurveys().mapValues(\.definition)
             var reps: [Rep]
             if let email {
-                guard let rep = try db.rep(email: email) else {
-                    throw PulseError.input(InputIssue(file: "roster", field: "email", "no rep \(email.lowercased()) in the roster\(try suggestion(email, db: db))"))
-                }
+                guard let rep = try db.rep(email: email) else { throw try unknownRep(email, db: db) }
                 reps = [rep]
             } else if let manager {
                 reps = try db.reps(includeInactive: false).filter { $0.managerEmail?.lowercased() == manager.lowercased() }
@@ -120,11 +118,6 @@ extension Pulse {
             }
         }
 
-        func suggestion(_ email: String, db: AppDatabase) throws -> String {
-            let local = email.lowercased().split(separator: "@").first.map(String.init) ?? email
-            let close = try db.reps().map(\.email).filter { $0.hasPrefix(local) || local.hasPrefix($0.split(separator: "@").first.map(String.init) ?? "") }
-            return close.isEmpty ? " (pulse roster list shows who is)" : "; did you mean \(close.prefix(3).joined(separator: ", "))?"
-        }
     }
 
     struct Notes: ParsableCommand {
@@ -150,9 +143,7 @@ extension Pulse {
 
             func run() throws {
                 let db = try global.openDatabase()
-                guard let rep = try db.rep(email: email) else {
-                    throw PulseError.input(InputIssue(file: "roster", field: "email", "no rep \(email.lowercased()) in the roster"))
-                }
+                guard let rep = try db.rep(email: email) else { throw try unknownRep(email, db: db) }
                 let (id, actionIDs) = try db.addNote(rep: rep, text: text, actions: actions, now: global.now)
                 Terminal.note("note \(id) kept for \(rep.email)" + (actionIDs.isEmpty ? "" : "; actions \(actionIDs.map { "#\($0)" }.joined(separator: ", ")) open"))
             }
@@ -166,9 +157,7 @@ extension Pulse {
 
             func run() throws {
                 let db = try global.openDatabase()
-                guard let rep = try db.rep(email: email) else {
-                    throw PulseError.input(InputIssue(file: "roster", field: "email", "no rep \(email.lowercased()) in the roster"))
-                }
+                guard let rep = try db.rep(email: email) else { throw try unknownRep(email, db: db) }
                 let notes = try db.notes(rep: rep)
                 switch output.format {
                 case .json:
@@ -235,9 +224,7 @@ extension Pulse {
                 let db = try global.openDatabase()
                 var repID: Int64?
                 if let email {
-                    guard let rep = try db.rep(email: email) else {
-                        throw PulseError.input(InputIssue(file: "roster", field: "email", "no rep \(email.lowercased()) in the roster"))
-                    }
+                    guard let rep = try db.rep(email: email) else { throw try unknownRep(email, db: db) }
                     repID = rep.id
                 }
                 let items = try db.openActions(repID: repID, asOf: global.today)
@@ -259,6 +246,30 @@ extension Pulse {
             }
         }
     }
+}
+
+/// An email that is not in the roster (exit 65), with the closest addresses that are.
+func unknownRep(_ email: String, db: AppDatabase) throws -> PulseError {
+    let wanted = email.lowercased()
+    let close = try db.reps().map(\.email).map { ($0, editDistance($0, wanted)) }.filter { $0.1 <= 2 }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+    let hint = close.isEmpty ? " (pulse roster list shows who is)" : "; did you mean \(close.prefix(3).map(\.0).joined(separator: " or "))?"
+    return .input(InputIssue(file: wanted, "not in the roster\(hint)"))
+}
+
+/// Levenshtein distance, for "did you mean".
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var previous = row[0]
+        row[0] = i
+        for j in stride(from: 1, through: b.count, by: 1) {
+            let old = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+            previous = old
+        }
+    }
+    return a.isEmpty ? b.count : row[b.count]
 }
 
 /// Builds prep notes for one as-of day, reading what every note shares once.
