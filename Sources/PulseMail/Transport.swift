@@ -193,6 +193,60 @@ public struct SMTPTransport: MailTransport {
     }
 }
 
+extension SMTPTransport {
+    /// Connects, says EHLO, starts TLS as configured and logs in, then quits without
+    /// sending: what `pulse doctor` asks of the mail server.
+    /// - Returns: the server's last reply line on success.
+    public func check() -> Result<String, PulseError> {
+        _ = Self.checkInit
+        guard let handle = curl_easy_init() else { return .failure(.runtime("libcurl could not start")) }
+        defer { curl_easy_cleanup(handle) }
+        final class Replies { var lines: [String] = [] }
+        let replies = Replies()
+        let box = Unmanaged.passRetained(replies)
+        defer { box.release() }
+        pulse_curl_setopt_string(handle, CURLOPT_URL, url)
+        let ssl: curl_usessl = tls == .required ? CURLUSESSL_ALL : tls == .opportunistic ? CURLUSESSL_TRY : CURLUSESSL_NONE
+        pulse_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(ssl.rawValue))
+        if let user { pulse_curl_setopt_string(handle, CURLOPT_USERNAME, user) }
+        if let password { pulse_curl_setopt_string(handle, CURLOPT_PASSWORD, password) }
+        if let caFile { pulse_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+        // The connection phase of SMTP in libcurl is greeting, EHLO, STARTTLS and AUTH.
+        pulse_curl_setopt_long(handle, CURLOPT_CONNECT_ONLY, 1)
+        pulse_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, min(timeoutSeconds, 30))
+        pulse_curl_setopt_long(handle, CURLOPT_TIMEOUT, timeoutSeconds)
+        pulse_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        pulse_curl_setopt_long(handle, CURLOPT_VERBOSE, 1)
+        pulse_curl_setopt_pointer(handle, CURLOPT_DEBUGDATA, box.toOpaque())
+        pulse_curl_setopt_debug(handle) { _, type, data, size, user in
+            guard type == CURLINFO_HEADER_IN, let data, let user else { return 0 }
+            let r = Unmanaged<Replies>.fromOpaque(user).takeUnretainedValue()
+            r.lines.append(String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines))
+            return 0
+        }
+        let code = curl_easy_perform(handle)
+        let last = replies.lines.last ?? ""
+        if code == CURLE_OK { return .success(last) }
+        let what = String(cString: curl_easy_strerror(code))
+        let said = replies.lines.last { $0.first == "4" || $0.first == "5" } ?? last
+        switch code {
+        case CURLE_LOGIN_DENIED:
+            return .failure(.runtime("the server refused the user name or password (\(said.isEmpty ? what : said)): check mail.smtp.user and the password variable"))
+        case CURLE_USE_SSL_FAILED:
+            return .failure(.runtime("the server does not offer STARTTLS, which mail.smtp.tls: required asks for: use smtps:// or ask for TLS on the server"))
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
+            return .failure(.runtime("the server's TLS certificate cannot be verified (\(what)): set mail.smtp.ca_file to its CA"))
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_OPERATION_TIMEDOUT:
+            return .failure(.runtime("cannot reach \(url) (\(what)): check mail.smtp.url and that the server runs"))
+        default:
+            return .failure(.runtime("\(what)\(said.isEmpty ? "" : ": \(said)")"))
+        }
+    }
+
+    private static let checkInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+}
+
 // MARK: - Recording (tests)
 
 /// Keeps messages in memory, with scripted outcomes: for tests.

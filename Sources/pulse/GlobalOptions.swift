@@ -29,7 +29,9 @@ struct GlobalOptions: ParsableArguments {
             }
             return PulseConfig()
         }
-        return try PulseConfig.load(yaml: try readText(path), file: path)
+        let config = try PulseConfig.load(yaml: try readText(path), file: path)
+        for w in ConfigAudit.warnings(path: path) { Terminal.warn(w) }
+        return config
     }
 
     func openDatabase() throws(PulseError) -> AppDatabase {

@@ -186,6 +186,47 @@ final class SMTPServer {
         #expect(missing.status == 1 && missing.stderr.contains("TEST_SMTP_PASSWORD"), "\(missing.stderr)")
     }
 
+    /// `pulse doctor` logs in to the real server without sending, and says what is wrong.
+    @Test func doctorChecksTheMailServerAndTheFiles() throws {
+        let w0 = try Workspace()
+        defer { w0.remove() }
+        let server = try SMTPServer(dir: w0.path("mail"))
+        defer { server.stop() }
+        let w = try workspace(port: server.port, certDir: w0.path("mail"))
+        defer { w.remove() }
+        let good = try w.pulse(["doctor"], env: ["TEST_SMTP_PASSWORD": "s3cret"])
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("ok   database") && good.stdout.contains("integrity ok"), "\(good.stdout)")
+        #expect(good.stdout.contains("ok   mail server smtp://127.0.0.1:\(server.port) accepts us"), "\(good.stdout)")
+        #expect(good.stdout.contains("ok   surveys: enps, weekly-pulse"))
+        let wrong = try w.pulse(["doctor"], env: ["TEST_SMTP_PASSWORD": "wrong"])
+        #expect(wrong.status == 1 && wrong.stdout.contains("FAIL mail server: the server refused the user name or password"), "\(wrong.stdout)")
+        #expect(!wrong.stdout.contains("wrong\n") && !wrong.stdout.contains("s3cret"), "no password is printed")
+        #expect(try server.received().isEmpty, "doctor sends nothing")
+        server.stop()
+        let down = try w.pulse(["doctor"], env: ["TEST_SMTP_PASSWORD": "s3cret"])
+        #expect(down.status == 1 && down.stdout.contains("FAIL mail server: cannot reach"), "\(down.stdout)")
+
+        // A password written into a file others can read; a damaged database.
+        let config = try String(contentsOfFile: w.path("pulse.yaml"), encoding: .utf8)
+        try w.write("pulse.yaml", config.replacingOccurrences(of: "    user: pulse\n", with: "    user: pulse\n    password: hunter2\n"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: w.path("pulse.yaml"))
+        let leaky = try w.pulse(["doctor", "--no-mail"])
+        #expect(leaky.stdout.contains("warn") && leaky.stdout.contains("holds a password") && leaky.stdout.contains("chmod 600"), "\(leaky.stdout)")
+        #expect(!leaky.stdout.contains("hunter2"))
+        let send = try w.pulse(["send", "enps", "--period", "2026-Q4", "--dry-run"])
+        #expect(send.stderr.contains("holds a password"), "every command that reads the file warns: \(send.stderr)")
+        // Everything into the main file first, then garbage over the pages after the first.
+        _ = try python("sqlite_exec.py", [w.path("pulse.sqlite"), "PRAGMA wal_checkpoint(TRUNCATE)"])
+        let size = try FileManager.default.attributesOfItem(atPath: w.path("pulse.sqlite"))[.size] as? Int ?? 0
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: w.path("pulse.sqlite")))
+        try handle.seek(toOffset: 4096)
+        handle.write(Data(repeating: 0x5A, count: max(0, size - 4096)))
+        try handle.close()
+        let damaged = try w.pulse(["doctor", "--no-mail"])
+        #expect(damaged.status == 1 && damaged.stdout.contains("FAIL database"), "\(damaged.stdout)\(damaged.stderr)")
+    }
+
     @Test func aKilledSendIsResumedWithoutLoss() throws {
         let w0 = try Workspace()
         defer { w0.remove() }

@@ -21,7 +21,10 @@ struct MailSetup {
         key = try TokenKey.load(path: global.dbPath + ".key")
     }
 
-    func transport() throws(PulseError) -> any MailTransport {
+    func transport() throws(PulseError) -> any MailTransport { try Self.transport(config: config, global: global) }
+
+    /// The transport the configuration names (SMTP with its password from the environment).
+    static func transport(config: PulseConfig, global: GlobalOptions) throws(PulseError) -> any MailTransport {
         let mail = config.mail
         switch mail?.transport ?? "file" {
         case "smtp":

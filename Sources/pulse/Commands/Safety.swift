@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import PulseCore
+import PulseMail
+import PulseStore
+
+extension Pulse {
+    struct Backup: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the database (and its key file) safely, even while serve, send or tick run.",
+            discussion: """
+                Uses SQLite's online backup, checks the copy with PRAGMA integrity_check, and writes \
+                FILE only when it is whole. The key file (the secret behind the personal links and \
+                the anonymous answers' edit keys) is copied beside it as FILE.key, readable by its \
+                owner only: keep both. To restore: stop pulse serve and cron's pulse tick, then \
+                cp FILE pulse.sqlite && cp FILE.key pulse.sqlite.key && rm -f pulse.sqlite-wal \
+                pulse.sqlite-shm, and run pulse doctor.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("Where to write the copy.", valueName: "file")) var file: String
+        @Flag(help: "Replace FILE if it exists.") var force = false
+
+        func run() throws {
+            let source = URL(fileURLWithPath: global.dbPath).standardizedFileURL.path
+            let target = URL(fileURLWithPath: file).standardizedFileURL.path
+            guard source != target else { throw PulseError.usage("\(file) is the database itself; give another file") }
+            guard FileManager.default.fileExists(atPath: global.dbPath) else {
+                throw PulseError.usage("there is no database at \(global.dbPath) to back up")
+            }
+            if FileManager.default.fileExists(atPath: file) && !force {
+                throw PulseError.usage("\(file) exists; pass --force to replace it")
+            }
+            let db = try global.openDatabase()
+            let summary = try db.backup(to: file)
+            var keyNote = ""
+            let keyPath = global.dbPath + ".key"
+            if FileManager.default.fileExists(atPath: keyPath) {
+                let keyCopy = file + ".key"
+                try? FileManager.default.removeItem(atPath: keyCopy)
+                do {
+                    try FileManager.default.copyItem(atPath: keyPath, toPath: keyCopy)
+                    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyCopy)
+                } catch {
+                    throw PulseError.runtime("the database was copied to \(file), but the key file could not be: \(error.localizedDescription)")
+                }
+                keyNote = " and the key to \(keyCopy)"
+            }
+            let mib = Double(summary.bytes) / 1_048_576
+            Terminal.note("backed up \(String(format: "%.1f", mib)) MiB (\(summary.pages) pages, integrity ok) to \(file)\(keyNote)")
+        }
+    }
+
+    struct Doctor: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the configuration, the database, the surveys and the mail server, and say what to fix.",
+            discussion: "Exit 0 when nothing failed (warnings allowed), 1 otherwise. Connects to the mail server (EHLO, STARTTLS, AUTH) but sends nothing.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Skip the mail server check.") var noMail = false
+
+        func run() throws {
+            var failed = 0
+            let style = Terminal.style
+            func ok(_ s: String) { Terminal.out("\(style.dim("ok  ")) \(s)\n") }
+            func warn(_ s: String) { Terminal.out("\(style.bold("warn")) \(s)\n") }
+            func fail(_ s: String) { failed += 1; Terminal.out("\(style.bold("FAIL")) \(s)\n") }
+
+            // Configuration.
+            var config = PulseConfig()
+            if FileManager.default.fileExists(atPath: global.configPath) {
+                do {
+                    config = try global.loadConfig()
+                    ok("configuration \(global.configPath)")
+                } catch {
+                    fail("configuration: \(error)")
+                }
+                for w in ConfigAudit.warnings(path: global.configPath) { warn(w) }
+            } else {
+                warn("no configuration at \(global.configPath): built-in defaults (pulse init writes a commented one)")
+            }
+
+            // Database.
+            if !FileManager.default.fileExists(atPath: global.dbPath) {
+                fail("no database at \(global.dbPath): run pulse init, or point --db or PULSE_DB at it")
+            } else {
+                do {
+                    let db = try global.openDatabase()
+                    let h = try db.health()
+                    if h.integrity == ["ok"] { ok("database \(global.dbPath): integrity ok, schema \(h.schemaVersion ?? "none")") }
+                    else { fail("database \(global.dbPath) is damaged: \(h.integrity.prefix(3).joined(separator: "; ")); restore the last pulse backup") }
+                    let counts = h.counts.filter { $0.rows > 0 }.map { "\($0.rows) \($0.table)" }
+                    if !counts.isEmpty { ok("holds " + counts.joined(separator: ", ")) }
+                    let queued = try db.outboxCounts()
+                    if let n = queued["failed"], n > 0 { warn("\(n) messages failed for good: pulse outbox --status failed shows why") }
+                    if let n = queued["queued"], n > 0 { warn("\(n) messages wait in the outbox: pulse outbox --flush sends them") }
+                } catch {
+                    fail("database: \(error)")
+                }
+                let keyPath = global.dbPath + ".key"
+                if let attributes = try? FileManager.default.attributesOfItem(atPath: keyPath) {
+                    let mode = (attributes[.posixPermissions] as? Int) ?? 0
+                    if mode & 0o077 != 0 {
+                        warn("the key file \(keyPath) can be read by others (mode \(String(mode, radix: 8))): chmod 600 \(keyPath)")
+                    } else {
+                        ok("key file \(keyPath)")
+                    }
+                } else {
+                    warn("no key file at \(keyPath) yet: the first pulse send makes one; if links were sent, restore it from the backup")
+                }
+            }
+
+            // Surveys.
+            do {
+                let surveys = try global.loadSurveys()
+                if surveys.isEmpty { warn("no survey files in \(global.surveysPath)") }
+                else { ok("surveys: \(surveys.keys.sorted().joined(separator: ", ")) in \(global.surveysPath)") }
+            } catch {
+                fail("surveys: \(error)")
+            }
+
+            // Mail.
+            switch config.mail?.transport ?? "file" {
+            case "smtp" where noMail:
+                warn("mail server not checked (--no-mail)")
+            case "smtp":
+                do {
+                    guard let smtp = try MailSetup.transport(config: config, global: global) as? SMTPTransport else { break }
+                    switch smtp.check() {
+                    case let .success(reply): ok("mail server \(smtp.url) accepts us (\(reply.isEmpty ? "connected" : reply))")
+                    case let .failure(error): fail("mail server: \(error)")
+                    }
+                } catch {
+                    fail("mail: \(error)")
+                }
+            default:
+                let dir = config.mail?.outboxDir ?? "./outbox"
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+                    if isDir.boolValue && FileManager.default.isWritableFile(atPath: dir) { ok("mail goes to files in \(dir) (mail.transport: file)") }
+                    else { fail("mail.outbox_dir \(dir) is not a writable folder") }
+                } else {
+                    ok("mail goes to files in \(dir) (made on the first send; mail.transport: file)")
+                }
+            }
+            if failed > 0 {
+                Terminal.out("\(failed) problem\(failed == 1 ? "" : "s") to fix\n")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// Checks of a configuration file beyond its values.
+enum ConfigAudit {
+    /// A password written in the file (rather than in the environment variable named by
+    /// `password_env`), the more so when others can read the file.
+    static func warnings(path: String) -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        let hasPassword = text.split(separator: "\n").contains { line in
+            let t = line.trimmingCharacters(in: .whitespaces)
+            return !t.hasPrefix("#") && (t.hasPrefix("password:") || t.hasPrefix("pass:") || t.hasPrefix("smtp_password:"))
+        }
+        guard hasPassword else { return [] }
+        let mode = ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? 0
+        var message = "\(path) holds a password, which Pulse never reads from the file: put it in the environment variable named by mail.smtp.password_env and delete the line"
+        if mode & 0o044 != 0 { message += "; the file can be read by others (mode \(String(mode, radix: 8))): chmod 600 \(path)" }
+        return [message]
+    }
+}
