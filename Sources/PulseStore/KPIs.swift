@@ -34,8 +34,10 @@ extension AppDatabase {
     ///   - skipUnknown: rows of emails not in the roster are left out and counted instead
     ///     of refused.
     ///   - today: rows dated after it are imported with a warning.
+    ///   - progress: called with the rows read so far, every 100,000 rows.
     public func importActivity(_ reader: CSVReader, map: [String: String] = [:], dateFormat: DateFormat = .iso,
-                               skipUnknown: Bool = false, today: Day? = nil) throws(PulseError) -> KPIImportSummary {
+                               skipUnknown: Bool = false, today: Day? = nil,
+                               progress: ((Int) -> Void)? = nil) throws(PulseError) -> KPIImportSummary {
         let file = reader.file
         let layout = try ColumnLayout(header: reader.header, file: file, required: ["email", "date"],
                                       optional: Array(Self.activityColumns.dropFirst(2)), map: map)
@@ -77,8 +79,11 @@ extension AppDatabase {
                 """)
             var bulk = BulkStatement(upsert, connection: db.sqliteConnection)
             var changed = 0
+            var read = 0
             try reader.forEachRecord { record throws(PulseError) in
                 let line = record.line
+                read += 1
+                if read % 100_000 == 0 { progress?(read) }
                 func bad(_ field: String, _ message: String) {
                     if issues.count < 1000 { issues.append(InputIssue(file: file, line: line, field: field, message)) }
                 }

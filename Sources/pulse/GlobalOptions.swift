@@ -14,6 +14,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The folder of survey definitions (env PULSE_SURVEYS).", valueName: "dir"))
     var surveys: String?
 
+    @Flag(name: [.short, .long], help: "Print only results, warnings and errors (no notes, no progress).")
+    var quiet = false
+
+    func validate() throws {
+        if quiet { Terminal.quiet = true }
+    }
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     var dbPath: String { db ?? environment["PULSE_DB"].nonEmpty ?? "./pulse.sqlite" }

@@ -17,7 +17,7 @@ struct Pulse: AsyncParsableCommand {
         subcommands: [
             Init.self, Demo.self, SurveyCommand.self, Roster.self, Responses.self,
             Send.self, Remind.self, Tick.self, Outbox.self, Rounds.self, Serve.self, ENPS.self, Trends.self,
-            KPICommand.self, Correlate.self, Drivers.self, Prep.self, Notes.self, Actions.self, Report.self, Backup.self, Doctor.self,
+            KPICommand.self, Correlate.self, Drivers.self, Prep.self, Notes.self, Actions.self, Report.self, Backup.self, Doctor.self, Help.self,
         ]
     )
 
@@ -51,10 +51,33 @@ enum Terminal {
         FileHandle.standardOutput.write(Data(s.utf8))
     }
 
+    /// `--quiet`: notes and progress are not printed; results, warnings and errors are.
+    nonisolated(unsafe) static var quiet = false
+
+    /// Whether to draw progress: on a terminal, unless quiet.
+    static var showsProgress: Bool { stderrIsTTY && !quiet }
+
     static func note(_ s: String) {
+        guard !quiet else { return }
+        printToStderr(s)
+    }
+
+    static func warn(_ s: String) { printToStderr("warning: \(s)") }
+    static func error(_ s: String) { printToStderr("error: \(s)") }
+
+    private static func printToStderr(_ s: String) {
         FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
     }
 
-    static func warn(_ s: String) { note("warning: \(s)") }
-    static func error(_ s: String) { note("error: \(s)") }
+    /// A progress line redrawn in place on stderr (only on a terminal).
+    static func progress(_ s: String) {
+        guard showsProgress else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(s)".utf8))
+    }
+
+    /// Ends a progress line so that the next output starts on its own line.
+    static func endProgress() {
+        guard showsProgress else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PulseCore
 import Testing
 
 /// Backups taken while another pulse process writes, and the documented restore.
@@ -67,12 +68,67 @@ import Testing
 
 /// ISO dates from day numbers, for generated files.
 enum Day2 {
-    static func iso(_ ordinal: Int) -> String {
-        let date = Date(timeIntervalSince1970: Double(ordinal) * 86_400)
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd"
-        return f.string(from: date)
+    static func iso(_ ordinal: Int) -> String { Day(ordinal: ordinal).description }
+}
+
+/// What a person at a terminal gets: colour unless NO_COLOR, progress on long imports,
+/// --quiet, completions, help topics; and nothing of it in a pipe.
+@Suite struct HabitTests {
+    func tty(_ w: Workspace, _ args: [String], env extra: [String: String] = [:]) throws -> (status: Int, output: String) {
+        var environment = w.environment.merging(extra) { $1 }
+        environment.removeValue(forKey: "NO_COLOR")
+        if let v = extra["NO_COLOR"] { environment["NO_COLOR"] = v }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Fixtures.url("tty_run.py").path, try Binary.pulse().path] + args
+        p.environment = environment
+        p.currentDirectoryURL = w.dir
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return (json["status"] as? Int ?? -1, json["output"] as? String ?? "")
+    }
+
+    @Test func colourProgressQuietCompletionsAndHelp() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("init").status == 0)
+        try w.write("roster.csv", "email,name,team\nana@acme.example,Ana,west\n")
+        #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
+
+        let coloured = try tty(w, ["roster", "list"])
+        #expect(coloured.status == 0 && coloured.output.contains("\u{1B}["), "a terminal gets colour: \(coloured.output)")
+        let plain = try tty(w, ["roster", "list"], env: ["NO_COLOR": "1"])
+        #expect(plain.status == 0 && !plain.output.contains("\u{1B}[") && plain.output.contains("ana@acme.example"))
+        let piped = try w.pulse("roster", "list")
+        #expect(!piped.stdout.contains("\u{1B}[") && !piped.stderr.contains("\u{1B}["), "a pipe gets no colour")
+
+        var csv = "email,date,calls\n"
+        for d in 0..<120_000 { csv += "ana@acme.example,\(Day2.iso(d)),\(d % 30)\n" }
+        try w.write("big.csv", csv)
+        let progress = try tty(w, ["kpi", "import", "big.csv"])
+        #expect(progress.status == 0 && progress.output.contains("read 100000 rows of big.csv"), "\(progress.output.suffix(300))")
+        #expect(progress.output.contains("activity: 0 added, 0 updated, 0 unchanged") == false)
+        let quiet = try tty(w, ["kpi", "import", "big.csv", "--quiet"])
+        #expect(quiet.status == 0 && !quiet.output.contains("read 100000") && !quiet.output.contains("unchanged"), "\(quiet.output.suffix(300))")
+        #expect(quiet.output.contains("warning:"), "warnings still show (dates in the future)")
+        let piping = try w.pulse("kpi", "import", "big.csv")
+        #expect(!piping.stderr.contains("read 100000") && piping.stderr.contains("120000 unchanged"), "\(piping.stderr)")
+
+        let bash = try w.pulse("--generate-completion-script", "bash")
+        #expect(bash.status == 0 && bash.stdout.contains("_pulse") && bash.stdout.contains("prep") && bash.stdout.contains("--as-of"))
+        let zsh = try w.pulse("--generate-completion-script", "zsh")
+        #expect(zsh.status == 0 && zsh.stdout.contains("#compdef pulse"))
+
+        let figures = try w.pulse("help", "figures")
+        #expect(figures.status == 0 && figures.stdout.contains("100 × (promoters − detractors) / responses"))
+        let surveys = try w.pulse("help", "surveys")
+        #expect(surveys.stdout.contains("anonymity: identified") && surveys.stdout.contains("close_after_days"))
+        #expect(try w.pulse("help", "kpi", "import").stdout.contains("--skip-unknown"))
+        #expect(try w.pulse("help").stdout.contains("TOPICS"))
+        #expect(try w.pulse("help", "nonsense").status == 64)
     }
 }

@@ -42,7 +42,9 @@ extension Pulse {
                                                   skipUnknown: skipUnknown)
                 } else {
                     summary = try db.importActivity(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.activityColumns),
-                                                    dateFormat: dateFormat, skipUnknown: skipUnknown, today: global.today)
+                                                    dateFormat: dateFormat, skipUnknown: skipUnknown, today: global.today,
+                                                    progress: { Terminal.progress("read \($0) rows of \(file)") })
+                    Terminal.endProgress()
                 }
                 for w in summary.warnings { Terminal.warn(w) }
                 var text = "\(quota ? "quotas" : "activity"): \(summary.added) added, \(summary.updated) updated, \(summary.unchanged) unchanged"

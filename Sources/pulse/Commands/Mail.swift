@@ -52,9 +52,9 @@ struct MailSetup {
     func dispatcher() throws(PulseError) -> Dispatcher {
         let smtp = config.mail?.smtp
         var progress: (@Sendable (Int) -> Void)?
-        if Terminal.stderrIsTTY {
+        if Terminal.showsProgress {
             progress = { (n: Int) in
-                if n % 100 == 0 { FileHandle.standardError.write(Data("\rsent \(n)".utf8)) }
+                if n % 100 == 0 { Terminal.progress("sent \(n)") }
             }
         }
         return Dispatcher(database: db, transport: try transport(), connections: smtp?.maxConnections ?? 4,

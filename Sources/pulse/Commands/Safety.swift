@@ -166,3 +166,33 @@ enum ConfigAudit {
         return [message]
     }
 }
+
+extension Pulse {
+    /// `pulse help [TOPIC | COMMAND...]`: a topic page, or a command's help as usual.
+    struct Help: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "help",
+            abstract: "Show a topic (\(HelpTopic.allCases.map(\.rawValue).joined(separator: ", "))) or a command's help.")
+        @Argument(help: ArgumentHelp("A topic, or a command and its subcommands.", valueName: "topic-or-command"))
+        var words: [String] = []
+
+        func run() throws {
+            if let first = words.first, let topic = HelpTopic(rawValue: first.lowercased()), words.count == 1 {
+                Terminal.out(topic.text + "\n")
+                return
+            }
+            var command: any ParsableCommand.Type = Pulse.self
+            for word in words {
+                guard let next = command.configuration.subcommands.first(where: { $0._commandName == word }) else {
+                    throw PulseError.usage("no help topic or command \"\(words.joined(separator: " "))\"; topics: "
+                        + HelpTopic.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                command = next
+            }
+            Terminal.out(Pulse.helpMessage(for: command) + "\n")
+            if words.isEmpty {
+                Terminal.out("\nTOPICS (pulse help TOPIC):\n" + HelpTopic.allCases.map { "  \($0.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n") + "\n")
+            }
+        }
+    }
+}
