@@ -264,10 +264,11 @@ private final class FileReader: @unchecked Sendable {
 
     /// Appends up to `count` bytes to `bytes`; the number read.
     func read(into bytes: inout [UInt8], count: Int, file: String) throws(PulseError) -> Int {
-        let old = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: count))
-        let got = bytes.withUnsafeMutableBufferPointer { fread($0.baseAddress! + old, 1, count, fp) }
-        bytes.removeLast(count - got)
+        let got = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
+            let n = fread(buffer.baseAddress!, 1, count, fp)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<n]))
+            return n
+        }
         if got < count && ferror(fp) != 0 { throw .runtime("\(file): reading failed (\(String(cString: strerror(errno))))") }
         return got
     }

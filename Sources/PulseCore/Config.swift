@@ -108,6 +108,12 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     /// Reads and validates a configuration.
     /// - Throws: `PulseError.invalidInput` naming the file, the line and the key.
     public static func load(yaml: String, file: String) throws(PulseError) -> PulseConfig {
+        if let node = try? Yams.compose(yaml: yaml) {
+            let oversized = YAMLSafety.oversizedBase60(in: node)
+            guard oversized.isEmpty else {
+                throw .invalidInput(oversized.map { InputIssue(file: file, line: $0, "a number written with colons (base 60) is too large") })
+            }
+        }
         let config: PulseConfig
         do {
             config = try YAMLDecoder().decode(PulseConfig.self, from: yaml.isEmpty ? "{}" : yaml)

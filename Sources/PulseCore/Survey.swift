@@ -304,6 +304,10 @@ extension SurveyDefinition {
         } catch {
             throw .input(InputIssue(file: file, "not valid YAML: \(error)"))
         }
+        let oversized = YAMLSafety.oversizedBase60(in: node)
+        guard oversized.isEmpty else {
+            throw .invalidInput(oversized.map { InputIssue(file: file, line: $0, "a number written with colons (base 60) is too large") })
+        }
         let definition: SurveyDefinition
         do {
             definition = try YAMLDecoder().decode(SurveyDefinition.self, from: plainLabelKeys(node))
@@ -431,12 +435,15 @@ extension SurveyDefinition {
                     add(at, "a scale question needs min and max")
                     continue
                 }
+                // Subtracted with overflow reported: a file may hold any whole numbers.
+                let (span, overflow) = hi.subtractingReportingOverflow(lo)
                 if lo >= hi {
                     add(at + [key("max")], "the scale \(lo)..\(hi) must run from a smaller min to a larger max")
-                } else if hi - lo > 10 {
-                    add(at + [key("max")], "the scale \(lo)..\(hi) has \(hi - lo + 1) points; at most 11 are allowed")
+                } else if overflow || span > 10 {
+                    add(at + [key("max")], "the scale \(lo)..\(hi) has \(overflow ? "more than 11" : String(span + 1)) points; at most 11 are allowed")
+                } else {
+                    checkLabels(q, lo...hi, at)
                 }
-                checkLabels(q, lo...max(lo, hi), at)
                 if q.options != nil { add(at + [key("options")], "options belong to choice questions") }
             case .enps:
                 if (q.min ?? 0) != 0 || (q.max ?? 10) != 10 {
