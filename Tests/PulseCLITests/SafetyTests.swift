@@ -132,3 +132,63 @@ enum Day2 {
         #expect(try w.pulse("help", "nonsense").status == 64)
     }
 }
+
+/// Hostile text in a roster and in answers: it reaches every export and page as data,
+/// never as a formula, markup or a path.
+@Suite struct HostileInputTests {
+    @Test func namesAndCommentsStayDataInEveryOutput() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("init").status == 0)
+        let team = "=HYPERLINK(\"http://evil.example\",\"x\")"
+        var roster = "email,name,team,manager_email\n"
+        for i in 0..<6 {
+            roster += "r\(i)@acme.example,\"<script>alert(\(i))</script>\",\"\(team.replacingOccurrences(of: "\"", with: "\"\""))\",m@acme.example\n"
+        }
+        roster += "x@acme.example,@SUM(A1),../../etc,m@acme.example\n"
+        try w.write("roster.csv", roster)
+        #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
+        var answers = "email,survey,period,energy,workload,support,quota_confidence,comment\n"
+        for week in 44...47 {
+            for i in 0..<6 { answers += "r\(i)@acme.example,weekly-pulse,2026-W\(week),\(1 + (i + week) % 5),3,4,2,\"<img src=x onerror=alert(1)> +cmd|' /C calc'!A0\"\n" }
+        }
+        try w.write("answers.csv", answers)
+        #expect(try w.pulse("responses", "import", "answers.csv").status == 0)
+        #expect(try w.pulse(["notes", "add", "r0@acme.example", "--text=-2+3", "--action", "=1+1"]).status == 0)
+
+        // CSV exports: a cell that a spreadsheet would run starts with a quote.
+        for args in [["trends", "--survey", "weekly-pulse", "--by", "team", "--format", "csv"],
+                     ["notes", "list", "r0@acme.example", "--format", "csv"], ["actions", "list", "--format", "csv"],
+                     ["roster", "list", "--format", "csv"]] {
+            let r = try w.pulse(args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            for line in r.stdout.split(separator: "\r\n") {
+                for cell in line.split(separator: ",", omittingEmptySubsequences: false) {
+                    let c = cell.hasPrefix("\"") ? cell.dropFirst() : cell
+                    #expect(!["=", "+", "-", "@"].contains(c.first.map(String.init) ?? ""), "\(args): \(cell) in \(line)")
+                }
+            }
+        }
+
+        // HTML: the prep note and the team report show the names and the comment as text.
+        let folder = w.path("out")
+        #expect(try w.pulse(["prep", "r0@acme.example", "--as-of", "2026-11-23", "--format", "html", "--out", folder]).status == 0)
+        #expect(try w.pulse(["report", "--team", team, "--from", "2026-W44", "--to", "2026-W47", "--out", folder]).status == 0)
+        let weird = try w.pulse(["report", "--team", "../../etc", "--from", "2026-W44", "--to", "2026-W47", "--out", folder])
+        #expect(weird.status == 0, "\(weird.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(files.count == 3, "every file inside --out: \(files)")
+        #expect(files.allSatisfy { !$0.contains("/") && !$0.hasPrefix(".") }, "\(files)")
+        #expect(!FileManager.default.fileExists(atPath: w.dir.deletingLastPathComponent().appendingPathComponent("etc").path + "-2026-W44-2026-W47.html"))
+        for file in files {
+            let html = try String(contentsOfFile: (folder as NSString).appendingPathComponent(file), encoding: .utf8)
+            #expect(!html.contains("<script") && !html.contains("<img"), "\(file)")
+            if !file.contains("etc") { #expect(html.contains("&lt;script&gt;"), "\(file) shows the text") }
+        }
+        let md = try w.pulse(["prep", "r0@acme.example", "--as-of", "2026-11-23"])
+        let unescaped = zip(md.stdout, md.stdout.dropFirst()).contains { $0 != "\\" && $1 == "<" } || md.stdout.first == "<"
+        #expect(!unescaped && md.stdout.contains("\\<img"), "Markdown escapes markup: \(md.stdout)")
+        let file = try w.pulse(["prep", "r0@acme.example", "--out", w.path("roster.csv")])
+        #expect(file.status == 64, "--out must be a folder: \(file.stderr)")
+    }
+}

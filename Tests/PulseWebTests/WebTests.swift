@@ -337,4 +337,33 @@ import Testing
         }
         #expect(try answers(s.db) == ["enps": "9", "reason": "ดี a&b"])
     }
+
+    /// Seeded random bodies, headers and paths at the answer pages (bounded by
+    /// `PULSE_FUZZ_SECONDS`, 2 by default): every one gets a deliberate answer, never a
+    /// server error, and nothing but well-formed answers is stored.
+    @Test func randomBodiesGetDeliberateAnswers() async throws {
+        let s = try seeded()
+        let token = s.tokens["tom@example.org"]!
+        let seconds = Double(ProcessInfo.processInfo.environment["PULSE_FUZZ_SECONDS"] ?? "") ?? 2
+        let pieces = ["enps=", "reason=", "&", "=", "%", "%2", "%ZZ", "%00", "%FF", "+", "9", "10", "11", "-1", "enps", "\u{0}",
+                      "%E0%B8", "ไทย", "<script>", "a".padding(toLength: 300, withPad: "a", startingAt: 0), "edit=", "token=", "\r\n", ";"]
+        let deadline = Date().addingTimeInterval(seconds)
+        try await app(s.db).test(.router) { client in
+            var rng = SystemRandomNumberGenerator()
+            var runs = 0
+            while Date() < deadline {
+                let body = (0..<Int.random(in: 0...8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+                let path = Bool.random(using: &rng) ? "/s/\(token)" : ["/s/\(token)x", "/s/", "/s/%00", "/s/\(token)/enps/99", "/s/../etc"].randomElement(using: &rng)!
+                let headers: HTTPFields = Bool.random(using: &rng) ? Self.formHeaders : [.contentType: "text/plain"]
+                try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)) { r in
+                    #expect([200, 400, 404, 405, 410, 413, 415, 422, 429].contains(r.status.code), "\(path) \(body): \(r.status)")
+                }
+                runs += 1
+            }
+            #expect(runs > 50)
+        }
+        for (question, value) in try answers(s.db) {
+            if question == "enps" { #expect(Int(value).map { (0...10).contains($0) } == true, "\(value)") }
+        }
+    }
 }
