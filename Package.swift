@@ -93,7 +93,8 @@ let package = Package(
             ],
             path: "Benchmarks/FixedPage"
         ),
-        .testTarget(name: "PulseCoreTests", dependencies: ["PulseCore"]),
+        // Fixtures are read by path (#filePath): the reference figures and the fuzz corpus.
+        .testTarget(name: "PulseCoreTests", dependencies: ["PulseCore"], exclude: ["Fixtures"]),
         .testTarget(name: "PulseStoreTests", dependencies: ["PulseStore", "PulseCore"]),
         .testTarget(name: "PulseMailTests", dependencies: ["PulseMail", "PulseStore", "PulseCore"]),
         .testTarget(

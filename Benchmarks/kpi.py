@@ -6,12 +6,13 @@ the same run, DuckDB (PyPI `duckdb`) loading the same CSV files and computing th
 aggregates, the tool an analyst would reach for.
 
 Usage: Benchmarks/kpi.py PULSE_BINARY [--reps 20000]"""
-import argparse, csv, datetime, os, random, shutil, subprocess, sys, tempfile, time
+import argparse, csv, json, datetime, os, random, shutil, subprocess, sys, tempfile, time
 
 p = argparse.ArgumentParser()
 p.add_argument("pulse")
 p.add_argument("--reps", type=int, default=20000)
 p.add_argument("--keep", action="store_true", help="keep the generated files")
+p.add_argument("--json", help="also write the figures to this file (for Benchmarks/run)")
 a = p.parse_args()
 pulse = os.path.abspath(a.pulse)
 try:
@@ -125,6 +126,23 @@ try:
     print(f"{'prep, one rep (goal < 0.1 s)':40}{prep_s:9.2f}{prep_mb:10.0f}")
     print(f"{'prep --team, ' + str(team_size) + ' reps as html (goal < 1 s)':40}{prep_team_s:9.2f}{prep_team_mb:10.0f}")
     print(f"{'report --team as html (goal < 2 s)':40}{report_s:9.2f}{report_mb:10.0f}")
+    if a.json:
+        def row(figure, pulse, ref, goal, met, better=False, ref_name="DuckDB"):
+            return {"figure": figure, "pulse": pulse, "reference": ref, "reference_name": ref_name if ref is not None else "",
+                    "higher_is_better": better, "goal": goal, "met": met}
+        rate = activity_rows / kpi_s
+        json.dump({"rows": [
+            row(f"kpi import, {activity_rows} rows (rows/s)", rate, activity_rows / duck_load, ">= 500,000 rows/s", rate >= 500_000, True),
+            row("kpi import peak memory (MiB)", kpi_mb, None, "< 300 MB", kpi_mb < 300),
+            row(f"responses import, {response_rows} rows (rows/s)", response_rows / resp_s, None, "", None, True),
+            row("enps --by team, the year (s)", enps_s, duck_enps, "< 1 s, <= DuckDB", enps_s < 1 and enps_s <= duck_enps),
+            row("trends --by team, the year (s)", trends_s, duck_trends, "< 1 s, <= DuckDB", trends_s < 1 and trends_s <= duck_trends),
+            row("correlate --kpi calls, the year (s)", corr_s, duck_corr, "< 1 s, <= DuckDB", corr_s < 1 and corr_s <= duck_corr),
+            row("correlate peak memory (MiB)", corr_mb, None, "< 300 MB", corr_mb < 300),
+            row("prep, one rep (s)", prep_s, None, "< 0.1 s", prep_s < 0.1),
+            row(f"prep --team, {team_size} reps (s)", prep_team_s, None, "< 1 s", prep_team_s < 1),
+            row("report --team (s)", report_s, None, "< 2 s", report_s < 2),
+        ]}, open(a.json, "w"))
 finally:
     if a.keep:
         print(f"files kept in {work}")

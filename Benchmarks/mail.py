@@ -6,12 +6,13 @@ size over the same number of connections to the same sink, in the same run.
 
 Usage: Benchmarks/mail.py PULSE_BINARY [--reps 10000] [--connections 4]
 Needs postfix (smtp-sink, smtp-source): scripts/setup --bench installs it."""
-import argparse, os, shutil, socket, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time
 
 p = argparse.ArgumentParser()
 p.add_argument("pulse")
 p.add_argument("--reps", type=int, default=10000)
 p.add_argument("--connections", type=int, default=4)
+p.add_argument("--json", help="also write the figures to this file (for Benchmarks/run)")
 a = p.parse_args()
 pulse = os.path.abspath(a.pulse)
 for tool in ("smtp-sink", "smtp-source"):
@@ -102,6 +103,13 @@ mail:
     print(f"{'pulse send (queue+render+send+mark)':34}{pulse_s:9.2f}{pulse_rate:10.0f}")
     print(f"{'smtp-source (reference)':34}{source_s:9.2f}{source_rate:10.0f}")
     print(f"ratio pulse / smtp-source: {pulse_rate / source_rate:.2f}   peak memory of pulse send: {peak_kib / 1024:.0f} MiB")
+    if a.json:
+        json.dump({"rows": [
+            {"figure": f"pulse send, {a.reps} messages (msg/s)", "pulse": pulse_rate, "reference": source_rate,
+             "reference_name": "smtp-source", "higher_is_better": True, "goal": "1000 msg/s and >= 0.5 of smtp-source",
+             "met": pulse_rate >= 1000 and pulse_rate / source_rate >= 0.5},
+            {"figure": "pulse send peak memory (MiB)", "pulse": peak_kib / 1024, "reference": None, "reference_name": "",
+             "higher_is_better": False, "goal": "", "met": None}]}, open(a.json, "w"))
 finally:
     sink.terminate()
     sink.wait()

@@ -15,6 +15,7 @@ p.add_argument("--reps", type=int, default=10000)
 p.add_argument("--seconds", type=int, default=10)
 p.add_argument("--connections", type=int, default=32)
 p.add_argument("--tokens", type=int, default=500)
+p.add_argument("--json", help="also write the figures to this file (for Benchmarks/run)")
 a = p.parse_args()
 pulse, fixed = os.path.abspath(a.pulse), os.path.abspath(a.fixed)
 if not shutil.which("wrk"):
@@ -103,6 +104,15 @@ try:
     print(f"{'fixed page POST (reference)':34}{ref_post_rps:9.0f}{ref_post_p99:9.2f}{'':>9}")
     print(f"ratio GET {get_rps / ref_get_rps:.2f}, POST {post_rps / ref_post_rps:.2f}; "
           f"responses stored after the POST run: {stored} (one per rep, edits in place)")
+    if a.json:
+        rows = []
+        for name, rps, p99, ref_rps, ref_p99 in [("GET /s/{token}", get_rps, get_p99, ref_get_rps, ref_get_p99),
+                                                 ("POST /s/{token}", post_rps, post_p99, ref_post_rps, ref_post_p99)]:
+            rows.append({"figure": f"pulse serve {name} (req/s)", "pulse": rps, "reference": ref_rps, "reference_name": "fixed page",
+                         "higher_is_better": True, "goal": ">= 0.5 of the fixed page", "met": rps / ref_rps >= 0.5})
+            rows.append({"figure": f"pulse serve {name} p99 (ms)", "pulse": p99, "reference": ref_p99, "reference_name": "fixed page",
+                         "higher_is_better": False, "goal": "< 20 ms", "met": p99 < 20})
+        json.dump({"rows": rows}, open(a.json, "w"))
 finally:
     for proc in procs:
         if proc.poll() is None:
