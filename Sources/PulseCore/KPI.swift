@@ -118,26 +118,13 @@ public struct WeeklyKPIs: Sendable, Equatable {
     /// Sums days into rep-weeks. A rep-week exists only where the rep has at least one
     /// activity row that week.
     public static func compute(days: [ActivityDay], quotas: [Quota]) -> [WeeklyKPIs] {
-        var byRepWeek: [Int64: [Period: [ActivityDay]]] = [:]
-        for d in days { byRepWeek[d.repID, default: [:]][Period.week(of: d.day), default: []].append(d) }
-        var quotasByRep: [Int64: [Quota]] = [:]
-        for q in quotas { quotasByRep[q.repID, default: []].append(q) }
+        var summer = WeeklySummer(quotas: quotas)
         var out: [WeeklyKPIs] = []
-        for (rep, weeks) in byRepWeek {
-            for (week, rows) in weeks {
-                var k = WeeklyKPIs(repID: rep, week: week)
-                k.calls = sum(rows.map(\.calls))
-                k.emails = sum(rows.map(\.emails))
-                k.meetings = sum(rows.map(\.meetings))
-                k.opportunitiesCreated = sum(rows.map(\.opportunitiesCreated))
-                k.dealsWon = sum(rows.map(\.dealsWon))
-                k.dealsLost = sum(rows.map(\.dealsLost))
-                k.revenueWonCents = sum(rows.map(\.revenueWonCents))
-                k.quotaCents = quotaOverlap(quotasByRep[rep] ?? [], from: week.start, to: week.end)
-                out.append(k)
-            }
+        for d in days.sorted(by: { ($0.repID, $0.day) < ($1.repID, $1.day) }) {
+            if let k = summer.add(d) { out.append(k) }
         }
-        return out.sorted { ($0.repID, $0.week) < ($1.repID, $1.week) }
+        if let k = summer.finish() { out.append(k) }
+        return out
     }
 
     /// The quota falling on the days from `start` to `end`; `nil` when no quota covers any of them.
@@ -155,5 +142,50 @@ public struct WeeklyKPIs: Sendable, Equatable {
 extension WeeklyKPIs {
     public init(repID: Int64, week: Period) {
         self.repID = repID; self.week = week
+    }
+}
+
+/// Sums activity days, given in rep and day order (the activity table's key order),
+/// into rep-weeks: each rep-week is handed back as soon as a day of another begins, so
+/// a scan of millions of days holds one rep-week at a time.
+public struct WeeklySummer {
+    private var quotasByRep: [Int64: [Quota]] = [:]
+    private var current: WeeklyKPIs?
+    private var weekOfMonday: [Int: Period] = [:]
+
+    public init(quotas: [Quota]) {
+        for q in quotas { quotasByRep[q.repID, default: []].append(q) }
+    }
+
+    /// Adds a day; the rep-week it closed, when it starts another.
+    public mutating func add(_ d: ActivityDay) -> WeeklyKPIs? {
+        let monday = d.day.ordinal - (d.day.weekday - 1)
+        var closed: WeeklyKPIs?
+        if current?.repID != d.repID || current?.week.start.ordinal != monday {
+            closed = finish()
+            let week: Period
+            if let known = weekOfMonday[monday] { week = known } else {
+                week = Period.week(of: d.day)
+                weekOfMonday[monday] = week
+            }
+            current = WeeklyKPIs(repID: d.repID, week: week)
+        }
+        func add(_ total: inout Int?, _ value: Int?) { if let value { total = (total ?? 0) + value } }
+        add(&current!.calls, d.calls)
+        add(&current!.emails, d.emails)
+        add(&current!.meetings, d.meetings)
+        add(&current!.opportunitiesCreated, d.opportunitiesCreated)
+        add(&current!.dealsWon, d.dealsWon)
+        add(&current!.dealsLost, d.dealsLost)
+        add(&current!.revenueWonCents, d.revenueWonCents)
+        return closed
+    }
+
+    /// The last rep-week, with the quota falling on it.
+    public mutating func finish() -> WeeklyKPIs? {
+        guard var k = current else { return nil }
+        current = nil
+        k.quotaCents = WeeklyKPIs.quotaOverlap(quotasByRep[k.repID] ?? [], from: k.week.start, to: k.week.end)
+        return k
     }
 }

@@ -313,42 +313,19 @@ extension AppDatabase {
         try read { db in
             let wanted = reps.map(Set.init)
             let quotas = try self.quotas(db, from: weekStart, to: weekEnd).filter { wanted?.contains($0.repID) ?? true }
-            var quotasByRep: [Int64: [Quota]] = [:]
-            for q in quotas { quotasByRep[q.repID, default: []].append(q) }
-            var current: WeeklyKPIs?
-            func close() {
-                guard var k = current else { return }
-                k.quotaCents = WeeklyKPIs.quotaOverlap(quotasByRep[k.repID] ?? [], from: k.week.start, to: k.week.end)
-                body(k)
-            }
-            func add(_ total: inout Int?, _ value: Int?) { if let value { total = (total ?? 0) + value } }
+            var summer = WeeklySummer(quotas: quotas)
             let statement = try db.makeStatement(sql: """
                 SELECT rep_id, day, calls, emails, meetings, opportunities_created, deals_won, deals_lost, revenue_won_cents
                 FROM activity WHERE day BETWEEN ? AND ?\(repFilter) ORDER BY rep_id, day
                 """)
-            var weekOfMonday: [Int: Period] = [:]
             try RawRows(statement, arguments: [weekStart.description, weekEnd.description]).forEach { row in
-                guard let day = row.day(1) else { return }
-                let rep = row.int64(0)!
-                let monday = day.ordinal - (day.weekday - 1)
-                if current?.repID != rep || current?.week.start.ordinal != monday {
-                    close()
-                    let week: Period
-                    if let known = weekOfMonday[monday] { week = known } else {
-                        week = Period.week(of: day)
-                        weekOfMonday[monday] = week
-                    }
-                    current = WeeklyKPIs(repID: rep, week: week)
-                }
-                add(&current!.calls, row.int(2))
-                add(&current!.emails, row.int(3))
-                add(&current!.meetings, row.int(4))
-                add(&current!.opportunitiesCreated, row.int(5))
-                add(&current!.dealsWon, row.int(6))
-                add(&current!.dealsLost, row.int(7))
-                add(&current!.revenueWonCents, row.int(8))
+                guard let day = row.day(1), let rep = row.int64(0) else { return }
+                let d = ActivityDay(repID: rep, day: day, calls: row.int(2), emails: row.int(3), meetings: row.int(4),
+                                    opportunitiesCreated: row.int(5), dealsWon: row.int(6), dealsLost: row.int(7),
+                                    revenueWonCents: row.int(8))
+                if let k = summer.add(d) { body(k) }
             }
-            close()
+            if let k = summer.finish() { body(k) }
         }
     }
 

@@ -19,34 +19,6 @@ final class Server {
     func stop() { child.stop() }
 }
 
-func python(_ script: String, _ args: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", Fixtures.url(script).path] + args
-    // Files rather than pipes: nothing blocks on a full pipe, and stderr is kept for the report.
-    let dir = FileManager.default.temporaryDirectory
-    let outURL = dir.appendingPathComponent("py-out-\(UUID().uuidString)"), errURL = dir.appendingPathComponent("py-err-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
-    p.standardOutput = try FileHandle(forWritingTo: outURL)
-    p.standardError = try FileHandle(forWritingTo: errURL)
-    try p.run()
-    p.waitUntilExit()
-    let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-    guard p.terminationStatus == 0 else {
-        throw PythonFailed(script: script, status: p.terminationStatus, stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
-    }
-    return out.trimmingCharacters(in: .whitespacesAndNewlines)
-}
-
-struct PythonFailed: Error, CustomStringConvertible {
-    var script: String
-    var status: Int32
-    var stderr: String
-    var description: String { "\(script) exited with \(status): \(stderr.suffix(2000))" }
-}
-
 /// A link from a mail that `pulse send` wrote, answered and edited in headless Chromium;
 /// the answers read back with `pulse` itself.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct BrowserTests {

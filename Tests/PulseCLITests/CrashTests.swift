@@ -124,7 +124,7 @@ import Testing
         try w.write("roster.csv", "email,name,team\n" + (0..<24).map { "r\($0)@example.org,R \($0),t\n" }.joined())
         #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
         #expect(try w.pulse(["send", "weekly-pulse", "--period", "2026-W48"], env: ["PULSE_NOW": "2026-11-23T10:00:00Z"]).status == 0)
-        let mails = try JSONSerialization.jsonObject(with: Data(try python("read_mail.py", [w.path("outbox")]).utf8)) as! [[String: Any]]
+        let mails = try readMail(w.path("outbox"))
         let tokens = mails.map { mail -> (String, String) in
             let text = mail["text"] as! String
             return (mail["to"] as! String, String(text.firstMatch(of: #/\/s\/([A-Za-z0-9_-]{43})/#)!.1))

@@ -20,17 +20,7 @@ final class SMTPServer {
     func stop() { child.stop() }
 
     /// The messages received, parsed by Python's email package.
-    func received() throws -> [[String: Any]] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Fixtures.url("read_mail.py").path, dir]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
-    }
+    func received() throws -> [[String: Any]] { try readMail(dir) }
 }
 
 @Suite(.serialized, .timeLimit(.minutes(2))) struct MailTests {

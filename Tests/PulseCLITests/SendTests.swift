@@ -33,17 +33,7 @@ import Testing
         return w
     }
 
-    func messages(_ w: Workspace) throws -> [[String: Any]] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Fixtures.url("read_mail.py").path, w.path("outbox")]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
-    }
+    func messages(_ w: Workspace) throws -> [[String: Any]] { try readMail(w.path("outbox")) }
 
     func weekly(_ w: Workspace) throws -> [[String: Any]] {
         try messages(w).filter { ($0["subject"] as? String)?.contains("2026-W48") == true }

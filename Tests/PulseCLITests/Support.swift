@@ -156,3 +156,41 @@ final class ChildServer {
         process.waitUntilExit()
     }
 }
+
+/// Runs a fixture script with python3 and returns its stdout, trimmed.
+func python(_ script: String, _ args: [String]) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", Fixtures.url(script).path] + args
+    // Files rather than pipes: nothing blocks on a full pipe, and stderr is kept for the report.
+    let dir = FileManager.default.temporaryDirectory
+    let outURL = dir.appendingPathComponent("py-out-\(UUID().uuidString)"), errURL = dir.appendingPathComponent("py-err-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
+    p.standardOutput = try FileHandle(forWritingTo: outURL)
+    p.standardError = try FileHandle(forWritingTo: errURL)
+    try p.run()
+    p.waitUntilExit()
+    let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+    guard p.terminationStatus == 0 else {
+        throw PythonFailed(script: script, status: p.terminationStatus, stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+    return out.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+struct PythonFailed: Error, CustomStringConvertible {
+    var script: String
+    var status: Int32
+    var stderr: String
+    var description: String { "\(script) exited with \(status): \(stderr.suffix(2000))" }
+}
+
+/// The messages in a folder of .eml files, parsed by Python's email package.
+func readMail(_ dir: String) throws -> [[String: Any]] {
+    let out = try python("read_mail.py", [dir])
+    guard let mails = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]] else {
+        throw PythonFailed(script: "read_mail.py", status: 0, stderr: "not a list of messages: \(out.prefix(200))")
+    }
+    return mails
+}
