@@ -83,7 +83,7 @@ final class Server {
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
         try w.write("pulse.yaml", "organization: Acme Sales\nbase_url: \(base)\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
-        let sent = try w.pulse(["send", "enps", "--period", "2026-Q4"])
+        let sent = try w.pulse(["send", "enps", "--period", TestClock.quarter])
         #expect(sent.status == 0, "\(sent.stderr)")
 
         // The mails, parsed by Python's email package.
@@ -116,7 +116,7 @@ final class Server {
             #expect(try python("post_form.py", [String(link), "enps=\(score)"]) == "200")
         }
         // Tom's edit (9 → 6) replaced his first answer: 1 promoter, 1 passive, 3 detractors.
-        let enps = try #require(try w.pulse("enps", "--survey", "enps", "--period", "2026-Q4", "--by", "all", "--format", "json")
+        let enps = try #require(try w.pulse("enps", "--survey", "enps", "--period", TestClock.quarter, "--by", "all", "--format", "json")
             .json() as? [String: Any])
         let group = try #require((enps["groups"] as? [[String: Any]])?.first)
         #expect(group["responses"] as? Int == 5 && group["invited"] as? Int == 5)

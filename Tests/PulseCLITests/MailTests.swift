@@ -61,7 +61,7 @@ final class SMTPServer {
     }
 
     func send(_ w: Workspace, _ args: String..., password: String = "s3cret") throws -> Run {
-        try w.pulse(["send", "enps", "--period", "2026-Q4"] + args, env: ["TEST_SMTP_PASSWORD": password])
+        try w.pulse(["send", "enps", "--period", TestClock.quarter] + args, env: ["TEST_SMTP_PASSWORD": password])
     }
 
     func outbox(_ w: Workspace) throws -> [String: Any] {
@@ -172,7 +172,7 @@ final class SMTPServer {
         #expect(!r.stderr.contains("wrong"), "the password is never printed")
         #expect(try server.received().isEmpty)
         #expect((try outbox(w)["counts"] as? [String: Int])?["queued"] == 5)
-        let missing = try w.pulse(["send", "enps", "--period", "2026-Q4"])
+        let missing = try w.pulse(["send", "enps", "--period", TestClock.quarter])
         #expect(missing.status == 1 && missing.stderr.contains("TEST_SMTP_PASSWORD"), "\(missing.stderr)")
     }
 
@@ -204,7 +204,7 @@ final class SMTPServer {
         let leaky = try w.pulse(["doctor", "--no-mail"])
         #expect(leaky.stdout.contains("warn") && leaky.stdout.contains("holds a password") && leaky.stdout.contains("chmod 600"), "\(leaky.stdout)")
         #expect(!leaky.stdout.contains("hunter2"))
-        let send = try w.pulse(["send", "enps", "--period", "2026-Q4", "--dry-run"])
+        let send = try w.pulse(["send", "enps", "--period", TestClock.quarter, "--dry-run"])
         #expect(send.stderr.contains("holds a password"), "every command that reads the file warns: \(send.stderr)")
         // Everything into the main file first, then garbage over the pages after the first.
         _ = try python("sqlite_exec.py", [w.path("pulse.sqlite"), "PRAGMA wal_checkpoint(TRUNCATE)"])
@@ -227,7 +227,7 @@ final class SMTPServer {
         // Half a second per message: kill the run in the middle of the round.
         let p = Process()
         p.executableURL = try Binary.pulse()
-        p.arguments = ["send", "enps", "--period", "2026-Q4"]
+        p.arguments = ["send", "enps", "--period", TestClock.quarter]
         p.environment = w.environment.merging(["TEST_SMTP_PASSWORD": "s3cret"]) { $1 }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice

@@ -36,7 +36,7 @@ import Testing
     func messages(_ w: Workspace) throws -> [[String: Any]] { try readMail(w.path("outbox")) }
 
     func weekly(_ w: Workspace) throws -> [[String: Any]] {
-        try messages(w).filter { ($0["subject"] as? String)?.contains("2026-W48") == true }
+        try messages(w).filter { ($0["subject"] as? String)?.contains(TestClock.week()) == true }
     }
 
     func rounds(_ w: Workspace) throws -> [[String: Any]] {
@@ -46,11 +46,11 @@ import Testing
     @Test func aDryRunStoresAndSendsNothingAndSendIsIdempotent() throws {
         let w = try workspace()
         defer { w.remove() }
-        let now = ["PULSE_NOW": "2026-11-23T10:00:00Z"]
+        let now = ["PULSE_NOW": TestClock.at(0, "10:00")]
         let dry = try w.pulse(["send", "weekly-pulse", "--dry-run"], env: now)
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("somchai@example.org") && dry.stdout.contains("สัปดาห์"), "\(dry.stdout)")
-        #expect(dry.stderr.contains("3 invitations would go out for weekly-pulse 2026-W48"), "\(dry.stderr)")
+        #expect(dry.stderr.contains("3 invitations would go out for weekly-pulse \(TestClock.week())"), "\(dry.stderr)")
         #expect(try rounds(w).isEmpty, "a dry run opens no round")
         let written = FileManager.default.fileExists(atPath: w.path("outbox")) ? try messages(w).count : 0
         #expect(written == 0, "a dry run writes no message")
@@ -61,7 +61,7 @@ import Testing
         #expect(mail.count == 3)
         #expect(Set(mail.map { $0["to"] as! String }) == ["somchai@example.org", "anna@example.org", "tom@example.org"])
         let anna = try #require(mail.first { $0["to"] as? String == "anna@example.org" })
-        #expect((anna["subject"] as? String)?.hasPrefix("Еженедельный опрос (2026-W48)") == true)
+        #expect((anna["subject"] as? String)?.hasPrefix("Еженедельный опрос (\(TestClock.week()))") == true)
         #expect((anna["text"] as? String)?.contains("руководитель видит") == true, "an identified survey says who sees")
 
         let again = try w.pulse(["send", "weekly-pulse"], env: now)
@@ -82,9 +82,9 @@ import Testing
         #expect(period.status == 64, "\(period.stderr)")
         let noRound = try w.pulse("remind", "weekly-pulse", "--period", "2026-W40")
         #expect(noRound.status == 64 && noRound.stderr.contains("no round"), "\(noRound.stderr)")
-        #expect(try w.pulse(["send", "weekly-pulse", "--period", "2026-W48"], env: ["PULSE_NOW": "2026-11-23"]).status == 0)
-        #expect(try w.pulse("rounds", "close", "weekly-pulse", "--period", "2026-W48").status == 0)
-        let closed = try w.pulse("send", "weekly-pulse", "--period", "2026-W48")
+        #expect(try w.pulse(["send", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.day(0).description]).status == 0)
+        #expect(try w.pulse("rounds", "close", "weekly-pulse", "--period", TestClock.week()).status == 0)
+        let closed = try w.pulse("send", "weekly-pulse", "--period", TestClock.week())
         #expect(closed.status == 64 && closed.stderr.contains("closed"), "\(closed.stderr)")
         try w.write("Surveys/broken.yaml", "id: broken\ntitle: B\nanonymity: identified\nquestions: []\n")
         let broken = try w.pulse("send", "weekly-pulse")
@@ -94,19 +94,19 @@ import Testing
     @Test func remindersGoOnlyToThoseWhoHaveNotAnswered() throws {
         let w = try workspace()
         defer { w.remove() }
-        #expect(try w.pulse(["send", "weekly-pulse", "--period", "2026-W48"], env: ["PULSE_NOW": "2026-11-23T10:00:00Z"]).status == 0)
+        #expect(try w.pulse(["send", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.at(0, "10:00")]).status == 0)
         // Anna answers (through a form export).
-        try w.write("answers.csv", "email,survey,period,energy,workload,support,quota_confidence\nanna@example.org,weekly-pulse,2026-W48,4,3,5,2\n")
+        try w.write("answers.csv", "email,survey,period,energy,workload,support,quota_confidence\nanna@example.org,weekly-pulse,\(TestClock.week()),4,3,5,2\n")
         #expect(try w.pulse("responses", "import", "answers.csv").status == 0)
         // Too soon: at least two days after the invitation.
-        let early = try w.pulse(["remind", "weekly-pulse", "--period", "2026-W48"], env: ["PULSE_NOW": "2026-11-24T10:00:00Z"])
+        let early = try w.pulse(["remind", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.at(1, "10:00")])
         #expect(early.status == 0 && early.stderr.contains("0 reminders queued"), "\(early.stderr)")
-        let due = try w.pulse(["remind", "weekly-pulse", "--period", "2026-W48"], env: ["PULSE_NOW": "2026-11-25T11:00:00Z"])
+        let due = try w.pulse(["remind", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.at(2, "11:00")])
         #expect(due.status == 0 && due.stderr.contains("2 reminders queued"), "\(due.stderr)")
-        let reminders = try messages(w).filter { ($0["subject"] as? String)?.contains("2026-W48") == true && $0["message_id"].map { "\($0)".contains(".reminder@") } == true }
+        let reminders = try messages(w).filter { ($0["subject"] as? String)?.contains(TestClock.week()) == true && $0["message_id"].map { "\($0)".contains(".reminder@") } == true }
         #expect(Set(reminders.map { $0["to"] as! String }) == ["somchai@example.org", "tom@example.org"])
         // At most one per round (reminders.max: 1).
-        let more = try w.pulse(["remind", "weekly-pulse", "--period", "2026-W48"], env: ["PULSE_NOW": "2026-11-28T11:00:00Z"])
+        let more = try w.pulse(["remind", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.at(5, "11:00")])
         #expect(more.stderr.contains("0 reminders queued"), "\(more.stderr)")
     }
 
@@ -115,14 +115,14 @@ import Testing
         let w = try workspace()
         defer { w.remove() }
         // Monday 03:00 UTC: 10:00 in Bangkok, 06:00 in Moscow, 03:00 in London.
-        let first = try w.pulse(["tick"], env: ["PULSE_NOW": "2026-11-23T03:00:00Z"])
+        let first = try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(0, "03:00")])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(Set(try weekly(w).map { $0["to"] as! String }) == ["somchai@example.org"])
-        // The quarterly eNPS was due on the first Monday of the quarter (2026-10-05) and has
-        // no round yet: it goes out now, once, to everyone.
-        #expect(first.stderr.contains("enps 2026-Q4: 3 invitations queued"), "\(first.stderr)")
+        // The quarterly eNPS was due on the first Monday of the quarter, which has passed, and
+        // has no round yet: it goes out now, once, to everyone.
+        #expect(first.stderr.contains("enps \(TestClock.quarter): 3 invitations queued"), "\(first.stderr)")
         // 06:30 UTC: 09:30 in Moscow. Two ticks at once: Anna is invited once.
-        let env = w.environment.merging(["PULSE_NOW": "2026-11-23T06:30:00Z"]) { $1 }
+        let env = w.environment.merging(["PULSE_NOW": TestClock.at(0, "06:30")]) { $1 }
         let ticks = try (0..<2).map { _ -> Process in
             let p = Process()
             p.executableURL = try Binary.pulse()
@@ -137,17 +137,17 @@ import Testing
         for p in ticks { p.waitUntilExit(); #expect(p.terminationStatus == 0) }
         #expect(try weekly(w).map { $0["to"] as! String }.sorted() == ["anna@example.org", "somchai@example.org"])
         // 09:30 UTC: London.
-        #expect(try w.pulse(["tick"], env: ["PULSE_NOW": "2026-11-23T09:30:00Z"]).status == 0)
+        #expect(try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(0, "09:30")]).status == 0)
         #expect(try weekly(w).count == 3)
         #expect(try messages(w).count == 6)
         // Five days after it opened, the round closes; the next tick sends nothing more for it.
-        let close = try w.pulse(["tick"], env: ["PULSE_NOW": "2026-11-28T09:00:00Z"])
-        #expect(close.stderr.contains("closed weekly-pulse 2026-W48"), "\(close.stderr)")
-        let round = try #require(try rounds(w).first { $0["period"] as? String == "2026-W48" })
+        let close = try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(5, "09:00")])
+        #expect(close.stderr.contains("closed weekly-pulse \(TestClock.week())"), "\(close.stderr)")
+        let round = try #require(try rounds(w).first { $0["period"] as? String == TestClock.week() })
         #expect(round["closed_at"] is String)
         #expect(try weekly(w).count == 3, "no reminder for a closed round")
         // The eNPS round is still open and nobody answered: one reminder each.
-        #expect(close.stderr.contains("enps 2026-Q4: 3 reminders queued"), "\(close.stderr)")
+        #expect(close.stderr.contains("enps \(TestClock.quarter): 3 reminders queued"), "\(close.stderr)")
         #expect(try messages(w).count == 9)
     }
 }

@@ -1,5 +1,35 @@
 import Foundation
+import PulseCore
 import Testing
+
+/// The clock of every `pulse` an end-to-end test runs. Each workspace pins `PULSE_NOW`
+/// to `TestClock.now`, and tests that send, tick, remind or serve express their times
+/// and periods from it, so that nothing a test makes expires on the real clock.
+/// `PULSE_TEST_SHIFT_DAYS` moves it ahead (CI's second run: 100 days), to the Monday
+/// of the week that many days after 2026-11-23.
+enum TestClock {
+    static let shiftDays: Int = Int(ProcessInfo.processInfo.environment["PULSE_TEST_SHIFT_DAYS"] ?? "") ?? 0
+
+    /// The Monday of the suite's week (2026-11-23 without a shift).
+    static let monday: Day = {
+        let d = Day(year: 2026, month: 11, day: 23)! + shiftDays
+        return d - (d.weekday - 1)
+    }()
+
+    /// A day `offset` days after `monday`.
+    static func day(_ offset: Int) -> Day { monday + offset }
+
+    /// An ISO 8601 UTC time on the day `offset` days after `monday`: `at(2, "11:00")`.
+    static func at(_ offset: Int, _ hhmm: String) -> String { "\(day(offset))T\(hhmm):00Z" }
+
+    /// Monday 10:00 UTC of the suite's week: the default `PULSE_NOW`.
+    static var now: String { at(0, "10:00") }
+
+    /// The ISO week `offset` weeks after the suite's week, as Pulse spells it.
+    static func week(_ offset: Int = 0) -> String { Period.week(of: monday + 7 * offset).description }
+    static var month: String { Period.month(of: monday).description }
+    static var quarter: String { Period.quarter(of: monday).description }
+}
 
 /// The result of running the built `pulse` binary.
 struct Run {
@@ -42,6 +72,7 @@ struct Workspace {
         env["PULSE_CONFIG"] = path("pulse.yaml")
         env["PULSE_SURVEYS"] = path("Surveys")
         env["NO_COLOR"] = "1"
+        env["PULSE_NOW"] = TestClock.now
         return env
     }
 
