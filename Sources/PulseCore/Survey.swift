@@ -204,6 +204,10 @@ public struct Schedule: Codable, Sendable, Equatable {
     public var at: String?
     public var closeAfterDays: Int?
 
+    public init(every: Every, on: String? = nil, at: String? = nil, closeAfterDays: Int? = nil) {
+        self.every = every; self.on = on; self.at = at; self.closeAfterDays = closeAfterDays
+    }
+
     enum CodingKeys: String, CodingKey {
         case every, on, at
         case closeAfterDays = "close_after_days"
@@ -308,6 +312,14 @@ extension SurveyDefinition {
         guard oversized.isEmpty else {
             throw .invalidInput(oversized.map { InputIssue(file: file, line: $0, "a number written with colons (base 60) is too large") })
         }
+        // Every wrong type and missing key at once (the decoder stops at the first one).
+        let typeIssues = typeProblems(in: node)
+        if !typeIssues.isEmpty {
+            let all = (typeIssues + unknownKeys(in: node)).sorted { line(of: $0.path, in: node) ?? 0 < line(of: $1.path, in: node) ?? 0 }
+            throw .invalidInput(all.map { problem in
+                InputIssue(file: file, line: line(of: problem.path, in: node), field: fieldName(problem.path), problem.message)
+            })
+        }
         let definition: SurveyDefinition
         do {
             definition = try YAMLDecoder().decode(SurveyDefinition.self, from: plainLabelKeys(node))
@@ -368,6 +380,105 @@ extension SurveyDefinition {
             check(q, question, [AnyKey("questions"), AnyKey(index: i)])
         }
         return problems
+    }
+
+    /// The id a file gives itself, when it can be read: to name a broken file by its survey.
+    public static func declaredID(yaml: String) -> String? {
+        guard let node = try? Yams.compose(yaml: yaml), let id = node["id"]?.scalar?.string, !id.isEmpty else { return nil }
+        return id
+    }
+
+    /// Keys that are missing and values of the wrong type, all of them, in the document's terms.
+    static func typeProblems(in node: Node) -> [Problem] {
+        var problems: [Problem] = []
+        func add(_ path: [any CodingKey], _ message: String) { problems.append(Problem(path: path, message: message)) }
+        func key(_ s: String) -> any CodingKey { AnyKey(s) }
+        func value(_ n: Node) -> String { n.scalar.map { "\"\($0.string)\"" } ?? (n.sequence != nil ? "a list" : "a mapping") }
+        func scalar(_ n: Node?, _ path: [any CodingKey], required: Bool) {
+            guard let n else { if required { add(path, "is required") }; return }
+            if n.scalar == nil { add(path, "\(value(n)) is not valid here: a single value is expected") }
+        }
+        func oneOf(_ n: Node?, _ path: [any CodingKey], _ allowed: [String], required: Bool) {
+            guard let n else { if required { add(path, "is required") }; return }
+            guard let v = n.scalar?.string, allowed.contains(v) else {
+                add(path, "\(value(n)) is not one of: \(allowed.joined(separator: ", "))")
+                return
+            }
+        }
+        func whole(_ n: Node?, _ path: [any CodingKey]) {
+            guard let n, !(n.scalar.map { Self.isNull($0) } ?? false) else { return }
+            if n.scalar.flatMap(Int.construct(from:)) == nil { add(path, "\(value(n)) is not a whole number") }
+        }
+        func bool(_ n: Node?, _ path: [any CodingKey]) {
+            guard let n, !(n.scalar.map { Self.isNull($0) } ?? false) else { return }
+            if n.scalar.flatMap(Bool.construct(from:)) == nil { add(path, "\(value(n)) is not true or false") }
+        }
+        func text(_ n: Node?, _ path: [any CodingKey], required: Bool) {
+            guard let n else { if required { add(path, "is required") }; return }
+            if n.scalar != nil { return }
+            guard let m = n.mapping else { add(path, "a list is not a text: give a string, or a map from locale to string"); return }
+            for (k, v) in m where v.scalar == nil {
+                add(path + [key(k.string ?? "")], "\(value(v)) is not a text")
+            }
+        }
+        guard let top = node.mapping else {
+            add([], "a survey definition is a mapping of keys (id, title, anonymity, questions), not \(value(node))")
+            return problems
+        }
+        _ = top
+        scalar(node["id"], [key("id")], required: true)
+        text(node["title"], [key("title")], required: true)
+        text(node["intro"], [key("intro")], required: false)
+        oneOf(node["anonymity"], [key("anonymity")], Anonymity.allCases.map(\.rawValue), required: true)
+        if let sched = node["schedule"] {
+            if sched.mapping == nil {
+                add([key("schedule")], "\(value(sched)) is not a schedule: give every, on, at and close_after_days")
+            } else {
+                oneOf(sched["every"], [key("schedule"), key("every")], Schedule.Every.allCases.map(\.rawValue), required: true)
+                scalar(sched["on"], [key("schedule"), key("on")], required: false)
+                scalar(sched["at"], [key("schedule"), key("at")], required: false)
+                whole(sched["close_after_days"], [key("schedule"), key("close_after_days")])
+            }
+        }
+        guard let questions = node["questions"] else { add([key("questions")], "is required"); return problems }
+        guard let list = questions.sequence else {
+            add([key("questions")], "\(value(questions)) is not a list of questions")
+            return problems
+        }
+        for (i, q) in list.enumerated() {
+            let at: [any CodingKey] = [key("questions"), AnyKey(index: i)]
+            guard q.mapping != nil else { add(at, "\(value(q)) is not a question: give id, type and text"); continue }
+            scalar(q["id"], at + [key("id")], required: true)
+            oneOf(q["type"], at + [key("type")], QuestionType.allCases.map(\.rawValue), required: true)
+            text(q["text"], at + [key("text")], required: true)
+            whole(q["min"], at + [key("min")])
+            whole(q["max"], at + [key("max")])
+            bool(q["optional"], at + [key("optional")])
+            if let labels = q["labels"] {
+                if let m = labels.mapping {
+                    for (k, v) in m { text(v, at + [key("labels"), key(k.string ?? "")], required: true) }
+                } else {
+                    add(at + [key("labels")], "\(value(labels)) is not a map from scale point to label")
+                }
+            }
+            if let options = q["options"] {
+                if let opts = options.sequence {
+                    for (j, o) in opts.enumerated() where o.scalar == nil {
+                        let oat = at + [key("options"), AnyKey(index: j)]
+                        guard o.mapping != nil else { add(oat, "a list is not an option"); continue }
+                        scalar(o["id"], oat + [key("id")], required: true)
+                        text(o["text"], oat + [key("text")], required: false)
+                    }
+                } else {
+                    add(at + [key("options")], "\(value(options)) is not a list of options")
+                }
+            }
+        }
+        return problems
+    }
+
+    private static func isNull(_ s: Node.Scalar) -> Bool {
+        s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string)
     }
 
     private static func describe(_ context: DecodingError.Context, at path: [any CodingKey], in node: Node) -> String {
@@ -538,11 +649,12 @@ struct AnyKey: CodingKey {
 }
 
 extension Schedule {
-    /// Whether a round goes out for this period: every period, or every odd ISO week
-    /// for `2weeks`.
+    /// Whether a round goes out for this period: every period of its kind; for `2weeks`,
+    /// every 14 days across years, in the ISO weeks an odd number of weeks after the week
+    /// of 1970-01-05 (2026-W49, W51, W53, 2027-W02, ...).
     public func runs(in period: Period) -> Bool {
         guard period.kind == periodKind else { return false }
-        if every == .twoWeeks, case let .week(_, w) = period { return w % 2 == 1 }
+        if every == .twoWeeks { return ((period.start.ordinal - 4) / 7) % 2 == 1 }
         return true
     }
 
@@ -551,5 +663,63 @@ extension Schedule {
         let target = weekday ?? 1
         let start = period.start
         return start + ((target - start.weekday) + 7) % 7
+    }
+
+    /// The moment a rep in `zone` is due for `period`: the send day at `at`, their local time.
+    public func sendInstant(in period: Period, zone: TimeZone) -> Date {
+        let t = time ?? (9, 0)
+        return LocalTime.instant(sendDay(in: period), hour: t.hour, minute: t.minute, in: zone)
+    }
+
+    /// The period a rep in `zone` is in at `now` (by their own calendar) and the moment
+    /// they were due for it, when a round of this schedule runs in it and that moment has
+    /// come; `nil` otherwise.
+    public func due(at now: Date, zone: TimeZone) -> (period: Period, sendAt: Date)? {
+        let period = Period.containing(LocalTime.day(of: now, in: zone), kind: periodKind)
+        guard runs(in: period) else { return nil }
+        let at = sendInstant(in: period, zone: zone)
+        return at <= now ? (period, at) : nil
+    }
+
+    /// When the next round goes out for a rep in `zone`, after `now`.
+    public func next(after now: Date, zone: TimeZone) -> (period: Period, sendAt: Date) {
+        var period = Period.containing(LocalTime.day(of: now, in: zone), kind: periodKind)
+        for _ in 0..<8 {
+            if runs(in: period) {
+                let at = sendInstant(in: period, zone: zone)
+                if at > now { return (period, at) }
+            }
+            period = period.next
+        }
+        return (period, sendInstant(in: period, zone: zone))
+    }
+
+    /// Days a round stays open for each rep after their invitation (7 when not set).
+    public var openDays: Int { closeAfterDays ?? 7 }
+
+    /// When a round opened at `now` closes: `openDays` after the last send time among the
+    /// reps' zones (or after `now`, when that is later), so that no rep is invited to a
+    /// round that has closed, nor gets less than their whole window.
+    public func roundCloses(in period: Period, zones: [TimeZone], now: Date) -> Date {
+        let last = zones.map { sendInstant(in: period, zone: $0) }.max() ?? now
+        return max(last, now).addingTimeInterval(Double(openDays) * 86_400)
+    }
+}
+
+/// Local days and times in a time zone, daylight saving included.
+public enum LocalTime {
+    /// The calendar day `date` falls on in `zone`.
+    public static func day(of date: Date, in zone: TimeZone) -> Day {
+        Day(ordinal: Int(((date.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: date))) / 86_400).rounded(.down)))
+    }
+
+    /// The moment a local date and time happen in a zone. A time that a daylight-saving
+    /// change skips is the first moment after the gap.
+    public static func instant(_ day: Day, hour: Int, minute: Int, in zone: TimeZone) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let p = day.parts
+        return calendar.date(from: DateComponents(year: p.year, month: p.month, day: p.day, hour: hour, minute: minute))
+            ?? Date(timeIntervalSince1970: Double(day.ordinal) * 86_400)
     }
 }

@@ -90,6 +90,8 @@ public struct MailComposer: Sendable {
     let baseURL: String
     let organization: String
     let minGroupSize: Int
+    /// pulse.yaml's time zone: a rep without one reads the closing time in it.
+    let defaultZone: String?
     let formatters = DateFormatters()
 
     /// - Throws: `PulseError` for a bad sender, base URL or template.
@@ -106,6 +108,7 @@ public struct MailComposer: Sendable {
         baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
         organization = config.organization ?? "Your team"
         minGroupSize = config.anonymityThreshold
+        defaultZone = config.timezone
         var library = MustacheLibrary()
         let builtIn: [String: [UInt8]] = [
             "invitation.txt": PackageResources.invitation_txt_mustache,
@@ -163,9 +166,12 @@ public struct MailComposer: Sendable {
         let link = link(token: draft.token)
         var closes: String?
         if let date = draft.closesAt {
-            let f = formatters.formatter(lang: lang, zone: draft.rep.timezone)
+            // The rep's own date and time, with the zone named: a rep without a zone of
+            // their own reads it in the company's.
+            let zone = draft.rep.timezone.flatMap { TimeZone(identifier: $0) != nil ? $0 : nil } ?? defaultZone ?? "UTC"
+            let f = formatters.formatter(lang: lang, zone: zone)
             // Some languages end a date with a dot ("27 ноября 2026 г."): no second one.
-            closes = fill(s.closes, f.string(from: date)).replacingOccurrences(of: "..", with: ".")
+            closes = fill(s.closes, "\(f.string(from: date)) (\(zone))").replacingOccurrences(of: "..", with: ".")
         }
         // The templates are rendered once per language, kind, survey and closing date with
         // marks where the rep's name and link go, then the marks are replaced per message:
@@ -217,7 +223,7 @@ public struct MailComposer: Sendable {
     }
 }
 
-/// Long-date formatters by language and time zone: making one costs more than
+/// Long-date-and-time formatters by language and time zone: making one costs more than
 /// rendering a whole message, and a round has only a few combinations.
 final class DateFormatters: @unchecked Sendable {
     private let lock = NSLock()
@@ -232,6 +238,7 @@ final class DateFormatters: @unchecked Sendable {
             f.locale = Locale(identifier: lang)
             f.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
             f.dateStyle = .long
+            f.timeStyle = .short
             cache[key] = f
             return f
         }

@@ -5,13 +5,25 @@ import PulseCore
 /// The Pulse database: one SQLite file in WAL mode, migrated on open.
 public struct AppDatabase: Sendable {
     let dbWriter: any DatabaseWriter
+    /// The file, when it was opened read-only (for the message a write gets).
+    let readonlyPath: String?
 
     /// Wraps a connection and applies the migrations this version knows.
     /// - Throws: `PulseError.runtime` when the file was written by a newer Pulse.
-    public init(_ dbWriter: any DatabaseWriter) throws(PulseError) {
+    public init(_ dbWriter: any DatabaseWriter, path readonlyPath: String? = nil) throws(PulseError) {
         self.dbWriter = dbWriter
+        self.readonlyPath = readonlyPath
         do {
             let migrator = Self.migrator
+            if readonlyPath != nil {
+                let complete = try dbWriter.read { db in try migrator.hasCompletedMigrations(db) }
+                let superseded = try dbWriter.read { db in try migrator.hasBeenSuperseded(db) }
+                if !complete && !superseded {
+                    throw PulseError.runtime("the database \(readonlyPath!) needs a schema upgrade, and it is read-only here "
+                        + "(\(Self.readonlyReason(readonlyPath!))); run pulse once where it can be written")
+                }
+                if !superseded { return }
+            }
             let superseded = try dbWriter.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded {
                 let applied = try dbWriter.read { db in try migrator.appliedIdentifiers(db) }
@@ -28,11 +40,24 @@ public struct AppDatabase: Sendable {
         }
     }
 
-    /// Opens (and creates if needed) the database file at `path`.
-    /// - Throws: `PulseError.runtime` with a one-line explanation for a file that is
-    ///   not SQLite, a newer schema, or a file that cannot be opened.
-    public static func open(path: String, readonly: Bool = false) throws(PulseError) -> AppDatabase {
+    /// The message for a database file that is not there.
+    public static func missingMessage(_ path: String) -> String {
+        "no database at \(path): run pulse init, or set --db or PULSE_DB"
+    }
+
+    /// Opens the database file at `path`; only `create` (init and demo) makes a new one.
+    ///
+    /// A file that this process cannot write, or whose folder it cannot write (where SQLite
+    /// keeps the `-wal` and `-shm` files), is opened read-only: reading commands work and
+    /// a write says plainly that the database is read-only here.
+    /// - Throws: `PulseError.runtime` with a one-line explanation for a missing file, a
+    ///   file that is not SQLite, a newer schema, or a file that cannot be opened.
+    public static func open(path: String, create: Bool = false, readonly: Bool = false) throws(PulseError) -> AppDatabase {
         let fm = FileManager.default
+        var readonly = readonly
+        var immutable = false
+        let dir = (path as NSString).deletingLastPathComponent
+        let folder = dir.isEmpty ? "." : dir
         if fm.fileExists(atPath: path) {
             guard let h = FileHandle(forReadingAtPath: path) else {
                 throw .runtime("cannot read the database \(path): permission denied")
@@ -42,10 +67,22 @@ public struct AppDatabase: Sendable {
             if !head.isEmpty && head != Data("SQLite format 3\0".utf8) {
                 throw .runtime("\(path) is not a Pulse database: it is not an SQLite file (point --db or PULSE_DB at the right file)")
             }
+            if !fm.isWritableFile(atPath: path) || !fm.isWritableFile(atPath: folder) {
+                readonly = true
+                // Without its -wal and -shm and with no way to make them, SQLite can only read
+                // the file as it is: nothing else can be writing it either.
+                let wal = fm.fileExists(atPath: path + "-wal"), shm = fm.fileExists(atPath: path + "-shm")
+                if !fm.isWritableFile(atPath: folder) && !(wal && shm) {
+                    immutable = true
+                }
+            }
         } else {
-            let dir = (path as NSString).deletingLastPathComponent
-            if !dir.isEmpty && !fm.fileExists(atPath: dir) {
-                throw .runtime("cannot create the database \(path): the folder \(dir) does not exist")
+            guard create else { throw .runtime(missingMessage(path)) }
+            if !fm.fileExists(atPath: folder) {
+                throw .runtime("cannot create the database \(path): the folder \(folder) does not exist")
+            }
+            if !fm.isWritableFile(atPath: folder) {
+                throw .runtime("cannot create the database \(path): the folder \(folder) is read-only")
             }
         }
         var config = Configuration()
@@ -61,15 +98,33 @@ public struct AppDatabase: Sendable {
             if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: config)
-            return try AppDatabase(pool)
+            let writer: any DatabaseWriter
+            if immutable {
+                let url = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+                writer = try DatabaseQueue(path: url, configuration: config)
+            } else {
+                writer = try DatabasePool(path: path, configuration: config)
+            }
+            return try AppDatabase(writer, path: readonly ? path : nil)
         } catch let e as PulseError {
             throw e
         } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB {
             throw .runtime("\(path) is not a Pulse database: it is not an SQLite file")
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CANTOPEN || e.resultCode == .SQLITE_READONLY {
+            throw .runtime("cannot open the database \(path): \(Self.readonlyReason(path))")
         } catch {
             throw .runtime("cannot open the database \(path): \(error)")
         }
+    }
+
+    /// Why a database cannot be written here, in words.
+    static func readonlyReason(_ path: String) -> String {
+        let fm = FileManager.default
+        let dir = (path as NSString).deletingLastPathComponent
+        let folder = dir.isEmpty ? "." : dir
+        if fm.fileExists(atPath: path) && !fm.isWritableFile(atPath: path) { return "the file is read-only for this user" }
+        if !fm.isWritableFile(atPath: folder) { return "its folder \(folder) is read-only for this user (SQLite writes its -wal and -shm files there)" }
+        return "it cannot be written"
     }
 
     /// An empty in-memory database, for tests.
@@ -86,23 +141,34 @@ public struct AppDatabase: Sendable {
     func write<T>(_ body: (Database) throws -> T) throws(PulseError) -> T {
         do {
             return try dbWriter.write(body)
-        } catch let e as PulseError {
-            throw e
-        } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
-            throw .runtime("the database is locked by another pulse process; try again in a moment")
         } catch {
-            throw .runtime("database error: \(error)")
+            throw mapped(error)
         }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws(PulseError) -> T {
         do {
             return try dbWriter.read(body)
-        } catch let e as PulseError {
-            throw e
         } catch {
-            throw .runtime("database error: \(error)")
+            throw mapped(error)
         }
+    }
+
+    /// One plain sentence for what SQLite reported.
+    func mapped(_ error: any Error) -> PulseError {
+        if let e = error as? PulseError { return e }
+        if let e = error as? DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return .runtime("the database is locked by another pulse process; try again in a moment")
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN:
+                let path = readonlyPath ?? "file"
+                return .runtime("the database \(path) is read-only here (\(Self.readonlyReason(path))); this command changes it")
+            default:
+                break
+            }
+        }
+        return .runtime("database error: \(error)")
     }
 }
 
@@ -252,14 +318,15 @@ extension AppDatabase {
         }
         registerMailMigrations(&migrator)
         registerOneOnOneMigrations(&migrator)
+        registerInvitationCloseMigration(&migrator)
         return migrator
     }
 }
 
 /// Timestamps as stored: UTC ISO 8601 to the second.
-enum Timestamp {
+public enum Timestamp {
     /// `2026-11-23T10:00:00Z`, by hand: the outbox writes one per message sent.
-    static func string(_ date: Date) -> String {
+    public static func string(_ date: Date) -> String {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let day = Day(ordinal: Int((Double(seconds) / 86_400).rounded(.down)))
         let inDay = seconds - day.ordinal * 86_400

@@ -45,6 +45,15 @@ public struct QueuedMessage: Sendable {
     public var attempts: Int
 }
 
+/// When one rep of a round is reminded next, and why (not).
+public struct ReminderPlan: Sendable {
+    public var email: String
+    public var sent: Int
+    /// The moment the next reminder goes out; `nil` when none will.
+    public var due: Date?
+    public var reason: String
+}
+
 public struct QueueSummary: Sendable {
     public var roundCreated = false
     public var queued: [(email: String, subject: String)] = []
@@ -121,6 +130,14 @@ extension AppDatabase {
         }
     }
 
+    /// Each invitation closes at least `close_after_days` after it was sent, whatever the
+    /// rep's time zone and the weekday; the round closes when its last invitation does.
+    static func registerInvitationCloseMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v4-invitation-closes") { db in
+            try db.execute(sql: "ALTER TABLE invitation ADD COLUMN closes_at TEXT")
+        }
+    }
+
     // MARK: - Writes
 
     /// Opens the round of a survey for a period (or finds it) and queues one invitation
@@ -128,8 +145,12 @@ extension AppDatabase {
     /// - Parameters:
     ///   - dryRun: render everything, then roll back: nothing is stored.
     ///   - render: turns a draft into a message; runs inside the transaction.
+    ///   - closesAt: when a new round closes (the last moment any rep's window ends).
+    ///   - openDays: how long each invitation stays open after `now`; the round's closing
+    ///     time moves later when an invitation's window ends after it.
+    ///   - only: invite only the reps it accepts; with it, no round is opened for nobody.
     public func queueInvitations(survey: SurveyDefinition, period: Period, team: String?, closesAt: Date?,
-                                 key: TokenKey, now: Date, dryRun: Bool, only: ((Rep) -> Bool)? = nil,
+                                 openDays: Int? = nil, key: TokenKey, now: Date, dryRun: Bool, only: ((Rep) -> Bool)? = nil,
                                  render: (MessageDraft) throws -> RenderedMessage) throws(PulseError) -> QueueSummary {
         try transaction(dryRun: dryRun) { db in
             var summary = QueueSummary()
@@ -141,6 +162,14 @@ extension AppDatabase {
                 if r.source == "imported" {
                     throw PulseError.usage("the answers of \(survey.id) \(period) were imported from a file; that round cannot also be sent")
                 }
+                if let closes = r.closesAt, closes <= stamp {
+                    throw PulseError.usage("the round \(survey.id) \(period) closed at \(closes); nothing more goes out for it")
+                }
+            } else if let only, try !Rep.filter(Column("active") == true).fetchAll(db).contains(where: { rep in
+                (team == nil || rep.team == team) && only(rep)
+            }) {
+                // Nobody is due yet: the round opens with its first invitation.
+                return summary
             } else {
                 let versionID = try Self.registerVersion(survey, db: db, now: now)
                 try db.execute(sql: """
@@ -153,7 +182,10 @@ extension AppDatabase {
             }
             let r = round!
             let definition = try Self.version(id: r.versionID, db: db).definition
-            let closes = r.closesAt.flatMap { ISO8601DateFormatter().date(from: $0) }
+            let roundCloses = r.closesAt.flatMap { ISO8601DateFormatter().date(from: $0) }
+            // A rep invited now gets their whole window, from now.
+            let closes = openDays.map { now.addingTimeInterval(Double($0) * 86_400) } ?? roundCloses
+            let closesStamp = closes.map(Timestamp.string)
             var reps = try Rep.filter(Column("active") == true).order(Column("email")).fetchAll(db)
             if let team {
                 reps = reps.filter { $0.team == team }
@@ -167,8 +199,9 @@ extension AppDatabase {
             for rep in reps {
                 guard !invited.contains(rep.id!) else { summary.skipped += 1; continue }
                 try db.execute(sql: """
-                    INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [r.id, rep.id, rep.team, rep.managerEmail, rep.region, stamp])
+                    INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at, closes_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [r.id, rep.id, rep.team, rep.managerEmail, rep.region, stamp, closesStamp])
                 let invitationID = db.lastInsertedRowID
                 let token = key.token(invitationID: invitationID, roundID: r.id)
                 try db.execute(sql: "UPDATE invitation SET token_hash = ? WHERE id = ?", arguments: [tokenHash(token), invitationID])
@@ -176,6 +209,9 @@ extension AppDatabase {
                                                       survey: definition, period: r.period, closesAt: closes, reminderNumber: 0))
                 try Self.enqueue(message, kind: .invitation, invitationID: invitationID, stamp: stamp, db: db)
                 summary.queued.append((rep.email, message.subject))
+            }
+            if let closesStamp, !summary.queued.isEmpty, (r.closesAt ?? "") < closesStamp {
+                try db.execute(sql: "UPDATE round SET closes_at = ? WHERE id = ?", arguments: [closesStamp, r.id])
             }
             return summary
         }
@@ -194,18 +230,25 @@ extension AppDatabase {
             let r = try Round(row: row)
             if r.closedAt != nil { throw PulseError.usage("the round \(survey) \(period) is closed; no reminders go out for it") }
             if r.source != "sent" { throw PulseError.usage("the round \(survey) \(period) was imported; nobody was invited to it") }
-            let definition = try Self.version(id: r.versionID, db: db).definition
-            let closes = r.closesAt.flatMap { ISO8601DateFormatter().date(from: $0) }
-            let cutoff = Timestamp.string(now.addingTimeInterval(-Double(minDaysApart) * 86_400))
             let stamp = Timestamp.string(now)
+            if let closes = r.closesAt, closes <= stamp {
+                throw PulseError.usage("the round \(survey) \(period) closed at \(closes); no reminders go out for it")
+            }
+            let definition = try Self.version(id: r.versionID, db: db).definition
+            let cutoff = Timestamp.string(now.addingTimeInterval(-Double(minDaysApart) * 86_400))
             var summary = QueueSummary()
+            // Never for an invitation whose window has passed (or is about to), even before a
+            // tick closes the round.
             let candidates = try Row.fetchAll(db, sql: """
-                SELECT i.id, i.rep_id, i.reminders FROM invitation i JOIN rep ON rep.id = i.rep_id
+                SELECT i.id, i.rep_id, i.reminders, COALESCE(i.closes_at, r.closes_at) AS closes
+                FROM invitation i JOIN rep ON rep.id = i.rep_id JOIN round r ON r.id = i.round_id
                 WHERE i.round_id = ? AND NOT i.answered AND i.sent_at IS NOT NULL AND rep.active
                   AND i.reminders < ? AND COALESCE(i.last_reminded_at, i.sent_at) <= ?
+                  AND (COALESCE(i.closes_at, r.closes_at) IS NULL OR COALESCE(i.closes_at, r.closes_at) > ?)
                 ORDER BY rep.email
-                """, arguments: [r.id, max, cutoff])
+                """, arguments: [r.id, max, cutoff, Timestamp.string(now.addingTimeInterval(Self.lastReminderBeforeClose))])
             for c in candidates {
+                let closes = (c["closes"] as String?).flatMap(Self.parseTimestamp)
                 let invitationID: Int64 = c["id"]
                 let rep = try Rep.fetchOne(db, key: c["rep_id"] as Int64)!
                 let number: Int = c["reminders"] + 1
@@ -221,6 +264,47 @@ extension AppDatabase {
         }
     }
 
+    /// A reminder needs time to be answered: none goes out in the last six hours of an
+    /// invitation's window.
+    static let lastReminderBeforeClose: TimeInterval = 6 * 3600
+
+    /// When each unanswered rep of a round gets their next reminder, for `remind --dry-run`.
+    public func reminderPlan(survey: String, period: Period, max: Int, minDaysApart: Int,
+                             now: Date) throws(PulseError) -> [ReminderPlan] {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM round WHERE survey_id = ? AND period = ?",
+                                             arguments: [survey, period.description]) else {
+                throw PulseError.usage("there is no round \(survey) \(period) (pulse rounds list shows them)")
+            }
+            let r = try Round(row: row)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT rep.email, rep.active, i.sent_at, i.reminders, i.last_reminded_at, COALESCE(i.closes_at, r.closes_at) AS closes
+                FROM invitation i JOIN rep ON rep.id = i.rep_id JOIN round r ON r.id = i.round_id
+                WHERE i.round_id = ? AND NOT i.answered ORDER BY rep.email
+                """, arguments: [r.id])
+            return rows.map { c in
+                var plan = ReminderPlan(email: c["email"], sent: c["reminders"], due: nil, reason: "")
+                let closes = (c["closes"] as String?).flatMap(Self.parseTimestamp)
+                let closedRound = r.closedAt != nil
+                guard let last = ((c["last_reminded_at"] as String?) ?? (c["sent_at"] as String?)).flatMap(Self.parseTimestamp) else {
+                    plan.reason = "not before the invitation is sent"
+                    return plan
+                }
+                if closedRound { plan.reason = "none: the round is closed"; return plan }
+                if !(c["active"] as Bool) { plan.reason = "none: the rep is deactivated"; return plan }
+                if plan.sent >= max { plan.reason = "none: \(plan.sent) of \(max) sent (reminders.max)"; return plan }
+                let due = last.addingTimeInterval(Double(minDaysApart) * 86_400)
+                if let closes, closes <= Swift.max(due, now).addingTimeInterval(Self.lastReminderBeforeClose) {
+                    plan.reason = "none: the window closes at \(Timestamp.string(closes)), too soon after one would be due"
+                    return plan
+                }
+                plan.due = Swift.max(due, now)
+                plan.reason = due <= now ? "due now" : "due at \(Timestamp.string(due))"
+                return plan
+            }
+        }
+    }
+
     static func enqueue(_ m: RenderedMessage, kind: MessageDraft.Kind, invitationID: Int64, stamp: String, db: Database) throws {
         try db.execute(sql: """
             INSERT INTO outbox (kind, invitation_id, message_id, sender, recipient, subject, body, next_attempt_at, created_at)
@@ -230,8 +314,8 @@ extension AppDatabase {
 
     /// Closes the rounds whose closing time has passed.
     /// - Returns: the rounds closed, as "survey period".
-    public func closeDueRounds(now: Date) throws(PulseError) -> [String] {
-        try write { db in
+    public func closeDueRounds(now: Date, dryRun: Bool = false) throws(PulseError) -> [String] {
+        try transaction(dryRun: dryRun) { db in
             let stamp = Timestamp.string(now)
             let due = try Row.fetchAll(db, sql: "SELECT id, survey_id, period FROM round WHERE closed_at IS NULL AND closes_at <= ?", arguments: [stamp])
             for row in due {
@@ -242,9 +326,12 @@ extension AppDatabase {
     }
 
     /// Open rounds that went out through Pulse: (survey, period).
-    public func openSentRounds() throws(PulseError) -> [(survey: String, period: Period)] {
+    public func openSentRounds(now: Date) throws(PulseError) -> [(survey: String, period: Period)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT survey_id, period FROM round WHERE closed_at IS NULL AND source = 'sent' ORDER BY period_start").compactMap { row in
+            try Row.fetchAll(db, sql: """
+                SELECT survey_id, period FROM round WHERE closed_at IS NULL AND source = 'sent'
+                  AND (closes_at IS NULL OR closes_at > ?) ORDER BY period_start
+                """, arguments: [Timestamp.string(now)]).compactMap { row in
                 Period(row["period"] as String).map { (row["survey_id"] as String, $0) }
             }
         }
@@ -385,12 +472,8 @@ extension AppDatabase {
                 }
                 return result!
             }
-        } catch let e as PulseError {
-            throw e
-        } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY {
-            throw .runtime("the database is locked by another pulse process; try again in a moment")
         } catch {
-            throw .runtime("database error: \(error)")
+            throw mapped(error)
         }
     }
 }

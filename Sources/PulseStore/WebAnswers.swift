@@ -12,14 +12,19 @@ public struct Invitation: Sendable {
     /// The group keys as they were when the rep was invited (anonymous answers keep these).
     public var keys: GroupKeys
 
+    /// When this rep's answers close: their own invitation's closing time (at least the
+    /// survey's `close_after_days` after it was sent), or the round's for invitations
+    /// made before invitations had their own.
+    public var ownClosesAt: String?
+
     /// Whether answers can still be given or changed at `now`.
     public func isOpen(at now: Date) -> Bool {
         guard round.closedAt == nil else { return false }
-        guard let closes = round.closesAt.flatMap(AppDatabase.parseTimestamp) else { return true }
+        guard let closes = closesAt else { return true }
         return now < closes
     }
 
-    public var closesAt: Date? { round.closesAt.flatMap(AppDatabase.parseTimestamp) }
+    public var closesAt: Date? { (ownClosesAt ?? round.closesAt).flatMap(AppDatabase.parseTimestamp) }
 }
 
 /// What storing a web answer did.
@@ -61,7 +66,7 @@ extension AppDatabase {
     static func invitation(token: String, db: Database) throws -> Invitation? {
         let hash = tokenHash(token)
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id
+            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id, i.closes_at
             FROM invitation i WHERE i.token_hash = ?
             """), arguments: [hash]) else { return nil }
         let stored: Data = row["token_hash"]
@@ -73,7 +78,8 @@ extension AppDatabase {
         let round = try Round(row: roundRow)
         return Invitation(id: row["id"], round: round, definition: try Self.version(id: round.versionID, db: db).definition,
                           rep: Rep(row: repRow), answered: row["answered"],
-                          keys: GroupKeys(team: row["team"], managerEmail: row["manager_email"], region: row["region"]))
+                          keys: GroupKeys(team: row["team"], managerEmail: row["manager_email"], region: row["region"]),
+                          ownClosesAt: row["closes_at"])
     }
 
     /// The answers given through an invitation so far: for an identified survey by the

@@ -41,8 +41,9 @@ struct GlobalOptions: ParsableArguments {
         return config
     }
 
-    func openDatabase() throws(PulseError) -> AppDatabase {
-        try AppDatabase.open(path: dbPath)
+    /// The database; only `init` and `demo` pass `create`, every other command needs one there.
+    func openDatabase(create: Bool = false) throws(PulseError) -> AppDatabase {
+        try AppDatabase.open(path: dbPath, create: create)
     }
 
     /// The survey definitions of the surveys folder, validated, by id.
@@ -131,21 +132,78 @@ enum SurveyFiles {
 
     /// Loads every definition in a folder (or one file); all problems of all files at once.
     static func load(directory: String) throws(PulseError) -> [String: (file: String, definition: SurveyDefinition)] {
-        var out: [String: (file: String, definition: SurveyDefinition)] = [:]
-        var issues: [InputIssue] = []
+        let each = try loadEach(directory: directory)
+        let issues = each.broken.flatMap(\.issues)
+        guard issues.isEmpty else { throw .invalidInput(issues) }
+        return each.valid
+    }
+
+    /// The surveys folder read file by file: what loads, and each broken file with its
+    /// problems (and the id it gives itself, when that much can be read).
+    static func loadEach(directory: String) throws(PulseError) -> SurveySet {
+        var set = SurveySet()
         for path in try paths(in: directory) {
+            var declared: String?
             do {
-                let def = try SurveyDefinition.load(yaml: try readText(path), file: path)
-                if let other = out[def.id] {
-                    issues.append(InputIssue(file: path, field: "id", "\"\(def.id)\" is also the id of \(other.file)"))
+                let text = try readText(path)
+                declared = SurveyDefinition.declaredID(yaml: text)
+                let def = try SurveyDefinition.load(yaml: text, file: path)
+                if let other = set.valid[def.id] {
+                    set.broken.append((path, def.id, [InputIssue(file: path, field: "id", "\"\(def.id)\" is also the id of \(other.file)")]))
                 } else {
-                    out[def.id] = (path, def)
+                    set.valid[def.id] = (path, def)
                 }
             } catch let PulseError.invalidInput(found) {
-                issues += found
+                set.broken.append((path, declared, found))
+            } catch {
+                set.broken.append((path, declared, [InputIssue(file: path, error.description)]))
             }
         }
-        guard issues.isEmpty else { throw .invalidInput(issues) }
-        return out
+        return set
+    }
+}
+
+/// The survey definitions of a folder, the valid ones by id and the broken files.
+struct SurveySet {
+    var valid: [String: (file: String, definition: SurveyDefinition)] = [:]
+    var broken: [(file: String, id: String?, issues: [InputIssue])] = []
+
+    /// The survey `id`, or why not: a broken file that gives that id (65), or an unknown id (64).
+    func definition(_ id: String) throws(PulseError) -> SurveyDefinition {
+        if let s = valid[id] { return s.definition }
+        if let b = broken.first(where: { $0.id == id || (($0.file as NSString).lastPathComponent as NSString).deletingPathExtension == id }) {
+            throw .invalidInput(b.issues)
+        }
+        throw .usage("unknown survey \"\(id)\" (the surveys are: \(valid.keys.sorted().joined(separator: ", ")))")
+    }
+
+    /// Each broken file with its first problem.
+    var brokenIssues: [InputIssue] {
+        broken.map { b in
+            var first = b.issues.first ?? InputIssue(file: b.file, "cannot be read")
+            let more = b.issues.count - 1
+            first.message += more > 0 ? " (and \(more) more; pulse survey validate \(b.file) lists them); this survey was skipped"
+                : "; this survey was skipped"
+            return first
+        }
+    }
+
+    /// After the work of every valid survey: each broken file with its first problem, as
+    /// one error (exit 65), so that cron reports it.
+    func checkBroken() throws(PulseError) {
+        guard !broken.isEmpty else { return }
+        throw .invalidInput(brokenIssues)
+    }
+
+    /// Runs the work of the valid surveys, then reports the broken files: as the error
+    /// (65) when the work succeeded, beside the work's own error when it failed.
+    func reportingBroken(_ work: () throws(PulseError) -> Void) throws(PulseError) {
+        do {
+            try work()
+        } catch {
+            for issue in brokenIssues { Terminal.error(issue.description) }
+            throw error
+        }
+        try checkBroken()
     }
 }

@@ -87,8 +87,13 @@ import Testing
         let closed = try w.pulse("send", "weekly-pulse", "--period", TestClock.week())
         #expect(closed.status == 64 && closed.stderr.contains("closed"), "\(closed.stderr)")
         try w.write("Surveys/broken.yaml", "id: broken\ntitle: B\nanonymity: identified\nquestions: []\n")
-        let broken = try w.pulse("send", "weekly-pulse")
-        #expect(broken.status == 65 && broken.stderr.contains("broken.yaml"), "\(broken.stderr)")
+        // A broken file beside: the closed round's own error, and the file named too.
+        let closedAndBroken = try w.pulse("send", "weekly-pulse", "--period", TestClock.week())
+        #expect(closedAndBroken.status == 64 && closedAndBroken.stderr.contains("closed") && closedAndBroken.stderr.contains("broken.yaml"),
+                "\(closedAndBroken.stderr)")
+        // The next week goes out, and the broken file is the error (65) that cron reports.
+        let broken = try w.pulse(["send", "weekly-pulse", "--period", TestClock.week(1)], env: ["PULSE_NOW": TestClock.at(6, "10:00")])
+        #expect(broken.status == 65 && broken.stderr.contains("broken.yaml") && broken.stderr.contains("3 invitations queued"), "\(broken.stderr)")
     }
 
     @Test func remindersGoOnlyToThoseWhoHaveNotAnswered() throws {
@@ -106,7 +111,7 @@ import Testing
         let reminders = try messages(w).filter { ($0["subject"] as? String)?.contains(TestClock.week()) == true && $0["message_id"].map { "\($0)".contains(".reminder@") } == true }
         #expect(Set(reminders.map { $0["to"] as! String }) == ["somchai@example.org", "tom@example.org"])
         // At most one per round (reminders.max: 1).
-        let more = try w.pulse(["remind", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.at(5, "11:00")])
+        let more = try w.pulse(["remind", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.at(4, "11:00")])
         #expect(more.stderr.contains("0 reminders queued"), "\(more.stderr)")
     }
 
@@ -140,14 +145,18 @@ import Testing
         #expect(try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(0, "09:30")]).status == 0)
         #expect(try weekly(w).count == 3)
         #expect(try messages(w).count == 6)
-        // Five days after it opened, the round closes; the next tick sends nothing more for it.
-        let close = try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(5, "09:00")])
+        // Each invitation stays open five days from when it went out: the round closes with
+        // the last one (London's, sent at 09:30), not before.
+        let open = try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(5, "09:29")])
+        #expect(open.status == 0 && !open.stderr.contains("closed weekly-pulse"), "\(open.stderr)")
+        let close = try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(5, "09:30")])
         #expect(close.stderr.contains("closed weekly-pulse \(TestClock.week())"), "\(close.stderr)")
         let round = try #require(try rounds(w).first { $0["period"] as? String == TestClock.week() })
         #expect(round["closed_at"] is String)
         #expect(try weekly(w).count == 3, "no reminder for a closed round")
-        // The eNPS round is still open and nobody answered: one reminder each.
-        #expect(close.stderr.contains("enps \(TestClock.quarter): 3 reminders queued"), "\(close.stderr)")
+        // The eNPS round is still open and nobody answered: one reminder each (at the tick
+        // before, two days after the invitations).
+        #expect(open.stderr.contains("enps \(TestClock.quarter): 3 reminders queued"), "\(open.stderr)")
         #expect(try messages(w).count == 9)
     }
 }

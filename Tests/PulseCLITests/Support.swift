@@ -81,9 +81,11 @@ struct Workspace {
         try pulse(args, env: extra)
     }
 
-    func pulse(_ args: [String], env extra: [String: String] = [:]) throws -> Run {
+    /// - Parameter executable: a program that runs `pulse` itself (`setpriv` with the
+    ///   binary in `args`); the built `pulse` by default.
+    func pulse(_ args: [String], env extra: [String: String] = [:], executable: URL? = nil) throws -> Run {
         let p = Process()
-        p.executableURL = try Binary.pulse()
+        p.executableURL = try executable ?? Binary.pulse()
         p.arguments = args
         p.currentDirectoryURL = dir
         p.environment = environment.merging(extra) { $1 }

@@ -168,13 +168,13 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = dir.appendingPathComponent("p.sqlite").path
-        let db = try AppDatabase.open(path: good)
-        #expect(try db.schemaVersion() == "v3-one-on-one")
+        let db = try AppDatabase.open(path: good, create: true)
+        #expect(try db.schemaVersion() == "v4-invitation-closes")
         let text = dir.appendingPathComponent("text.sqlite").path
         try "hello, this is not SQLite at all".write(toFile: text, atomically: true, encoding: .utf8)
         #expect(throws: PulseError.runtime("\(text) is not a Pulse database: it is not an SQLite file (point --db or PULSE_DB at the right file)")) {
             try AppDatabase.open(path: text)
         }
-        #expect(throws: PulseError.self) { try AppDatabase.open(path: dir.appendingPathComponent("no/such/dir.sqlite").path) }
+        #expect(throws: PulseError.self) { try AppDatabase.open(path: dir.appendingPathComponent("no/such/dir.sqlite").path, create: true) }
     }
 }

@@ -69,7 +69,7 @@ extension Pulse {
             let style = Terminal.style
             let config = try PulseConfig.load(yaml: PulseConfig.template, file: "pulse.yaml")
             let surveys = try SurveyFiles.load(directory: path("Surveys")).mapValues(\.definition)
-            let db = try AppDatabase.open(path: path("pulse.sqlite"))
+            let db = try AppDatabase.open(path: path("pulse.sqlite"), create: true)
             Terminal.out(style.bold("Pulse demo") + " · workspace \(root)\n\n")
 
             let roster = try db.importRoster(try CSVReader(bytes: try readBytes(path("roster.csv")), file: "roster.csv"), now: now)
@@ -126,7 +126,7 @@ extension Pulse {
             var tokens: [String: String] = [:]
             let showTo = data.people.first { $0.locale == "th" }?.email ?? data.people[0].email
             let queued = try db.queueInvitations(survey: surveys["weekly-pulse"]!, period: week, team: nil,
-                                                 closesAt: now.addingTimeInterval(5 * 86_400), key: key, now: now,
+                                                 closesAt: now.addingTimeInterval(5 * 86_400), openDays: 5, key: key, now: now,
                                                  dryRun: false) { draft in
                 let m = try composer.render(draft, now: now)
                 if draft.rep.email == showTo { shown = m }

@@ -38,7 +38,7 @@ extension Pulse {
                     }
                 }
             }
-            let db = try global.openDatabase()
+            let db = try global.openDatabase(create: true)
             Terminal.note("database \(global.dbPath) is ready (schema \(try db.schemaVersion() ?? "?"))")
             Terminal.note("next: pulse roster import roster.csv")
         }

@@ -81,13 +81,8 @@ struct MailSetup {
         }
     }
 
-    func survey(_ id: String) throws(PulseError) -> SurveyDefinition {
-        let surveys = try global.loadSurveys()
-        guard let s = surveys[id] else {
-            throw .usage("unknown survey \"\(id)\" (the surveys are: \(surveys.keys.sorted().joined(separator: ", ")))")
-        }
-        return s.definition
-    }
+    /// The surveys folder, file by file: a broken file stops only its own survey.
+    func surveys() throws(PulseError) -> SurveySet { try SurveyFiles.loadEach(directory: global.surveysPath) }
 
     /// The period of a survey that holds a day: a week unless its schedule says otherwise.
     static func currentPeriod(_ survey: SurveyDefinition, today: Day) -> Period {
@@ -114,28 +109,32 @@ extension Pulse {
 
         func run() throws {
             let setup = try MailSetup(global)
-            let definition = try setup.survey(survey)
+            let surveys = try setup.surveys()
+            let definition = try surveys.definition(survey)
             let p = period ?? MailSetup.currentPeriod(definition, today: global.today)
             if let kind = definition.schedule?.periodKind, kind != p.kind {
                 throw PulseError.usage("\(survey) runs every \(definition.schedule!.every.rawValue): give a \(kind.rawValue) period, not \(p)")
             }
-            let now = global.now
-            let closes = now.addingTimeInterval(Double(definition.schedule?.closeAfterDays ?? 7) * 86_400)
-            let summary = try setup.db.queueInvitations(survey: definition, period: p, team: team, closesAt: closes,
-                                                        key: setup.key, now: now, dryRun: dryRun) { draft in
-                try setup.composer.render(draft, now: now)
+            try surveys.reportingBroken { () throws(PulseError) in
+                let now = global.now
+                let days = definition.schedule?.openDays ?? 7
+                let closes = now.addingTimeInterval(Double(days) * 86_400)
+                let summary = try setup.db.queueInvitations(survey: definition, period: p, team: team, closesAt: closes, openDays: days,
+                                                            key: setup.key, now: now, dryRun: dryRun) { draft in
+                    try setup.composer.render(draft, now: now)
+                }
+                if dryRun {
+                    var t = TextTable([("to", .left), ("subject", .left)])
+                    for q in summary.queued { t.add([q.email, q.subject]) }
+                    Terminal.out(t.render(style: Terminal.style))
+                    Terminal.note("dry run: \(summary.queued.count) invitations would go out for \(survey) \(p)"
+                        + (summary.skipped > 0 ? " (\(summary.skipped) reps already invited)" : "") + "; nothing was stored or sent")
+                    return
+                }
+                Terminal.note("\(survey) \(p): round \(summary.roundCreated ? "opened" : "already open"), "
+                    + "\(summary.queued.count) invitations queued" + (summary.skipped > 0 ? ", \(summary.skipped) reps already invited" : ""))
+                try setup.dispatch(maxWait: maxWait)
             }
-            if dryRun {
-                var t = TextTable([("to", .left), ("subject", .left)])
-                for q in summary.queued { t.add([q.email, q.subject]) }
-                Terminal.out(t.render(style: Terminal.style))
-                Terminal.note("dry run: \(summary.queued.count) invitations would go out for \(survey) \(p)"
-                    + (summary.skipped > 0 ? " (\(summary.skipped) reps already invited)" : "") + "; nothing was stored or sent")
-                return
-            }
-            Terminal.note("\(survey) \(p): round \(summary.roundCreated ? "opened" : "already open"), "
-                + "\(summary.queued.count) invitations queued" + (summary.skipped > 0 ? ", \(summary.skipped) reps already invited" : ""))
-            try setup.dispatch(maxWait: maxWait)
         }
     }
 
@@ -153,19 +152,27 @@ extension Pulse {
 
         func run() throws {
             let setup = try MailSetup(global)
-            let definition = try setup.survey(survey)
+            let surveys = try setup.surveys()
+            let definition = try surveys.definition(survey)
             let p = period ?? MailSetup.currentPeriod(definition, today: global.today)
-            let now = global.now
-            let summary = try setup.db.queueReminders(
-                survey: survey, period: p, max: setup.config.reminders?.max ?? 2,
-                minDaysApart: setup.config.reminders?.minDaysApart ?? 2, key: setup.key, now: now, dryRun: dryRun
-            ) { draft in try setup.composer.render(draft, now: now) }
-            Terminal.note("\(survey) \(p): \(summary.queued.count) reminders \(dryRun ? "would be queued" : "queued")")
-            if dryRun {
-                summary.queued.forEach { Terminal.out("\($0.email)\n") }
-                return
+            try surveys.reportingBroken { () throws(PulseError) in
+                let now = global.now
+                let reminders = setup.config.reminders
+                let summary = try setup.db.queueReminders(
+                    survey: survey, period: p, max: reminders?.max ?? 2,
+                    minDaysApart: reminders?.minDaysApart ?? 2, key: setup.key, now: now, dryRun: dryRun
+                ) { draft in try setup.composer.render(draft, now: now) }
+                Terminal.note("\(survey) \(p): \(Plural.count(summary.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
+                if dryRun {
+                    let plan = try setup.db.reminderPlan(survey: survey, period: p, max: reminders?.max ?? 2,
+                                                         minDaysApart: reminders?.minDaysApart ?? 2, now: now)
+                    var t = TextTable([("rep", .left), ("reminders sent", .right), ("next reminder", .left)])
+                    for rep in plan { t.add([rep.email, String(rep.sent), rep.reason]) }
+                    Terminal.out(t.render(style: Terminal.style))
+                    return
+                }
+                try setup.dispatch(maxWait: maxWait)
             }
-            try setup.dispatch(maxWait: maxWait)
         }
     }
 

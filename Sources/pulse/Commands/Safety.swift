@@ -25,7 +25,7 @@ extension Pulse {
             let target = URL(fileURLWithPath: file).standardizedFileURL.path
             guard source != target else { throw PulseError.usage("\(file) is the database itself; give another file") }
             guard FileManager.default.fileExists(atPath: global.dbPath) else {
-                throw PulseError.usage("there is no database at \(global.dbPath) to back up")
+                throw PulseError.runtime(AppDatabase.missingMessage(global.dbPath))
             }
             if FileManager.default.fileExists(atPath: file) && !force {
                 throw PulseError.usage("\(file) exists; pass --force to replace it")

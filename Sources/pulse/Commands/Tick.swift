@@ -11,65 +11,97 @@ extension Pulse {
             discussion: """
                 Safe from cron every few minutes, also as two overlapping runs: a rep is invited once \
                 per round (one transaction decides it) and a message is claimed by one process at a time. \
-                A scheduled survey goes out at its local time in each rep's own time zone.
+                A scheduled survey goes out at its local time in each rep's own time zone (pulse.yaml's \
+                timezone for reps without one), in the period of the rep's own calendar; each invitation \
+                stays open close_after_days from when it is sent, and a round closes when its last \
+                invitation does. A broken survey file stops only its own survey: the others are done, \
+                then the file is named and the exit code is 65.
                 """)
 
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("Seconds to keep retrying transient failures.", valueName: "seconds"))
         var maxWait: Double = 30
+        @Flag(help: "Say what tick would do now and why; change and send nothing.") var dryRun = false
 
         func run() throws {
             let setup = try MailSetup(global)
+            let surveys = try setup.surveys()
+            try surveys.reportingBroken { () throws(PulseError) in try tick(setup, surveys) }
+        }
+
+        func tick(_ setup: MailSetup, _ surveys: SurveySet) throws(PulseError) {
             let now = global.now
-            for closed in try setup.db.closeDueRounds(now: now) { Terminal.note("closed \(closed)") }
+            let stamp = Timestamp.string(now)
+            func say(_ s: String) { if dryRun { Terminal.out(s + "\n") } else { Terminal.note(s) } }
+            for closed in try setup.db.closeDueRounds(now: now, dryRun: dryRun) {
+                say(dryRun ? "would close \(closed) (its last invitation's window has ended)" : "closed \(closed)")
+            }
             let fallbackZone = setup.config.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
-            for (id, entry) in try global.loadSurveys().sorted(by: { $0.key < $1.key }) {
+            let reps = try setup.db.reps(includeInactive: false)
+            func zone(_ rep: Rep) -> TimeZone { rep.timezone.flatMap(TimeZone.init(identifier:)) ?? fallbackZone }
+            for (id, entry) in surveys.valid.sorted(by: { $0.key < $1.key }) {
                 let survey = entry.definition
                 guard let schedule = survey.schedule, let time = schedule.time else { continue }
-                // The period as seen from the zone furthest ahead, so that no rep is late.
-                let period = Period.containing(Tick.day(of: now, in: TimeZone(secondsFromGMT: 14 * 3600)!), kind: schedule.periodKind)
-                guard schedule.runs(in: period) else { continue }
-                let sendDay = schedule.sendDay(in: period)
-                let due: (Rep) -> Bool = { rep in
-                    let zone = rep.timezone.flatMap(TimeZone.init(identifier:)) ?? fallbackZone
-                    return Tick.instant(sendDay, hour: time.hour, minute: time.minute, in: zone) <= now
+                let at = "\(schedule.on ?? "monday") \(Self.two(time.hour)):\(Self.two(time.minute)) local"
+                // Each rep by their own calendar: east of UTC a new week can begin while the
+                // west is still in the last one.
+                var due: [Period: Set<Int64>] = [:]
+                for rep in reps {
+                    if let d = schedule.due(at: now, zone: zone(rep)), let rid = rep.id { due[d.period, default: []].insert(rid) }
                 }
-                let closes = now.addingTimeInterval(Double(schedule.closeAfterDays ?? 7) * 86_400)
-                do {
-                    let s = try setup.db.queueInvitations(survey: survey, period: period, team: nil, closesAt: closes,
-                                                          key: setup.key, now: now, dryRun: false, only: due) { draft in
-                        try setup.composer.render(draft, now: now)
+                for (period, ids) in due.sorted(by: { $0.key < $1.key }) {
+                    // A new round stays open until the last rep's window ends.
+                    let closes = schedule.roundCloses(in: period, zones: Array(Set(reps.map(zone))), now: now)
+                    do {
+                        let s = try setup.db.queueInvitations(survey: survey, period: period, team: nil, closesAt: closes,
+                                                              openDays: schedule.openDays, key: setup.key, now: now,
+                                                              dryRun: dryRun, only: { ids.contains($0.id ?? -1) }) { draft in
+                            try setup.composer.render(draft, now: now)
+                        }
+                        if dryRun {
+                            if !s.queued.isEmpty {
+                                say("\(id) \(period): would \(s.roundCreated ? "open the round and " : "")invite "
+                                    + "\(Plural.count(s.queued.count, "rep")) (their send time, \(at), has come)"
+                                    + (s.skipped > 0 ? "; \(s.skipped) already invited" : ""))
+                            }
+                        } else if s.roundCreated || !s.queued.isEmpty {
+                            Terminal.note("\(id) \(period): \(Plural.count(s.queued.count, "invitation")) queued")
+                        }
+                    } catch {
+                        // A closed round, or answers imported for this period: nothing more goes
+                        // out for it, and that is no news on every run.
+                        guard error.exitCode == 64 else { throw error }
+                        if dryRun { say("\(id) \(period): nothing goes out (\(error.description))") }
                     }
-                    if s.roundCreated || !s.queued.isEmpty {
-                        Terminal.note("\(id) \(period): \(s.queued.count) invitations queued")
+                }
+                if dryRun {
+                    let waiting = reps.filter { rep in !due.contains { $0.value.contains(rep.id ?? -1) } }
+                    if let first = waiting.map({ ($0, schedule.next(after: now, zone: zone($0))) }).min(by: { $0.1.sendAt < $1.1.sendAt }) {
+                        say("\(id): \(Plural.count(waiting.count, "rep")) not yet due; the next is \(first.0.email) for \(first.1.period) "
+                            + "at \(Timestamp.string(first.1.sendAt)) (\(at), \(zone(first.0).identifier))")
                     }
-                } catch {
-                    // A closed round, or answers imported for this period: nothing more goes
-                    // out for it, and that is no news on every run.
-                    guard error.exitCode == 64 else { throw error }
                 }
             }
             let reminders = setup.config.reminders
-            for (survey, period) in try setup.db.openSentRounds() {
-                let s = try setup.db.queueReminders(
-                    survey: survey, period: period, max: reminders?.max ?? 2, minDaysApart: reminders?.minDaysApart ?? 2,
-                    key: setup.key, now: now, dryRun: false) { draft in try setup.composer.render(draft, now: now) }
-                if !s.queued.isEmpty { Terminal.note("\(survey) \(period): \(s.queued.count) reminders queued") }
+            for (survey, period) in try setup.db.openSentRounds(now: now) {
+                do {
+                    let s = try setup.db.queueReminders(
+                        survey: survey, period: period, max: reminders?.max ?? 2, minDaysApart: reminders?.minDaysApart ?? 2,
+                        key: setup.key, now: now, dryRun: dryRun) { draft in try setup.composer.render(draft, now: now) }
+                    if !s.queued.isEmpty {
+                        say("\(survey) \(period): \(Plural.count(s.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
+                    }
+                } catch {
+                    guard error.exitCode == 64 else { throw error }
+                }
             }
-            try setup.dispatch(maxWait: maxWait)
+            if dryRun {
+                say("dry run at \(stamp): nothing was stored or sent")
+            } else {
+                try setup.dispatch(maxWait: maxWait)
+            }
         }
 
-        static func day(of date: Date, in zone: TimeZone) -> Day {
-            Day(ordinal: Int(((date.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: date))) / 86_400).rounded(.down)))
-        }
-
-        /// The moment a local date and time happen in a zone (daylight saving included).
-        static func instant(_ day: Day, hour: Int, minute: Int, in zone: TimeZone) -> Date {
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = zone
-            let p = day.parts
-            return calendar.date(from: DateComponents(year: p.year, month: p.month, day: p.day, hour: hour, minute: minute))
-                ?? Date(timeIntervalSince1970: Double(day.ordinal) * 86_400)
-        }
+        static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
     }
 }
