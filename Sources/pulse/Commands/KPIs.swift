@@ -10,7 +10,7 @@ extension Pulse {
     struct KPICommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "kpi", abstract: "Sales activity and quotas: import them, show them by week.",
-            subcommands: [Import.self, Show.self])
+            subcommands: [Import.self, Show.self, Delete.self])
 
         struct Import: ParsableCommand {
             static let configuration = CommandConfiguration(

@@ -7,7 +7,7 @@ extension Pulse {
     struct Responses: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Answers collected outside Pulse.",
-            subcommands: [Import.self])
+            subcommands: [Import.self, Export.self])
     }
 }
 

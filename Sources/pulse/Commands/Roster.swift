@@ -7,7 +7,7 @@ extension Pulse {
     struct Roster: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import, list and deactivate reps.",
-            subcommands: [Import.self, List.self, Deactivate.self, Activate.self])
+            subcommands: [Import.self, List.self, Deactivate.self, Activate.self, Erase.self])
     }
 }
 

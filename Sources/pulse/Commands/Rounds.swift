@@ -7,7 +7,7 @@ extension Pulse {
     struct Rounds: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Survey rounds: one survey for one period.",
-            subcommands: [List.self, Close.self])
+            subcommands: [List.self, Show.self, Close.self, Delete.self])
     }
 }
 
