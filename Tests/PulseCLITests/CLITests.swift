@@ -6,6 +6,7 @@ import Testing
     /// A workspace with the fixture survey, roster and responses imported.
     static func loaded() throws -> Workspace {
         let w = try Workspace()
+        #expect(try w.pulse("init").status == 0)
         try w.copyFixture("Surveys/check.yaml", as: "Surveys/check.yaml")
         try w.copyFixture("roster.csv")
         try w.copyFixture("responses.csv")
@@ -229,6 +230,7 @@ import Testing
               - {id: why, type: text, text: "Why?", optional: true}
 
             """)
+        #expect(try w.pulse("init").status == 0)
         try w.copyFixture("roster.csv")
         #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
         var rows = "email,survey,period,submitted_at,enps,why\n"
