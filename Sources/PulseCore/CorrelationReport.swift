@@ -149,10 +149,10 @@ public struct CorrelationReport: Sendable {
     }
 
     public func table(style: Style) -> String {
-        var out = style.bold("Morale and \(kpi.label) · \(survey) · \(range.from) to \(range.to)"
-                             + (lag == 0 ? "" : " · lag \(lag) week\(abs(lag) == 1 ? "" : "s")")) + "\n\n"
+        var out = style.bold(TerminalText.escaped("Morale and \(kpi.label) · \(survey) · \(range.from) to \(range.to)"
+                             + (lag == 0 ? "" : " · lag \(lag) week\(abs(lag) == 1 ? "" : "s")"))) + "\n\n"
         for r in results {
-            if let g = r.group { out += style.bold(g) + "\n" }
+            if let g = r.group { out += style.bold(TerminalText.escaped(g)) + "\n" }
             if !r.suppressed && r.n > 0 {
                 var t = TextTable([("correlation", .left), ("r", .right), ("95% interval", .right), ("p", .right), ("n", .right)])
                 func row(_ name: String, _ c: Correlation?, n: String) {
@@ -165,7 +165,7 @@ public struct CorrelationReport: Sendable {
                 row("within rep", r.withinRep, n: "\(r.n) (\(r.reps) reps, df \(r.withinRep?.df ?? 0))")
                 out += t.render(style: style)
             }
-            out += sentence(r) + "\n\n"
+            out += TerminalText.escaped(sentence(r)) + "\n\n"
         }
         return out
     }

@@ -180,7 +180,7 @@ public struct DriversReport: Sendable {
     }
 
     public func table(style: Style) -> String {
-        var out = style.bold("What goes with the eNPS answer · \(survey) · \(range.from) to \(range.to)") + "\n\n"
+        var out = style.bold(TerminalText.escaped("What goes with the eNPS answer · \(survey) · \(range.from) to \(range.to)")) + "\n\n"
         if suppressed {
             return out + "Not shown: fewer than \(minGroupSize) responses with an eNPS answer (the anonymity threshold).\n"
         }
@@ -191,7 +191,7 @@ public struct DriversReport: Sendable {
         }
         out += t.render(style: style)
         if let top = drivers.first, let c = top.correlation, c.r > 0.1, c.p < 0.05 {
-            out += "\nThe answers to \"\(top.text)\" go most with the eNPS answer (r = \(String(format: "%.2f", c.r)), "
+            out += "\nThe answers to \"\(TerminalText.escaped(top.text))\" go most with the eNPS answer (r = \(String(format: "%.2f", c.r)), "
                 + "n = \(top.n)): the place to start. This shows association, not cause.\n"
         }
         return out

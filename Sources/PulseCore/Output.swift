@@ -63,7 +63,8 @@ public indirect enum JSON: Sendable, Equatable {
             case "\u{2028}": out += "\\u2028"
             case "\u{2029}": out += "\\u2029"
             default:
-                if scalar.value < 0x20 {
+                // C0, DEL and C1 as \u: the same value, and nothing a terminal acts on.
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
@@ -123,6 +124,9 @@ public struct Style: Sendable {
     public init(enabled: Bool) { self.enabled = enabled }
 
     public func apply(_ code: String, _ s: String) -> String { enabled ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    /// Every escape sequence `Style` writes: the only ones that reach a terminal as they are.
+    static let codes = ["0", "1", "2", "31", "32", "33"].map { "\u{1B}[\($0)m" }
     public func bold(_ s: String) -> String { apply("1", s) }
     public func dim(_ s: String) -> String { apply("2", s) }
     public func red(_ s: String) -> String { apply("31", s) }
@@ -139,12 +143,24 @@ public struct TextTable {
     public var rows: [[(text: String, styled: String)]] = []
 
     public init(_ columns: [(String, Alignment)]) {
-        self.columns = columns.map { (title: $0.0, alignment: $0.1) }
+        self.columns = columns.map { (title: TerminalText.escaped($0.0), alignment: $0.1) }
     }
 
-    /// Adds a row; `styled` (same text, with colour codes) defaults to the plain text.
-    public mutating func add(_ cells: [String], styled: [String]? = nil) {
-        rows.append(cells.indices.map { (cells[$0], styled?[$0] ?? cells[$0]) })
+    /// Adds a row. Each cell is shown with its control characters escaped (it is measured
+    /// that way too); `styles` colour cells, applied to the escaped text.
+    public mutating func add(_ cells: [String], styles: [((String) -> String)?] = []) {
+        rows.append(cells.indices.map { i in
+            let text = TerminalText.escaped(cells[i])
+            return (text, (i < styles.count ? styles[i] : nil)?(text) ?? text)
+        })
+    }
+
+    /// Adds a row with ready-made styled cells (the same text with colour codes around it).
+    /// Prefer `styles`: here a styled cell keeps Pulse's colour codes and nothing else.
+    public mutating func add(_ cells: [String], styled: [String]) {
+        rows.append(cells.indices.map { i in
+            (TerminalText.escaped(cells[i]), i < styled.count ? TerminalText.escapedKeepingStyle(styled[i]) : TerminalText.escaped(cells[i]))
+        })
     }
 
     public func render(style: Style) -> String {
@@ -194,4 +210,62 @@ public func sparkline(_ values: [Double?], lower: Double = 0, upper: Double = 10
         let t = (min(max(v, lower), upper) - lower) / (upper - lower)
         return bars[min(bars.count - 1, Int(t * Double(bars.count)))]
     })
+}
+
+
+/// Text from people (names, teams, comments, notes, a CSV value quoted in an error) made
+/// safe to print on a terminal: control characters (C0, DEL and C1) are shown as a Swift
+/// string literal writes them, `\u{1B}`, and `\n`, `\r`, `\t`, so that a name cannot
+/// clear the screen, move the cursor, retitle the window, ring the bell or hide text.
+/// Everything else, backslashes included, is left as it is; JSON has the exact value.
+public enum TerminalText {
+    /// One line (a table cell, a name in a sentence): every control character escaped,
+    /// line breaks included.
+    public static func escaped(_ s: String) -> String { escape(s, keepingLines: false) }
+
+    /// Text of several lines (a comment, a note, a document): line breaks and tabs kept, a
+    /// CRLF read as a line break, every other control character escaped.
+    public static func escapedLines(_ s: String) -> String { escape(s, keepingLines: true) }
+
+    /// What goes to a terminal as it is: line breaks, tabs, CRLF and Pulse's own colour
+    /// codes (`Style`) kept; every other control character escaped.
+    public static func escapedKeepingStyle(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        var rest = Substring(s)
+        while let esc = rest.firstIndex(of: "\u{1B}") {
+            out += escape(String(rest[..<esc]), keepingLines: true, keepingCR: true)
+            rest = rest[esc...]
+            if let code = Style.codes.first(where: { rest.hasPrefix($0) }) {
+                out += code
+                rest = rest.dropFirst(code.count)
+            } else {
+                out += "\\u{1B}"
+                rest = rest.dropFirst()
+            }
+        }
+        return out + escape(String(rest), keepingLines: true, keepingCR: true)
+    }
+
+    static func isControl(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 || (0x7F...0x9F).contains(c.value) }
+
+    static func escape(_ s: String, keepingLines: Bool, keepingCR: Bool = false) -> String {
+        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        var out = ""
+        out.reserveCapacity(s.utf8.count + 16)
+        let scalars = Array(s.unicodeScalars)
+        for (i, c) in scalars.enumerated() {
+            switch c {
+            case "\n": out += keepingLines ? "\n" : "\\n"
+            case "\t": out += keepingLines ? "\t" : "\\t"
+            case "\r" where keepingLines && i + 1 < scalars.count && scalars[i + 1] == "\n":
+                if keepingCR { out += "\r" }
+            case "\r": out += "\\r"
+            case _ where isControl(c): out += "\\u{" + String(c.value, radix: 16, uppercase: true) + "}"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
 }

@@ -91,7 +91,10 @@ extension PrepNote {
     }
 
     /// Markdown that pastes into a meeting document: headings, lists and one table.
-    public var markdown: String {
+    /// Control characters in it are shown escaped (`\u{1B}`): it is read on terminals too.
+    public var markdown: String { TerminalText.escapedLines(markdownText) }
+
+    private var markdownText: String {
         var s = "# One-on-one: \(Self.mdEscaped(rep.displayName))\n\n"
         s += "\(rep.email)\(rep.team.map { " · team \(Self.mdEscaped($0))" } ?? "") · as of \(asOf)\(rep.active ? "" : " · deactivated")\n\n"
         s += "## Flags\n\n"

@@ -47,7 +47,7 @@ extension ENPSReport {
 
     public func table(style: Style, minGroupSize: Int) -> String {
         let span = range.from == range.to ? range.from.description : "\(range.from) to \(range.to)"
-        var out = style.bold("eNPS · \(survey) · \(span) · by \(by.rawValue)") + "\n\n"
+        var out = style.bold(TerminalText.escaped("eNPS · \(survey) · \(span) · by \(by.rawValue)")) + "\n\n"
         guard !groups.isEmpty else { return out + "No eNPS answers in this range.\n" }
         var t = TextTable([(by == .all ? "" : by.rawValue, .left), ("eNPS", .right), ("95% interval", .right),
                            ("promoters", .right), ("passives", .right), ("detractors", .right),
@@ -55,18 +55,17 @@ extension ENPSReport {
         for g in groups {
             if g.suppressed {
                 let cells = [g.group, "hidden", "", "", "", "", "", ""]
-                t.add(cells, styled: cells.map(style.dim))
+                t.add(cells, styles: cells.map { _ in { style.dim($0) } })
                 continue
             }
             let score = g.enps.map { ($0 > 0 ? "+" : "") + fmt($0) } ?? "–"
-            let styledScore = g.enps.map { $0 > 0 ? style.green(score) : $0 < 0 ? style.red(score) : score } ?? score
+            var scoreStyle: ((String) -> String)?
+            if let e = g.enps, e != 0 { scoreStyle = e > 0 ? { style.green($0) } : { style.red($0) } }
             let ci = g.ci95.map { "\(fmt($0.lowerBound)) to \(fmt($0.upperBound))" } ?? "–"
             let rate = g.responseRate.map { "\(Int(($0 * 100).rounded()))%" } ?? "–"
             let cells = [g.group, score, ci, "\(g.promoters ?? 0)", "\(g.passives ?? 0)", "\(g.detractors ?? 0)",
                          g.invited.map { "\(g.responses ?? 0)/\($0)" } ?? "\(g.responses ?? 0)", rate]
-            var styled = cells
-            styled[1] = styledScore
-            t.add(cells, styled: styled)
+            t.add(cells, styles: [nil, scoreStyle])
         }
         out += t.render(style: style)
         if groups.contains(where: \.suppressed) {
@@ -114,7 +113,7 @@ extension TrendsReport {
     }
 
     public func table(style: Style, minGroupSize: Int) -> String {
-        var out = style.bold("Morale · \(survey) · \(range.from) to \(range.to) · by \(by.rawValue)") + "\n"
+        var out = style.bold(TerminalText.escaped("Morale · \(survey) · \(range.from) to \(range.to) · by \(by.rawValue)")) + "\n"
         out += style.dim("morale 0-100: the mean of each rep's scale answers, rescaled") + "\n\n"
         guard let periods = series.first?.points.map(\.period), !periods.isEmpty else {
             return out + "No answers with scale questions in this range.\n"
@@ -127,23 +126,20 @@ extension TrendsReport {
         for s in series {
             let values = s.points.map(\.morale)
             var cells = [s.group, sparkline(values)]
-            var styled = cells
+            var styles: [((String) -> String)?] = [nil, nil]
             for p in s.points.suffix(shown.count) {
-                let text = p.suppressed ? "hidden" : fmt(p.morale)
-                cells.append(text)
-                styled.append(p.suppressed ? style.dim(text) : text)
+                cells.append(p.suppressed ? "hidden" : fmt(p.morale))
+                styles.append(p.suppressed ? { style.dim($0) } : nil)
             }
             let known = values.compactMap { $0 }
             if known.count >= 2 {
                 let d = known.last! - known[known.count - 2]
-                let text = (d > 0 ? "+" : "") + fmt(d)
-                cells.append(text)
-                styled.append(d <= -5 ? style.red(text) : d >= 5 ? style.green(text) : text)
+                cells.append((d > 0 ? "+" : "") + fmt(d))
+                styles.append(d <= -5 ? { style.red($0) } : d >= 5 ? { style.green($0) } : nil)
             } else {
                 cells.append("–")
-                styled.append("–")
             }
-            t.add(cells, styled: styled)
+            t.add(cells, styles: styles)
         }
         out += t.render(style: style)
         if periods.count > shown.count {

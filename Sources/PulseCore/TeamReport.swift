@@ -96,7 +96,10 @@ public struct TeamReport: Sendable {
 
     static func pct(_ x: Double?) -> String { x.map { "\(Int(($0 * 100).rounded()))%" } ?? "–" }
 
-    public var markdown: String {
+    /// Markdown, with control characters shown escaped (`\u{1B}`) as in every text output.
+    public var markdown: String { TerminalText.escapedLines(markdownText) }
+
+    private var markdownText: String {
         var s = "# \(PrepNote.mdEscaped(title)): morale, eNPS and \(kpi.label)\n\n\(range) · \(moraleSurvey)\(enpsSurvey.map { " and \($0)" } ?? "")\n\n"
         s += "## eNPS\n\n"
         if enps.isEmpty { s += "No eNPS rounds.\n\n" } else {

@@ -35,7 +35,13 @@ struct Pulse: AsyncParsableCommand {
             Terminal.error(error.description)
             Foundation.exit(error.exitCode)
         } catch {
-            exit(withError: error)
+            // Help and --version print as swift-argument-parser prints them; an error's
+            // message (it can quote a flag's value) goes out escaped like every other.
+            let code = exitCode(for: error)
+            guard code != .success else { exit(withError: error) }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { Terminal.diagnostic(message) }
+            Foundation.exit(code.rawValue)
         }
     }
 }
@@ -47,8 +53,13 @@ enum Terminal {
     static var colour: Bool { isTTY && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
     static var style: Style { Style(enabled: colour) }
 
+    /// Writes a result. On a terminal nothing but Pulse's own colour codes gets through
+    /// as a control character (renderers already escape people's text; this also covers
+    /// CSV, whose cells keep their real value in a pipe or a file). No URL's user info is
+    /// ever printed.
     static func out(_ s: String) {
-        FileHandle.standardOutput.write(Data(s.utf8))
+        let shown = URLUserInfo.redacted(s)
+        FileHandle.standardOutput.write(Data((isTTY ? TerminalText.escapedKeepingStyle(shown) : shown).utf8))
     }
 
     /// `--quiet`: notes and progress are not printed; results, warnings and errors are.
@@ -64,15 +75,20 @@ enum Terminal {
 
     static func warn(_ s: String) { printToStderr("warning: \(s)") }
     static func error(_ s: String) { printToStderr("error: \(s)") }
+    /// A message as it is (swift-argument-parser's, which says "Error:" itself).
+    static func diagnostic(_ s: String) { printToStderr(s) }
 
+    /// Notes, warnings and errors quote names, values and paths: their control
+    /// characters are shown escaped, and URLs lose their user info.
     private static func printToStderr(_ s: String) {
-        FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+        let shown = TerminalText.escapedLines(URLUserInfo.redacted(s))
+        FileHandle.standardError.write(Data((shown.hasSuffix("\n") ? shown : shown + "\n").utf8))
     }
 
     /// A progress line redrawn in place on stderr (only on a terminal).
     static func progress(_ s: String) {
         guard showsProgress else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(s)".utf8))
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(TerminalText.escaped(URLUserInfo.redacted(s)))".utf8))
     }
 
     /// Ends a progress line so that the next output starts on its own line.

@@ -192,3 +192,161 @@ enum Day2 {
         #expect(file.status == 64, "--out must be a folder: \(file.stderr)")
     }
 }
+
+/// Control characters from reps' names, teams, comments and notes: every text output
+/// shows them escaped (`\u{1B}`), JSON carries the real value, CSV the real value with
+/// its formula neutralisation.
+@Suite struct TerminalControlTests {
+    /// What a terminal would act on: C0 controls but the line break and the tab, DEL and C1.
+    static func rawControls(_ s: String) -> [String] {
+        s.unicodeScalars.filter { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }
+            .map { "U+" + String($0.value, radix: 16, uppercase: true) }
+    }
+
+    @Test func controlCharactersAreShownEscapedInEveryTextOutput() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("init").status == 0)
+        // Set the window title (OSC … BEL), clear the screen, conceal; backspaces over a
+        // name; the one-byte CSI of C1 (U+009B).
+        let team = "west\u{1B}]0;pwned\u{07}"
+        let name = "Ana\u{08}\u{08}\u{08}Eve \u{9B}31m"
+        let comment = "fine\u{1B}[2J\u{1B}[8m\nsecond line\u{7F}"
+        var roster = "email,name,team,manager_email\n"
+        for i in 0..<6 { roster += "r\(i)@acme.example,\"\(name) \(i)\",\"\(team)\",m@acme.example\n" }
+        try w.write("roster.csv", roster)
+        let imported = try w.pulse("roster", "import", "roster.csv")
+        #expect(imported.status == 0, "\(imported.stderr)")
+        var answers = "email,survey,period,energy,workload,support,quota_confidence,comment\n"
+        for week in 44...47 {
+            for i in 0..<6 { answers += "r\(i)@acme.example,weekly-pulse,2026-W\(week),\(1 + (i + week) % 5),3,4,2,\"\(comment)\"\n" }
+        }
+        try w.write("answers.csv", answers)
+        #expect(try w.pulse("responses", "import", "answers.csv").status == 0)
+        #expect(try w.pulse(["notes", "add", "r0@acme.example", "--text", "said \u{1B}[31mred\u{1B}[0m", "--action", "ring\u{07}"]).status == 0)
+        // A survey whose title carries an escape, for the mail listings and the outbox.
+        let yaml = DefaultSurveys.weeklyPulse.replacingOccurrences(of: "id: weekly-pulse", with: "id: odd")
+            .replacingOccurrences(of: "  en: Weekly pulse", with: "  en: \"Odd \\e[5m pulse\"")
+        try w.write("Surveys/odd.yaml", yaml)
+        let config = try String(contentsOfFile: w.path("pulse.yaml"), encoding: .utf8)
+        try w.write("pulse.yaml", config.replacingOccurrences(of: "outbox_dir: ./outbox", with: "outbox_dir: \"./out\\e[2Jbox\""))
+
+        let texts: [[String]] = [
+            ["roster", "list"],
+            ["trends", "--survey", "weekly-pulse", "--by", "team", "--from", "2026-W44", "--to", "2026-W47"],
+            ["prep", "r0@acme.example", "--as-of", "2026-11-23"],
+            ["report", "--team", team, "--from", "2026-W44", "--to", "2026-W47", "--format", "md"],
+            ["notes", "list", "r0@acme.example"],
+            ["actions", "list"],
+            ["send", "odd", "--period", TestClock.week(), "--dry-run"],
+            ["send", "odd", "--period", TestClock.week()],
+            ["remind", "odd", "--period", TestClock.week(), "--dry-run"],
+            ["outbox"],
+            ["rounds", "list"],
+        ]
+        var outputs: [String: Run] = [:]
+        for args in texts {
+            let r = try w.pulse(args)
+            outputs[args.joined(separator: " ")] = r
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            #expect(Self.rawControls(r.stdout).isEmpty, "\(args) stdout: \(Self.rawControls(r.stdout)) in \(r.stdout)")
+            #expect(Self.rawControls(r.stderr).isEmpty, "\(args) stderr: \(Self.rawControls(r.stderr)) in \(r.stderr)")
+        }
+        // The escaped form is there to read.
+        let list = try w.pulse("roster", "list")
+        #expect(list.stdout.contains(#"Ana\u{8}\u{8}\u{8}Eve \u{9B}31m 0"#) && list.stdout.contains(#"west\u{1B}]0;pwned\u{7}"#), "\(list.stdout)")
+        let prep = try w.pulse("prep", "r0@acme.example", "--as-of", "2026-11-23")
+        #expect(prep.stdout.contains(#"fine\u{1B}\[2J\u{1B}\[8m"#) && prep.stdout.contains("second line\\u{7F}"), "\(prep.stdout)")
+        #expect(prep.stdout.contains(#"ring\u{7}"#), "\(prep.stdout)")
+        let notes = try w.pulse("notes", "list", "r0@acme.example")
+        #expect(notes.stdout.contains(#"said \u{1B}[31mred\u{1B}[0m"#), "\(notes.stdout)")
+        let dry = outputs["send odd --period \(TestClock.week()) --dry-run"]?.stdout ?? ""
+        #expect(dry.contains(#"Odd \u{1B}[5m pulse"#), "\(dry)")
+        let outbox = outputs["outbox"]?.stdout ?? ""
+        #expect(outbox.contains(#"out\u{1B}[2Jbox"#), "\(outbox)")
+
+        // Error messages that quote the input.
+        try w.write("bad.csv", "email,survey,period,energy\nr0@acme.example,weekly-pulse,2026-W47,\"9\u{1B}[2J\"\n")
+        let bad = try w.pulse("responses", "import", "bad.csv")
+        #expect(bad.status == 65 && Self.rawControls(bad.stderr).isEmpty && bad.stderr.contains(#"\u{1B}[2J"#), "\(bad.stderr)")
+        let unknown = try w.pulse("prep", "nobody\u{1B}[2J@acme.example")
+        #expect(unknown.status == 65 && Self.rawControls(unknown.stderr).isEmpty, "\(unknown.stderr)")
+
+        // JSON: valid, with the real value; CSV: the real value.
+        let json = try #require(try w.pulse("roster", "list", "--format", "json").json() as? [[String: Any]])
+        #expect(json.first?["name"] as? String == "\(name) 0" && json.first?["team"] as? String == team)
+        let prepJSON = try #require(try w.pulse("prep", "r0@acme.example", "--as-of", "2026-11-23", "--format", "json").json() as? [String: Any])
+        let comments = try #require(prepJSON["comments"] as? [[String: Any]])
+        #expect(comments.first?["text"] as? String == comment)
+        let rawJSON = try w.pulse("roster", "list", "--format", "json").stdout
+        #expect(Self.rawControls(rawJSON).isEmpty, "JSON escapes C1 and DEL as \\u too: \(Self.rawControls(rawJSON))")
+        let csv = try w.pulse("roster", "list", "--format", "csv").stdout
+        #expect(csv.contains("\(name) 0"), "CSV is data: the real value")
+
+        // On a terminal, Pulse's own colours stay and nothing else gets through, CSV included.
+        let habits = HabitTests()
+        for args in [["roster", "list"], ["roster", "list", "--format", "csv"], ["prep", "r0@acme.example", "--as-of", "2026-11-23"]] {
+            let shown = try habits.tty(w, args)
+            #expect(shown.status == 0)
+            // The terminal itself writes CR before each LF (CSV's CRLF arrives as CR CR LF).
+            var rest = shown.output.replacingOccurrences(of: "\r\r\n", with: "\n").replacingOccurrences(of: "\r\n", with: "\n")
+            for code in ["0", "1", "2", "31", "32", "33"] { rest = rest.replacingOccurrences(of: "\u{1B}[\(code)m", with: "") }
+            #expect(Self.rawControls(rest).isEmpty, "\(args) on a terminal: \(Self.rawControls(rest)) in \(shown.output)")
+            #expect(shown.output.contains(#"\u{1B}]0;pwned\u{7}"#) || shown.output.contains(#"\u{1B}\]0;pwned\u{7}"#), "\(args): \(shown.output)")
+        }
+        #expect(try habits.tty(w, ["roster", "list"]).output.contains("\u{1B}[1m"), "colour on a terminal")
+    }
+}
+
+/// The files that hold answers and personal links are the owner's only, whatever the
+/// umask; `pulse doctor` says which are not and the chmod that fixes them.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct FileModeTests {
+    static func mode(_ path: String) -> Int? {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int).map { $0 & 0o777 }
+    }
+
+    @Test func theDatabaseItsWALBackupsAndMailFilesAreCreatedOwnerOnly() throws {
+        // The usual umask, which leaves new files readable by everyone (pulse inherits it).
+        let previous = umask(0o022)
+        defer { umask(previous) }
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("init").status == 0)
+        #expect(Self.mode(w.path("pulse.sqlite")) == 0o600)
+        try w.write("roster.csv", "email,name,team\nana@acme.example,Ana,west\nbo@acme.example,Bo,west\n")
+        #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
+        let sent = try w.pulse("send", "weekly-pulse", "--period", TestClock.week())
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let mails = try FileManager.default.contentsOfDirectory(atPath: w.path("outbox")).filter { $0.hasSuffix(".eml") }
+        #expect(mails.count == 2)
+        for m in mails { #expect(Self.mode(w.path("outbox/\(m)")) == 0o600, "\(m)") }
+        #expect(try w.pulse("backup", w.path("copy.sqlite")).status == 0)
+        #expect(Self.mode(w.path("copy.sqlite")) == 0o600)
+        #expect(Self.mode(w.path("copy.sqlite.key")) == 0o600)
+
+        // While serve holds the database, its -wal and -shm exist, owner-only too.
+        let server = try Server(w)
+        defer { server.stop() }
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: w.path("pulse.sqlite-shm")) && waited < 50 {
+            Thread.sleep(forTimeInterval: 0.1)
+            waited += 1
+        }
+        #expect(Self.mode(w.path("pulse.sqlite-wal")) == 0o600)
+        #expect(Self.mode(w.path("pulse.sqlite-shm")) == 0o600)
+        let clean = try w.pulse("doctor", "--no-mail")
+        #expect(clean.status == 0 && !clean.stdout.contains("chmod"), "\(clean.stdout)")
+
+        // Files made by an older Pulse or copied with cp: doctor warns, with the chmod to run.
+        for file in ["pulse.sqlite", "pulse.sqlite-wal", "pulse.sqlite-shm", "outbox/\(mails[0])"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: w.path(file))
+        }
+        let loose = try w.pulse("doctor", "--no-mail")
+        #expect(loose.status == 0, "warnings, not failures: \(loose.stdout)")
+        let lines = loose.stdout.split(separator: "\n").filter { $0.hasPrefix("warn") }
+        for file in ["pulse.sqlite", "pulse.sqlite-wal", "pulse.sqlite-shm"] {
+            #expect(lines.contains { $0.contains("chmod 600 \(w.path(file))") && $0.contains("644") }, "\(file): \(loose.stdout)")
+        }
+        #expect(lines.contains { $0.contains("1 of 2") && $0.contains("chmod 600 ./outbox/*.eml") }, "\(loose.stdout)")
+    }
+}

@@ -178,14 +178,15 @@ extension Pulse {
                     }
                     Terminal.out(w.text)
                 case .table:
-                    if notes.isEmpty { Terminal.out("No notes for \(rep.email) yet (pulse notes add \(rep.email) --text ...)\n"); return }
+                    if notes.isEmpty { Terminal.out(TerminalText.escaped("No notes for \(rep.email) yet (pulse notes add \(rep.email) --text ...)") + "\n"); return }
                     var s = ""
                     for n in notes {
                         s += "#\(n.id) · \(n.createdAt.prefix(10))\n  \(n.text.replacingOccurrences(of: "\n", with: "\n  "))\n"
                         for a in n.actions { s += "  [\(a.doneAt == nil ? " " : "x")] #\(a.id) \(a.text)\(a.doneAt.map { " (done \($0.prefix(10)))" } ?? "")\n" }
                         s += "\n"
                     }
-                    Terminal.out(s)
+                    // Notes and actions are free text: shown with their control characters escaped.
+                    Terminal.out(TerminalText.escapedLines(s))
                 }
             }
         }

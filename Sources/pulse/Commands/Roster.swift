@@ -72,7 +72,7 @@ extension Pulse.Roster {
                 for r in reps {
                     let cells = [r.email, r.name ?? "", r.team ?? "", r.managerEmail ?? "", r.region ?? "",
                                  r.locale ?? "", r.timezone ?? ""]
-                    t.add(cells, styled: r.active ? nil : cells.map(style.dim))
+                    t.add(cells, styles: r.active ? [] : cells.map { _ in { style.dim($0) } })
                 }
                 Terminal.out(t.render(style: style))
                 let inactive = reps.filter { !$0.active }.count
