@@ -137,6 +137,14 @@ public struct PulseConfig: Codable, Sendable, Equatable {
         if let t = config.mail?.transport, !["file", "smtp"].contains(t) {
             issues.append(InputIssue(file: file, field: "mail.transport", "\"\(t)\" is not file or smtp"))
         }
+        if let url = config.mail?.smtp?.url, URLUserInfo.hasPassword(url) {
+            // Not echoed: the value is the secret.
+            let line = (try? Yams.compose(yaml: yaml)).flatMap { SurveyDefinition.line(of: ["mail", "smtp", "url"].map { AnyKey($0) as any CodingKey }, in: $0) }
+            issues.append(InputIssue(file: file, line: line, field: "mail.smtp.url",
+                "holds a password (USER:PASSWORD@ before the host), which Pulse never reads from a file: give the URL without it, "
+                + "the user as mail.smtp.user, and the password in the environment variable named by mail.smtp.password_env "
+                + "(PULSE_SMTP_PASSWORD unless set)"))
+        }
         if let t = config.mail?.smtp?.tls, !["required", "opportunistic", "none"].contains(t) {
             issues.append(InputIssue(file: file, field: "mail.smtp.tls", "\"\(t)\" is not required, opportunistic or none"))
         }

@@ -384,11 +384,13 @@ extension AppDatabase {
     }
 
     /// Records the server's acceptance: the message is sent, its body dropped, the invitation marked.
+    /// Here, in `markRetry` and in `markFailed`, the text kept loses any URL's user info:
+    /// libcurl's and a server's words can quote the URL, password and all.
     public func markSent(_ id: Int64, reply: String, now: Date) throws(PulseError) {
         try write { db in
             let stamp = Timestamp.string(now)
             try db.execute(sql: "UPDATE outbox SET status = 'sent', body = NULL, server_reply = ?, sent_at = ?, last_error = NULL, claimed_by = NULL WHERE id = ?",
-                           arguments: [reply, stamp, id])
+                           arguments: [URLUserInfo.redacted(reply), stamp, id])
             try db.execute(sql: """
                 UPDATE invitation SET sent_at = COALESCE(sent_at, ?)
                 WHERE id = (SELECT invitation_id FROM outbox WHERE id = ? AND kind = 'invitation')
@@ -404,13 +406,14 @@ extension AppDatabase {
             try db.execute(sql: """
                 UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ?, claimed_by = NULL,
                        attempts = attempts - ? WHERE id = ?
-                """, arguments: [error, Timestamp.string(next), countAttempt ? 0 : 1, id])
+                """, arguments: [URLUserInfo.redacted(error), Timestamp.string(next), countAttempt ? 0 : 1, id])
         }
     }
 
     public func markFailed(_ id: Int64, error: String) throws(PulseError) {
         try write { db in
-            try db.execute(sql: "UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL WHERE id = ?", arguments: [error, id])
+            try db.execute(sql: "UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL WHERE id = ?",
+                           arguments: [URLUserInfo.redacted(error), id])
         }
     }
 

@@ -159,4 +159,26 @@ struct DispatcherTests {
         #expect(report.sent == 0 && report.failed == 1)
         #expect(try db.outbox(status: "failed").first?.attempts == 3)
     }
+
+    /// libcurl's words and a server's reply can quote the URL: what the outbox keeps of
+    /// them never holds its user info.
+    @Test func theOutboxNeverKeepsAURLsUserInfo() throws {
+        let db = try queued(3)
+        let transport = RecordingTransport { message, _ in
+            switch message.recipient {
+            case "r1@acme.example": return .permanent("550 rejected for smtp://bot:hunter2@mail.example:25/x")
+            case "r2@acme.example": return .transient("Failure when sending to smtps://bot@mail.example (timeout)")
+            default: return .accepted("250 queued by smtp://bot:hunter2@mail.example")
+            }
+        }
+        _ = try Dispatcher(database: db, transport: transport, connections: 1, maxAttempts: 1).run(maxWait: 0)
+        let entries = try db.outbox()
+        #expect(entries.count == 3)
+        let kept = entries.flatMap { [$0.lastError, $0.serverReply] }.compactMap { $0 }
+        #expect(kept.count == 3, "\(kept)")
+        for text in kept {
+            #expect(!text.contains("bot") && !text.contains("hunter2"), "\(text)")
+            #expect(text.contains("mail.example"), "the server is still named: \(text)")
+        }
+    }
 }

@@ -31,7 +31,7 @@ struct MailSetup {
             let smtp = mail?.smtp
             let url = smtp?.url ?? "smtp://127.0.0.1:2525"
             guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
-                throw .input(InputIssue(file: global.configPath, field: "mail.smtp.url", "\"\(url)\" is not an smtp:// or smtps:// address"))
+                throw .input(InputIssue(file: global.configPath, field: "mail.smtp.url", "\"\(URLUserInfo.redacted(url))\" is not an smtp:// or smtps:// address"))
             }
             var password: String?
             if let user = smtp?.user, !user.isEmpty {
@@ -222,9 +222,8 @@ extension Pulse {
                 var t = TextTable([("kind", .left), ("to", .left), ("status", .left), ("tries", .right), ("detail", .left)])
                 for e in entries {
                     let detail = e.status == "sent" ? (e.serverReply ?? "") : (e.lastError ?? "")
-                    let statusText = e.status == "failed" ? style.red(e.status) : e.status == "sent" ? style.green(e.status) : e.status
-                    t.add([e.kind, e.recipient, e.status, "\(e.attempts)", String(detail.prefix(70))],
-                          styled: [e.kind, e.recipient, statusText, "\(e.attempts)", String(detail.prefix(70))])
+                    let statusStyle: ((String) -> String)? = e.status == "failed" ? { style.red($0) } : e.status == "sent" ? { style.green($0) } : nil
+                    t.add([e.kind, e.recipient, e.status, "\(e.attempts)", String(detail.prefix(70))], styles: [nil, nil, statusStyle])
                 }
                 Terminal.out(t.render(style: style))
             }
