@@ -58,11 +58,12 @@ public struct FileTransport: MailTransport {
 
         func send(_ message: QueuedMessage) -> SendOutcome {
             let path = (directory as NSString).appendingPathComponent(FileTransport.fileName(messageID: message.messageID))
-            do {
-                try message.data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            // The message holds the rep's personal link: the owner's only.
+            do throws(PulseError) {
+                try PrivateFile.write(message.data, toPath: path)
                 return .accepted("written to \(path)")
             } catch {
-                return .transient("cannot write \(path): \(error.localizedDescription)")
+                return .transient(error.description)
             }
         }
     }
@@ -88,7 +89,10 @@ public struct SMTPTransport: MailTransport {
         self.timeoutSeconds = timeoutSeconds; self.caFile = caFile
     }
 
-    public var description: String { "SMTP \(url)" }
+    public var description: String { "SMTP \(shownURL)" }
+
+    /// The URL as Pulse prints it: without its user info.
+    public var shownURL: String { URLUserInfo.redacted(url) }
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
@@ -181,9 +185,9 @@ public struct SMTPTransport: MailTransport {
             case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
                 return .fatal("the mail server's TLS certificate cannot be verified (\(detail))")
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-                return .unavailable("cannot reach the mail server at \(t.url) (\(what))")
+                return .unavailable("cannot reach the mail server at \(t.shownURL) (\(what))")
             case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
-                return .fatal("mail.smtp.url \(t.url) is not an smtp:// or smtps:// address (\(what))")
+                return .fatal("mail.smtp.url \(t.shownURL) is not an smtp:// or smtps:// address (\(what))")
             default:
                 break
             }
@@ -238,7 +242,7 @@ extension SMTPTransport {
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
             return .failure(.runtime("the server's TLS certificate cannot be verified (\(what)): set mail.smtp.ca_file to its CA"))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_OPERATION_TIMEDOUT:
-            return .failure(.runtime("cannot reach \(url) (\(what)): check mail.smtp.url and that the server runs"))
+            return .failure(.runtime("cannot reach \(shownURL) (\(what)): check mail.smtp.url and that the server runs"))
         default:
             return .failure(.runtime("\(what)\(said.isEmpty ? "" : ": \(said)")"))
         }

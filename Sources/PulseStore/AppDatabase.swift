@@ -84,6 +84,9 @@ public struct AppDatabase: Sendable {
             if !fm.isWritableFile(atPath: folder) {
                 throw .runtime("cannot create the database \(path): the folder \(folder) is read-only")
             }
+            // It holds answers and personal links: the owner's only from its first byte, and
+            // SQLite gives its -wal and -shm the same mode.
+            try PrivateFile.createEmpty(atPath: path)
         }
         var config = Configuration()
         config.busyMode = .timeout(10)

@@ -29,6 +29,8 @@ extension AppDatabase {
         let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         try? FileManager.default.removeItem(atPath: temporary)
         do {
+            // A backup holds what the database does: the owner's only, like it.
+            try PrivateFile.createEmpty(atPath: temporary)
             let target = try DatabaseQueue(path: temporary)
             var pages = 0
             try dbWriter.backup(to: target, pagesPerStep: 256) { progress in pages = progress.totalPageCount }

@@ -248,4 +248,46 @@ final class SMTPServer {
         let ids = Dictionary(grouping: mail, by: { $0["to"] as! String }).values.filter { $0.count > 1 }
         for copies in ids { #expect(Set(copies.map { $0["message_id"] as! String }).count == 1) }
     }
+
+    /// A password in `mail.smtp.url` is refused, pointing at `password_env`; a user name in
+    /// it is never printed, nor kept in the outbox's errors.
+    @Test func aPasswordInTheSMTPURLIsRefusedAndNoUserInfoIsPrintedOrStored() throws {
+        let w0 = try Workspace()
+        defer { w0.remove() }
+        // Reserve a port, then start nothing on it.
+        let probe = try SMTPServer(dir: w0.path("mail"))
+        let port = probe.port
+        probe.stop()
+        let w = try workspace(port: port, certDir: w0.path("mail"), extra: "    max_attempts: 2\n")
+        defer { w.remove() }
+        let config = try String(contentsOfFile: w.path("pulse.yaml"), encoding: .utf8)
+        try w.write("pulse.yaml", config.replacingOccurrences(of: "url: smtp://127.0.0.1:", with: "url: smtp://mailbot-7f3a:hunter2@127.0.0.1:"))
+        for args in [["send", "enps", "--period", TestClock.quarter], ["doctor"], ["tick"]] {
+            let r = try w.pulse(args, env: ["TEST_SMTP_PASSWORD": "s3cret"])
+            let output = r.stdout + r.stderr
+            #expect(r.status != 0 && output.contains("password_env") && output.contains("mail.smtp.url"), "\(args): \(output)")
+            #expect(!output.contains("hunter2") && !output.contains("mailbot-7f3a"), "\(args): \(output)")
+        }
+        #expect(try w.pulse(["send", "enps", "--period", TestClock.quarter], env: ["TEST_SMTP_PASSWORD": "s3cret"]).status == 65)
+
+        // A user name alone is allowed, and never shown: not in what send, doctor and
+        // outbox print, not in the database.
+        try w.write("pulse.yaml", config.replacingOccurrences(of: "url: smtp://127.0.0.1:", with: "url: smtp://mailbot-7f3a@127.0.0.1:"))
+        var seen: [String] = []
+        for args in [["send", "enps", "--period", TestClock.quarter, "--max-wait", "1"], ["doctor"], ["outbox"],
+                     ["outbox", "--format", "json"], ["outbox", "--format", "csv"], ["outbox", "--flush"]] {
+            let r = try w.pulse(args, env: ["TEST_SMTP_PASSWORD": "s3cret"])
+            seen.append(r.stdout + r.stderr)
+            #expect(!(r.stdout + r.stderr).contains("mailbot-7f3a"), "\(args): \(r.stdout)\(r.stderr)")
+        }
+        #expect(seen[0].contains("127.0.0.1:\(port)"), "the server is still named: \(seen[0])")
+        let errors = try #require(try outbox(w)["messages"] as? [[String: Any]]).compactMap { $0["last_error"] as? String }
+        #expect(errors.count == 5 && errors.allSatisfy { !$0.isEmpty }, "\(errors)")
+        let stored = try python("sqlite_exec.py", [w.path("pulse.sqlite"), "SELECT last_error, server_reply FROM outbox"])
+        #expect(stored.contains("127.0.0.1") && !stored.contains("mailbot-7f3a"), "\(stored)")
+        for file in ["pulse.sqlite", "pulse.sqlite-wal"] {
+            let bytes = FileManager.default.contents(atPath: w.path(file)) ?? Data()
+            #expect(bytes.range(of: Data("mailbot-7f3a".utf8)) == nil, "\(file) holds the URL's user")
+        }
+    }
 }

@@ -60,9 +60,10 @@ extension Pulse {
         func run() throws {
             var failed = 0
             let style = Terminal.style
-            func ok(_ s: String) { Terminal.out("\(style.dim("ok  ")) \(s)\n") }
-            func warn(_ s: String) { Terminal.out("\(style.bold("warn")) \(s)\n") }
-            func fail(_ s: String) { failed += 1; Terminal.out("\(style.bold("FAIL")) \(s)\n") }
+            // Each line can quote a path or a value from a file: escaped like every text output.
+            func ok(_ s: String) { Terminal.out("\(style.dim("ok  ")) \(TerminalText.escapedLines(s))\n") }
+            func warn(_ s: String) { Terminal.out("\(style.bold("warn")) \(TerminalText.escapedLines(s))\n") }
+            func fail(_ s: String) { failed += 1; Terminal.out("\(style.bold("FAIL")) \(TerminalText.escapedLines(s))\n") }
 
             // Configuration.
             var config = PulseConfig()
@@ -106,6 +107,12 @@ extension Pulse {
                 } else {
                     warn("no key file at \(keyPath) yet: the first pulse send makes one; if links were sent, restore it from the backup")
                 }
+                // The database and its -wal and -shm hold the answers and the invitations.
+                for file in [global.dbPath, global.dbPath + "-wal", global.dbPath + "-shm"] {
+                    if let mode = PrivateFile.looseMode(atPath: file) {
+                        warn("\(file) holds answers and others can open it (mode \(String(mode, radix: 8))): chmod 600 \(file)")
+                    }
+                }
             }
 
             // Surveys.
@@ -125,7 +132,7 @@ extension Pulse {
                 do {
                     guard let smtp = try MailSetup.transport(config: config, global: global) as? SMTPTransport else { break }
                     switch smtp.check() {
-                    case let .success(reply): ok("mail server \(smtp.url) accepts us (\(reply.isEmpty ? "connected" : reply))")
+                    case let .success(reply): ok("mail server \(smtp.shownURL) accepts us (\(reply.isEmpty ? "connected" : reply))")
                     case let .failure(error): fail("mail server: \(error)")
                     }
                 } catch {
@@ -140,6 +147,14 @@ extension Pulse {
                 } else {
                     ok("mail goes to files in \(dir) (made on the first send; mail.transport: file)")
                 }
+            }
+            // Mail written to files holds each rep's personal link.
+            let mailDir = config.mail?.outboxDir ?? "./outbox"
+            let mails = ((try? FileManager.default.contentsOfDirectory(atPath: mailDir)) ?? []).filter { $0.hasSuffix(".eml") }
+            let open = mails.filter { PrivateFile.looseMode(atPath: (mailDir as NSString).appendingPathComponent($0)) != nil }
+            if !open.isEmpty {
+                warn("\(open.count) of \(mails.count) mail files in \(mailDir) hold personal links and others can open them: "
+                    + "chmod 600 \((mailDir as NSString).appendingPathComponent("*.eml"))")
             }
             if failed > 0 {
                 Terminal.out("\(failed) problem\(failed == 1 ? "" : "s") to fix\n")
