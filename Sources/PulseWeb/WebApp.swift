@@ -27,9 +27,17 @@ public struct WebSettings: Sendable {
     public var clock: @Sendable () -> Date
     /// Largest request body read, in bytes.
     public var maxBody: Int
-    /// Failed token look-ups allowed per address in `failureWindow` seconds.
+    /// Failed token look-ups answered at once per address in `failureWindow` seconds;
+    /// past them, each failed look-up of that address waits `failureDelay` seconds before
+    /// its 429. A valid token is never refused nor made to wait.
     public var maxFailures: Int
     public var failureWindow: TimeInterval
+    public var failureDelay: TimeInterval = 1
+    /// How a failed look-up waits (tests watch it).
+    public var pause: @Sendable (TimeInterval) async -> Void = { seconds in
+        // Cancelled (the client went away): the answer goes at once, to nobody.
+        try? await Task.sleep(for: .seconds(seconds))
+    }
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the real client.
     public var trustedProxies: Set<String> = []
 
@@ -78,30 +86,30 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Counts failed token look-ups per address and refuses an address that makes too many.
+/// Counts failed token look-ups per address. It only slows guessing: reps behind one
+/// office NAT, or behind a proxy started without `--trust-proxy`, share an address with
+/// whoever mistypes or scans, so it never decides whether a valid token opens.
 final class FailureLimiter: @unchecked Sendable {
     private let lock = NSLock()
+    /// The latest failures of each address, at most `max` of them.
     private var failures: [String: [Date]] = [:]
     let max: Int
     let window: TimeInterval
 
-    init(max: Int, window: TimeInterval) { self.max = max; self.window = window }
+    init(max: Int, window: TimeInterval) { self.max = Swift.max(1, max); self.window = window }
 
-    func isBlocked(_ address: String, now: Date) -> Bool {
+    /// Records a failed look-up. Returns how long until the address is under the limit
+    /// again, when it had already used up its `max` failures in the window; `nil` otherwise.
+    func recordFailure(_ address: String, now: Date) -> TimeInterval? {
         lock.withLock {
             let recent = (failures[address] ?? []).filter { now.timeIntervalSince($0) < window }
-            failures[address] = recent.isEmpty ? nil : recent
-            return recent.count >= max
-        }
-    }
-
-    func record(_ address: String, now: Date) {
-        lock.withLock {
-            failures[address, default: []].append(now)
+            let over = recent.count >= max ? window - now.timeIntervalSince(recent[0]) : nil
+            failures[address] = Array((recent + [now]).suffix(max))
             // Keep the table small under a scan from many addresses.
             if failures.count > 10_000 {
                 failures = failures.filter { now.timeIntervalSince($0.value.last!) < window }
             }
+            return over
         }
     }
 }
@@ -113,6 +121,16 @@ public enum WebApp {
         token.utf8.count == 43 && token.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F
         }
+    }
+
+    /// The fields of a form as a browser sends it (`application/x-www-form-urlencoded`,
+    /// every part `name=value`), or `nil` for anything else.
+    static func form(contentType: String?, body: String) -> [String: String]? {
+        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
+              type == "application/x-www-form-urlencoded",
+              body.split(separator: "&").allSatisfy({ $0.contains("=") })
+        else { return nil }
+        return try? URLEncodedFormDecoder().decode([String: String].self, from: body)
     }
 
     public static func router(_ settings: WebSettings) throws -> Router<WebContext> {
@@ -144,7 +162,7 @@ public enum WebApp {
         // The page. A GET never stores anything: mail scanners follow every link.
         router.get("/s/:token") { request, context -> Response in
             let token = try context.parameters.require("token")
-            switch try h.lookUpWithAnswers(token, request, context) {
+            switch try await h.lookUpWithAnswers(token, request, context) {
             case let .refused(response): return response
             case let .found(invitation, values):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
@@ -155,7 +173,7 @@ public enum WebApp {
         // The target of the eleven links in the mail: the page with that score chosen.
         router.get("/s/:token/enps/:score") { request, context -> Response in
             let token = try context.parameters.require("token")
-            switch try h.lookUpWithAnswers(token, request, context) {
+            switch try await h.lookUpWithAnswers(token, request, context) {
             case let .refused(response): return response
             case .found(let invitation, var values):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
@@ -177,14 +195,15 @@ public enum WebApp {
             } catch {
                 return html(pages.plain(status: "Too large", text: "The answers sent were larger than a survey allows."), .contentTooLarge)
             }
-            switch try h.lookUp(token, request, context) {
+            switch try await h.lookUp(token, request, context) {
             case let .refused(response): return response
             case let .found(invitation):
                 let now = settings.clock()
                 guard invitation.isOpen(at: now) else { return html(pages.closed(invitation), .gone) }
-                // Hummingbird's form decoder: a body a browser would not send (a malformed
-                // escape, a field twice) is refused rather than guessed at.
-                guard let form = try? URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body)) else {
+                // Only what the page's form sends is read: a body of another type, or one a
+                // browser would not send (not name=value pairs, a malformed escape, a field
+                // twice), is refused rather than guessed at.
+                guard let form = WebApp.form(contentType: request.headers[.contentType], body: String(buffer: body)) else {
                     return html(pages.plain(status: "Bad request", text: "The answers sent could not be read as a form."), .badRequest)
                 }
                 let (_, strings) = PageStrings.forLocale(invitation.rep.locale)
@@ -246,26 +265,26 @@ struct Handlers: Sendable {
         return last
     }
 
-    /// Runs a look-up of a token unless its address is blocked, and counts a failure
-    /// against that address. `nil` from `fetch` is an unknown token.
+    /// Looks a token up and counts a failure against the client's address. A valid token
+    /// always opens, whatever that address did before; a failed look-up past the limit
+    /// waits `failureDelay` before its 429, so that guessing from one address is slow.
+    /// `nil` from `fetch` is an unknown token.
     private func guarded<T>(_ token: String, _ request: Request, _ context: WebContext,
-                            _ fetch: () throws -> T?) throws -> Result<T, RefusedPage> {
-        let now = settings.clock()
-        let who = client(request, context)
-        if limiter.isBlocked(who, now: now) {
-            return .failure(RefusedPage(response: Self.html(pages.plain(status: "Too many requests",
-                text: "Too many links that do not open a survey came from this address. Try again later."), .tooManyRequests)))
-        }
-        guard WebApp.isWellFormed(token), let found = try fetch() else {
-            limiter.record(who, now: now)
+                            _ fetch: () throws -> T?) async throws -> Result<T, RefusedPage> {
+        if WebApp.isWellFormed(token), let found = try fetch() { return .success(found) }
+        guard let retry = limiter.recordFailure(client(request, context), now: settings.clock()) else {
             return .failure(RefusedPage(response: Self.html(pages.notFound(), .notFound)))
         }
-        return .success(found)
+        await settings.pause(settings.failureDelay)
+        var response = Self.html(pages.plain(status: "Too many requests",
+            text: "Too many links that do not open a survey came from this address. Check the link in your mail."), .tooManyRequests)
+        response.headers[.retryAfter] = String(Swift.max(1, Int(retry.rounded(.up))))
+        return .failure(RefusedPage(response: response))
     }
 
     /// The invitation of a token, or the page to give instead (404, 429).
-    func lookUp(_ token: String, _ request: Request, _ context: WebContext) throws -> LookUp {
-        switch try guarded(token, request, context, { try settings.database.invitation(token: token) }) {
+    func lookUp(_ token: String, _ request: Request, _ context: WebContext) async throws -> LookUp {
+        switch try await guarded(token, request, context, { try settings.database.invitation(token: token) }) {
         case let .success(invitation): .found(invitation)
         case let .failure(refused): .refused(refused.response)
         }
@@ -277,8 +296,8 @@ struct Handlers: Sendable {
     }
 
     /// The invitation of a token with its stored answers as form values, in one read.
-    func lookUpWithAnswers(_ token: String, _ request: Request, _ context: WebContext) throws -> LookUpWithAnswers {
-        switch try guarded(token, request, context, {
+    func lookUpWithAnswers(_ token: String, _ request: Request, _ context: WebContext) async throws -> LookUpWithAnswers {
+        switch try await guarded(token, request, context, {
             try settings.database.invitationAndAnswers(token: token, editKey: editKey(token))
         }) {
         case let .success(found):

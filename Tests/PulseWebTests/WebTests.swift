@@ -41,10 +41,14 @@ import Testing
         return Seeded(db: db, tokens: tokens)
     }
 
-    func app(_ db: AppDatabase, maxFailures: Int = 30, clock: @escaping @Sendable () -> Date = { Date(timeIntervalSince1970: 1_795_440_000) })
+    /// - Parameter failureDelay: how long a failed look-up over the limit waits (none by
+    ///   default, so that the fuzz test's many bad paths do not wait).
+    func app(_ db: AppDatabase, maxFailures: Int = 30, failureDelay: TimeInterval = 0,
+             clock: @escaping @Sendable () -> Date = { Date(timeIntervalSince1970: 1_795_440_000) })
         throws -> some ApplicationProtocol {
-        let settings = WebSettings(database: db, key: key, organization: "Acme <Sales>", minGroupSize: 5, clock: clock,
+        var settings = WebSettings(database: db, key: key, organization: "Acme <Sales>", minGroupSize: 5, clock: clock,
                                    maxBody: 16 * 1024, maxFailures: maxFailures)
+        settings.failureDelay = failureDelay
         return Application(router: try WebApp.router(settings))
     }
 
@@ -282,18 +286,52 @@ import Testing
         #expect(try responses(s.db).isEmpty)
     }
 
-    @Test func failedLookUpsAreLimitedPerAddress() async throws {
+    /// The waits a server made, in order.
+    final class Waits: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _all: [TimeInterval] = []
+        var all: [TimeInterval] { lock.withLock { _all } }
+        func add(_ s: TimeInterval) { lock.withLock { _all.append(s) } }
+    }
+
+    /// Reps behind one office NAT, or a proxy started without `--trust-proxy`, share an
+    /// address: a valid link opens from it, never made to wait, whatever failed before;
+    /// only the failed look-ups past the limit wait before their 429.
+    @Test func aValidLinkAlwaysOpensAndFailedLookUpsOverTheLimitWait() async throws {
         let s = try seeded()
-        try await app(s.db, maxFailures: 3).test(.router) { client in
-            for _ in 0..<3 {
+        let token = s.tokens["tom@example.org"]!
+        let waits = Waits()
+        var settings = WebSettings(database: s.db, key: key, organization: "Acme", minGroupSize: 5,
+                                   clock: { Date(timeIntervalSince1970: 1_795_440_000) })
+        settings.failureDelay = 0.5
+        settings.pause = { seconds in
+            waits.add(seconds)
+            try? await Task.sleep(for: .seconds(seconds))
+        }
+        let clock = ContinuousClock()
+        try await Application(router: try WebApp.router(settings)).test(.router) { client in
+            for _ in 0..<30 {
                 try await client.execute(uri: "/s/nope", method: .get) { r in #expect(r.status == .notFound) }
             }
-            try await client.execute(uri: "/s/nope", method: .get) { r in #expect(r.status == .tooManyRequests) }
-            // Even a good link waits from that address.
-            try await client.execute(uri: "/s/\(s.tokens["tom@example.org"]!)", method: .get) { r in
-                #expect(r.status == .tooManyRequests)
+            #expect(waits.all.isEmpty, "the first 30 failures are answered at once")
+            for round in 1...2 {
+                try await client.execute(uri: "/s/\(token)", method: .get) { r in #expect(r.status == .ok) }
+                try await client.execute(uri: "/s/\(token)/enps/9", method: .get) { r in #expect(r.status == .ok) }
+                try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders, body: form([("enps", "9")])) { r in
+                    #expect(r.status == .ok)
+                }
+                #expect(waits.all.count == round - 1, "a valid link never waits")
+                // A failed look-up from that address now waits, and says why.
+                let started = clock.now
+                try await client.execute(uri: "/s/\(String(repeating: "A", count: 43))", method: .get) { r in
+                    #expect(r.status == .tooManyRequests)
+                    #expect(r.headers[.retryAfter].flatMap { Int($0) }.map { (1...600).contains($0) } == true)
+                }
+                #expect(clock.now - started >= .seconds(0.5))
+                #expect(waits.all == Array(repeating: 0.5, count: round))
             }
         }
+        #expect(try answers(s.db) == ["enps": "9"])
     }
 
     @Test func behindATrustedProxyTheForwardedAddressIsLimited() async throws {
@@ -336,6 +374,35 @@ import Testing
             }
         }
         #expect(try answers(s.db) == ["enps": "9", "reason": "ดี a&b"])
+    }
+
+    /// Only what a browser's form sends is read: another content type, or a body that
+    /// is not `name=value` pairs, gets 400 and stores nothing.
+    @Test func aPostWhoseBodyIsNotAFormGets400() async throws {
+        let s = try seeded()
+        let token = s.tokens["tom@example.org"]!
+        try await app(s.db).test(.router) { client in
+            let refused: [(HTTPFields, String)] = [
+                ([.contentType: "application/json"], #"{"enps": 9}"#),
+                (Self.formHeaders, #"{"enps": 9}"#),
+                ([.contentType: "text/plain"], "enps=9"),
+                ([:], "enps=9"),
+                ([.contentType: "multipart/form-data; boundary=x"], "--x\r\nContent-Disposition: form-data; name=\"enps\"\r\n\r\n9\r\n--x--\r\n"),
+                (Self.formHeaders, "enps=9&hello"),
+            ]
+            for (headers, body) in refused {
+                try await client.execute(uri: "/s/\(token)", method: .post, headers: headers, body: ByteBuffer(string: body)) { r in
+                    #expect(r.status == .badRequest, "\(headers) \(body)")
+                }
+            }
+            #expect(try answers(s.db).isEmpty)
+            try await client.execute(uri: "/s/\(token)", method: .post,
+                                     headers: [.contentType: "application/x-www-form-urlencoded; charset=UTF-8"],
+                                     body: ByteBuffer(string: "enps=9")) { r in
+                #expect(r.status == .ok)
+            }
+        }
+        #expect(try answers(s.db) == ["enps": "9"])
     }
 
     /// Random bodies, headers and paths at the answer pages (200 of them, more within
