@@ -3,10 +3,19 @@
 // are byte for byte the files in `Surveys/`: edit the files, then run
 // `scripts/embed-surveys` to refresh this one.
 public enum DefaultSurveys {
+    /// What `pulse init` writes.
     public static let files: [(name: String, yaml: String)] = [
         ("weekly-pulse.yaml", weeklyPulse),
         ("enps.yaml", enps),
     ]
+
+    /// Shipped, and written by `pulse init --with NAME` and by the demo. The engagement
+    /// survey asks the eNPS question too: run it instead of enps.yaml, not beside it.
+    public static let optional: [(name: String, yaml: String)] = [
+        ("engagement.yaml", engagement),
+    ]
+
+    public static var all: [(name: String, yaml: String)] { files + optional }
 
     public static let weeklyPulse = #"""
     # The weekly pulse: four quick scale questions and an optional comment.
@@ -171,6 +180,141 @@ public enum DefaultSurveys {
           th: เหตุผลหลักของคะแนนที่คุณให้คืออะไร
           ms: Apakah sebab utama skor anda?
           ru: Какова главная причина вашей оценки?
+
+    """#
+
+    public static let engagement = #"""
+    # The quarterly engagement survey: the eNPS question, seven driver statements on a
+    # 1-5 scale and an optional comment. Anonymous, like the eNPS survey: answers are
+    # stored with no link to the rep and shown only for groups at or above the anonymity
+    # threshold. `pulse drivers --survey engagement` ranks the statements by how their
+    # answers go with the eNPS answer: what to work on first.
+    # Texts are given per locale (en, th, ms, ru); a rep whose locale is not listed
+    # gets English. Edit freely: each round keeps the version it was sent with.
+    id: engagement
+    title:
+      en: Quarterly engagement survey
+      th: แบบสำรวจความผูกพันรายไตรมาส
+      ms: Tinjauan penglibatan suku tahunan
+      ru: Ежеквартальный опрос вовлечённости
+    anonymity: anonymous
+    schedule:
+      every: quarter
+      on: wednesday
+      at: "10:00"
+      close_after_days: 14
+    intro:
+      en: Nine questions, about three minutes. Your answers are stored without your name, and results are shown only for groups of at least the anonymity threshold.
+      th: เก้าคำถาม ใช้เวลาประมาณสามนาที คำตอบของคุณจะถูกเก็บโดยไม่มีชื่อของคุณ และผลลัพธ์จะแสดงเฉพาะกลุ่มที่มีจำนวนคนถึงเกณฑ์ขั้นต่ำเท่านั้น
+      ms: Sembilan soalan, kira-kira tiga minit. Jawapan anda disimpan tanpa nama anda, dan keputusan hanya ditunjukkan bagi kumpulan yang mencapai saiz minimum.
+      ru: Девять вопросов, около трёх минут. Ответы хранятся без вашего имени, а результаты показываются только по группам не меньше установленного порога.
+    questions:
+      - id: enps
+        type: enps
+        text:
+          en: How likely are you to recommend this company as a place to work?
+          th: คุณมีแนวโน้มจะแนะนำบริษัทนี้ให้เป็นที่ทำงานแก่ผู้อื่นมากแค่ไหน
+          ms: Sejauh manakah kemungkinan anda mengesyorkan syarikat ini sebagai tempat bekerja?
+          ru: Насколько вероятно, что вы порекомендуете эту компанию как место работы?
+        labels:
+          "0":
+            en: Not at all likely
+            th: ไม่แนะนำเลย
+            ms: Langsung tidak mungkin
+            ru: Совсем маловероятно
+          "10":
+            en: Extremely likely
+            th: แนะนำอย่างยิ่ง
+            ms: Sangat mungkin
+            ru: Очень вероятно
+      - id: growth
+        type: scale
+        min: 1
+        max: 5
+        labels: &agree
+          "1":
+            en: Strongly disagree
+            th: ไม่เห็นด้วยอย่างยิ่ง
+            ms: Sangat tidak setuju
+            ru: Нет, совсем нет
+          "5":
+            en: Strongly agree
+            th: เห็นด้วยอย่างยิ่ง
+            ms: Sangat setuju
+            ru: Да, полностью
+        text:
+          en: I can see a way to grow in my career here.
+          th: ฉันมองเห็นโอกาสเติบโตในสายอาชีพที่นี่
+          ms: Saya nampak peluang untuk berkembang dalam kerjaya saya di sini.
+          ru: Я вижу здесь возможности для профессионального роста.
+      - id: recognition
+        type: scale
+        min: 1
+        max: 5
+        labels: *agree
+        text:
+          en: Good work is recognised here.
+          th: ผลงานที่ดีได้รับการยอมรับที่นี่
+          ms: Kerja yang baik dihargai di sini.
+          ru: Хорошую работу здесь замечают и ценят.
+      - id: manager_support
+        type: scale
+        min: 1
+        max: 5
+        labels: *agree
+        text:
+          en: My manager supports me when I need it.
+          th: หัวหน้าของฉันให้การสนับสนุนเมื่อฉันต้องการ
+          ms: Pengurus saya menyokong saya apabila saya memerlukannya.
+          ru: Руководитель поддерживает меня, когда это нужно.
+      - id: manageable_workload
+        type: scale
+        min: 1
+        max: 5
+        labels: *agree
+        text:
+          en: My workload is manageable.
+          th: ปริมาณงานของฉันอยู่ในระดับที่จัดการได้
+          ms: Beban kerja saya boleh diurus.
+          ru: Моя нагрузка посильна.
+      - id: tools
+        type: scale
+        min: 1
+        max: 5
+        labels: *agree
+        text:
+          en: I have the tools and information I need to sell well.
+          th: ฉันมีเครื่องมือและข้อมูลที่จำเป็นต่อการขายให้ได้ดี
+          ms: Saya mempunyai alat dan maklumat yang diperlukan untuk menjual dengan baik.
+          ru: У меня есть инструменты и информация, чтобы хорошо продавать.
+      - id: belonging
+        type: scale
+        min: 1
+        max: 5
+        labels: *agree
+        text:
+          en: I feel I belong on this team.
+          th: ฉันรู้สึกเป็นส่วนหนึ่งของทีมนี้
+          ms: Saya rasa diterima sebagai sebahagian daripada pasukan ini.
+          ru: Я чувствую себя частью этой команды.
+      - id: targets
+        type: scale
+        min: 1
+        max: 5
+        labels: *agree
+        text:
+          en: My targets are fair and achievable.
+          th: เป้าหมายของฉันยุติธรรมและทำได้จริง
+          ms: Sasaran saya adil dan boleh dicapai.
+          ru: Мои планы продаж справедливы и достижимы.
+      - id: comment
+        type: text
+        optional: true
+        text:
+          en: What one change would make working here better for you?
+          th: การเปลี่ยนแปลงอะไรหนึ่งอย่างที่จะทำให้การทำงานที่นี่ดีขึ้นสำหรับคุณ
+          ms: Apakah satu perubahan yang akan menjadikan kerja di sini lebih baik untuk anda?
+          ru: Какое одно изменение сделало бы работу здесь лучше для вас?
 
     """#
 }

@@ -143,11 +143,13 @@ public struct DemoData: Sendable {
     }
 
     /// Weekly pulse answers (energy, workload, support, quota_confidence on 1-5 and a
-    /// comment now and then) and two quarters of anonymous eNPS.
+    /// comment now and then), two quarters of anonymous eNPS and of the anonymous
+    /// engagement survey.
     public var responsesCSV: String {
         var rng = SeededRandom(seed: 47)
         var w = CSVWriter()
-        w.header(["email", "survey", "period", "energy", "workload", "support", "quota_confidence", "comment", "enps", "reason"])
+        w.header(["email", "survey", "period", "energy", "workload", "support", "quota_confidence", "comment", "enps", "reason"]
+            + Self.drivers)
         let comments = [
             "en": ["Pipeline looks thin for next month.", "Good week, closed the renewal.", "Too many internal meetings."],
             "th": ["สัปดาห์นี้งานเยอะมาก", "ลูกค้าตอบรับดี", "อยากได้การสนับสนุนเรื่องการเสนอราคา"],
@@ -169,7 +171,7 @@ public struct DemoData: Sendable {
                 }
                 w.row([.text(p.email), .text("weekly-pulse"), .text(week.description), .int(scale(mood)),
                        .int(scale(mood - 0.08)), .int(scale(mood + 0.05)), .int(scale(mood - 0.04)), .text(comment),
-                       .text(nil), .text(nil)])
+                       .text(nil), .text(nil)] + Self.drivers.map { _ in .text(nil) })
             }
         }
         let reasons = ["Great team.", "Compensation plan changed.", "My manager has my back.", "Territory got smaller."]
@@ -178,11 +180,31 @@ public struct DemoData: Sendable {
                 let score = min(10, max(0, Int((p.mood * 10 + 1.2 + rng.normal(sd: 1.6)).rounded())))
                 let reason = rng.next() % 3 == 0 ? reasons[Int(rng.next() % UInt64(reasons.count))] : ""
                 w.row([.text(p.email), .text("enps"), .text(q.description), .text(nil), .text(nil), .text(nil),
-                       .text(nil), .text(nil), .int(score), .text(reason)])
+                       .text(nil), .text(nil), .int(score), .text(reason)] + Self.drivers.map { _ in .text(nil) })
+            }
+        }
+        // The engagement survey: growth and manager support carry the eNPS answer, the
+        // tools hardly at all (their own random generator, so the rows above stay as they were).
+        var e = SeededRandom(seed: 49)
+        func agree(_ x: Double) -> Int { min(5, max(1, Int((1 + x * 4 + e.normal(sd: 0.45)).rounded()))) }
+        let changes = ["Clearer commission rules.", "Fewer internal reports.", "More coaching on big deals."]
+        for q in quarters {
+            for p in people where e.next() % 10 != 0 {
+                let growth = e.normal(sd: 0.18), support = e.normal(sd: 0.18)
+                let score = min(10, max(0, Int(((p.mood + growth + support) * 10 + 1 + e.normal(sd: 1.0)).rounded())))
+                let answers = [agree(p.mood + growth), agree(p.mood + 0.5 * growth + e.normal(sd: 0.1)), agree(p.mood + support),
+                               agree(p.mood - 0.1 + e.normal(sd: 0.2)), agree(0.6 + e.normal(sd: 0.15)),
+                               agree(p.mood + 0.3 * support + e.normal(sd: 0.1)), agree(p.mood - 0.15 + e.normal(sd: 0.15))]
+                let comment = e.next() % 4 == 0 ? changes[Int(e.next() % UInt64(changes.count))] : ""
+                w.row([.text(p.email), .text("engagement"), .text(q.description), .text(nil), .text(nil), .text(nil), .text(nil),
+                       .text(comment), .int(score), .text(nil)] + answers.map { .int($0) })
             }
         }
         return w.text
     }
+
+    /// The driver statements of the engagement survey, in its order.
+    public static let drivers = ["growth", "recognition", "manager_support", "manageable_workload", "tools", "belonging", "targets"]
 
     /// This week's pulse as the demo's reps answer it through their links, as form
     /// fields by email: most answer, the rep whose morale is dropping answers lowest.

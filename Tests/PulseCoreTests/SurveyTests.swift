@@ -9,7 +9,7 @@ struct SurveyTests {
 
     /// The binary's embedded copies are the files in `Surveys/`, byte for byte.
     @Test func embeddedDefinitionsAreTheShippedFiles() throws {
-        for (name, yaml) in DefaultSurveys.files {
+        for (name, yaml) in DefaultSurveys.all {
             let file = try String(contentsOf: Self.repo.appendingPathComponent("Surveys/\(name)"), encoding: .utf8)
             #expect(file == yaml, "Surveys/\(name) differs from DefaultSurveys.swift: run scripts/embed-surveys")
         }

@@ -56,7 +56,7 @@ extension Pulse {
             }
             try write(Self.marker, "made by pulse demo; running it again replaces this folder\n")
             try write("pulse.yaml", PulseConfig.template)
-            for (name, yaml) in DefaultSurveys.files { try write("Surveys/\(name)", yaml) }
+            for (name, yaml) in DefaultSurveys.all { try write("Surveys/\(name)", yaml) }
 
             let now = date.flatMap { Day(iso: $0) }.map { Date(timeIntervalSince1970: Double($0.ordinal) * 86_400 + 12 * 3600) } ?? Date()
             let today = Day(ordinal: Int((now.timeIntervalSince1970 / 86_400).rounded(.down)))
@@ -79,7 +79,8 @@ extension Pulse {
             let responses = try db.importResponses(
                 try CSVReader(bytes: try readBytes(path("responses.csv")), file: "responses.csv"), surveys: surveys, now: now)
             Terminal.out("$ pulse responses import responses.csv\n  \(responses.added) responses in \(responses.roundsCreated.count) rounds "
-                + "(weekly pulse \(data.weeks.first!) to \(data.weeks.last!), anonymous eNPS \(data.quarters.map(\.description).joined(separator: " and ")))\n\n")
+                + "(weekly pulse \(data.weeks.first!) to \(data.weeks.last!), anonymous eNPS and engagement "
+                + "\(data.quarters.map(\.description).joined(separator: " and ")))\n\n")
 
             let threshold = config.anonymityThreshold
             let weekRange = try PeriodRange(from: data.weeks.first!, to: data.weeks.last!)
@@ -102,6 +103,16 @@ extension Pulse {
                 survey: "enps", range: quarter, by: .manager, facts: try db.responseFacts(survey: "enps", range: quarter),
                 invited: nil, minGroupSize: threshold)
             Terminal.out("  " + byManager.json.serialized() + "\n\n")
+
+            // What goes with the eNPS answer, from the quarterly engagement survey.
+            Terminal.out("$ pulse drivers --survey engagement\n")
+            let quarters = try PeriodRange(from: data.quarters.first!, to: data.quarters.last!)
+            let (engagement, engagementAnswers) = try db.numericAnswers(survey: "engagement", range: quarters)
+            if let engagement, let enpsQuestion = engagement.enpsQuestion {
+                let drivers = DriversReport.compute(survey: engagement, range: quarters, enpsID: enpsQuestion.id, responses: engagementAnswers,
+                                                    minGroupSize: threshold)
+                Terminal.out(indent(drivers.table(style: style)) + "\n")
+            }
 
             // Activity from the CRM, and whether morale moves with it.
             let activity = try db.importActivity(try CSVReader(bytes: try readBytes(path("activity.csv")), file: "activity.csv"))

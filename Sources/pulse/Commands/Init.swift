@@ -13,6 +13,18 @@ extension Pulse {
         @Flag(help: "Do not write the shipped survey definitions into the surveys folder.")
         var noSurveys = false
 
+        @Option(name: .customLong("with"), help: ArgumentHelp(
+            "Also write this shipped survey (repeatable): \(DefaultSurveys.optional.map { ($0.name as NSString).deletingPathExtension }.joined(separator: ", ")). "
+                + "The engagement survey asks the eNPS question too: use it instead of enps.yaml.", valueName: "survey"))
+        var with: [String] = []
+
+        func validate() throws {
+            let known = DefaultSurveys.optional.map { ($0.name as NSString).deletingPathExtension }
+            for name in with where !known.contains(name) {
+                throw ValidationError("--with \(name): the shipped surveys to add are \(known.joined(separator: ", "))")
+            }
+        }
+
         func run() throws {
             let fm = FileManager.default
             let configPath = global.configPath
@@ -27,7 +39,8 @@ extension Pulse {
             if !noSurveys {
                 let dir = global.surveysPath
                 try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                for (name, yaml) in DefaultSurveys.files {
+                let extra = DefaultSurveys.optional.filter { with.contains(($0.name as NSString).deletingPathExtension) }
+                for (name, yaml) in DefaultSurveys.files + extra {
                     let path = (dir as NSString).appendingPathComponent(name)
                     if fm.fileExists(atPath: path) {
                         Terminal.note("kept \(path) (it exists)")

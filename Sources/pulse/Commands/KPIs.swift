@@ -158,20 +158,50 @@ extension Pulse {
                 threshold's number of responses up.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: ArgumentHelp("The survey id (it needs an eNPS question and scale questions).", valueName: "id"))
-        var survey: String
+        @Option(help: ArgumentHelp("The survey id (it needs an eNPS question and scale questions); by default the latest "
+                                   + "such survey with answers, as the shipped engagement survey.", valueName: "id"))
+        var survey: String?
         @OptionGroup var range: RangeOptions
         @OptionGroup var output: FormatOption
+
+        /// Why a survey cannot be ranked for drivers, in a sentence; `nil` when it can.
+        static func unanalysable(_ d: SurveyDefinition) -> String? {
+            let scales = d.questions.filter { $0.type == .scale }.count
+            switch (d.enpsQuestion != nil, scales > 0) {
+            case (true, true): return nil
+            case (false, true): return "\(d.id) cannot be analysed for drivers: it has scale questions but no eNPS question to rank them against"
+            case (true, false): return "\(d.id) cannot be analysed for drivers: it has an eNPS question but no scale questions to rank"
+            case (false, false): return "\(d.id) cannot be analysed for drivers: it has neither an eNPS question nor scale questions"
+            }
+        }
 
         func run() throws {
             let config = try global.loadConfig()
             let db = try global.openDatabase()
+            let survey: String
+            if let given = self.survey {
+                survey = given
+            } else {
+                // The latest survey with answers that has both an eNPS question and scales.
+                let files = (try? global.loadSurveys()) ?? [:]
+                let candidates = try db.rounds().reversed().map(\.surveyID).filter { id in
+                    files[id].map { Self.unanalysable($0.definition) == nil } ?? false
+                }
+                guard let first = candidates.first else {
+                    throw PulseError.usage("no survey with an eNPS question and scale questions has rounds yet: send one "
+                        + "(the shipped engagement survey has both: pulse send engagement), or give --survey")
+                }
+                survey = first
+            }
             try requireSurvey(survey, in: db)
             let r = try range.resolve(db: db, survey: survey)
             let (definition, responses) = try db.numericAnswers(survey: survey, range: r)
-            guard let definition, let enps = definition.enpsQuestion else {
-                throw PulseError.usage("\(survey) has no eNPS question: drivers rank the scale questions by how they go with it")
+            guard let definition else { throw PulseError.usage("\(survey) has no answers in \(r)") }
+            if let why = Self.unanalysable(definition) {
+                throw PulseError.usage(why + " (drivers rank a survey's scale questions by how their answers go with its "
+                    + "eNPS answer; the shipped engagement survey has both)")
             }
+            let enps = definition.enpsQuestion!
             let report = DriversReport.compute(survey: definition, range: r, enpsID: enps.id, responses: responses,
                                                minGroupSize: config.anonymityThreshold)
             switch output.format {
