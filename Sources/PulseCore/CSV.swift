@@ -88,6 +88,11 @@ public struct CSVReader: Sendable {
         guard try header(delimiter: self.delimiter) else {
             throw .input(InputIssue(file: file, "the file is empty: a header row is required"))
         }
+        if record.defects().contains(where: \.nul)
+            || (bytes.count >= 2 && (bytes[0] == 0xFF && bytes[1] == 0xFE || bytes[0] == 0xFE && bytes[1] == 0xFF)) {
+            throw .input(InputIssue(file: file, line: 1,
+                "the header holds NUL bytes or a UTF-16 mark: the file looks like UTF-16 (or is not text); save it as UTF-8"))
+        }
         var names: [String] = []
         for i in 0..<record.count {
             guard let s = record.string(i) else {
@@ -102,25 +107,86 @@ public struct CSVReader: Sendable {
 
     /// Calls `body` with each record after the header, reusing one record's storage.
     /// Blank lines are skipped.
+    ///
+    /// Every record `body` sees has the header's number of fields, each valid UTF-8
+    /// without a NUL. Records that are not (a cell read short, columns shifted or
+    /// dropped) are refused: the file is read to its end to list each of them (up to
+    /// `maxIssues`), `body` is not called again after the first, and the error lists them.
+    /// - Throws: `PulseError.invalidInput` naming the line each bad record starts on.
     public func forEachRecord(_ body: (CSVRecord) throws(PulseError) -> Void) throws(PulseError) {
         var window = try Window(source: source, file: file)
         while window.bytes.count < bodyStart && !window.eof { try window.refill(keepingFrom: 0) }
         var cursor = Cursor(position: bodyStart, line: firstBodyLine)
         var record = CSVRecord()
+        var issues: [InputIssue] = []
         while true {
             let startOfRecord = cursor
-            switch try Self.next(&record, window: window, cursor: &cursor, delimiter: delimiter, file: file) {
+            let step: Step
+            do {
+                step = try Self.next(&record, window: window, cursor: &cursor, delimiter: delimiter, file: file)
+            } catch {
+                // A quote never closed ends the reading: with the records refused before it.
+                guard case let .invalidInput(more) = error, !issues.isEmpty else { throw error }
+                throw .invalidInput(issues + more)
+            }
+            switch step {
             case .end:
+                guard issues.isEmpty else { throw .invalidInput(issues) }
                 return
             case .needMore:
                 try window.refill(keepingFrom: startOfRecord.position)
                 cursor = Cursor(position: 0, line: startOfRecord.line)
             case .record:
                 if record.count == 1 && record.isEmpty(0) { continue }
-                try body(record)
+                let found = problems(record)
+                if !found.isEmpty {
+                    issues += found.prefix(Self.maxIssues - issues.count)
+                    continue
+                }
+                if issues.isEmpty { try body(record) }
             }
         }
     }
+
+    /// How many bad records an error lists at most.
+    static let maxIssues = 1000
+
+    /// What is wrong with a record: a number of fields other than the header's, a NUL,
+    /// bytes that are not UTF-8.
+    func problems(_ record: CSVRecord) -> [InputIssue] {
+        var out: [InputIssue] = []
+        let n = record.count, m = headerLine.count
+        func column(_ i: Int) -> String? {
+            guard i < m else { return nil }
+            return headerLine[i].isEmpty ? "column \(i + 1)" : headerLine[i]
+        }
+        if n != m {
+            let d = String(UnicodeScalar(delimiter))
+            let has = "the row has \(n) field\(n == 1 ? "" : "s") but the header has \(m)"
+            if n < m {
+                let missing = (n..<m).map { column($0)! }
+                let message = m - n == 1
+                    ? "\(has): the last field (\(missing[0])) is missing; if it is empty, end the line with \"\(d)\""
+                    : "\(has): the last \(m - n) fields (\(missing.joined(separator: ", "))) are missing; if they are empty, end the line with \"\(String(repeating: d, count: m - n))\""
+                out.append(InputIssue(file: file, line: record.line, field: column(n), message))
+            } else if (m..<n).allSatisfy({ record.isEmpty($0) }) {
+                out.append(InputIssue(file: file, line: record.line,
+                    "\(has): it ends with \(n - m == 1 ? "an extra" : "\(n - m) extra") \"\(d)\"; remove \(n - m == 1 ? "it" : "them")"))
+            } else {
+                out.append(InputIssue(file: file, line: record.line,
+                    "\(has): a text with a \"\(d)\" in it must be in quotes, like \"Smith\(d) John\""))
+            }
+        }
+        for defect in record.defects() {
+            out.append(InputIssue(file: file, line: record.line, field: column(defect.field) ?? "field \(defect.field + 1)",
+                defect.nul ? "contains a NUL byte, which is not text (is the file UTF-16, or not a CSV file?)"
+                           : "is not valid UTF-8 (save the file as UTF-8)"))
+        }
+        return out
+    }
+
+    /// How much of a file the streaming reader reads at a time.
+    static let chunkSize = 1 << 20
 
     struct Cursor {
         var position: Int
@@ -133,7 +199,7 @@ public struct CSVReader: Sendable {
         var eof: Bool
         private let handle: FileReader?
         private let file: String
-        static let chunk = 1 << 20
+        static let chunk = CSVReader.chunkSize
 
         init(source: Source, file: String) throws(PulseError) {
             self.file = file
@@ -176,6 +242,7 @@ public struct CSVReader: Sendable {
         let n = window.bytes.count, eof = window.eof
         guard i < n else { return eof ? .end : .needMore }
         record.reset(line: cursor.line)
+        let recordLine = cursor.line
         var line = cursor.line
         return try window.bytes.withUnsafeBufferPointer { buf -> Result<Step, PulseError> in
             var fieldStart = true
@@ -200,18 +267,22 @@ public struct CSVReader: Sendable {
                             closed = true
                             break
                         }
-                        if c == lf { line += 1 }
+                        // A line ends at LF, CRLF or a lone CR, inside quotes as outside them.
+                        if c == lf || (c == cr && (i + 1 == n || buf[i + 1] != lf)) {
+                            if c == cr && i + 1 == n && !eof { return .success(.needMore) }
+                            line += 1
+                        }
                         record.append(c)
                         i += 1
                     }
                     guard closed else {
                         if !eof { return .success(.needMore) }
-                        return .failure(.input(InputIssue(file: file, line: openLine,
-                            "a quoted field is never closed (a \" is missing)")))
+                        return .failure(.input(InputIssue(file: file, line: recordLine,
+                            "a quoted field\(openLine == recordLine ? "" : " opening on line \(openLine)") is never closed (a \" is missing)")))
                     }
                     if i < n, buf[i] != delimiter, buf[i] != lf, buf[i] != cr {
-                        return .failure(.input(InputIssue(file: file, line: line,
-                            "unexpected text after a closing quote; quotes inside a field are written as \"\"")))
+                        return .failure(.input(InputIssue(file: file, line: recordLine,
+                            "unexpected text after a closing quote\(line == recordLine ? "" : " (the quoted field closes on line \(line))"); quotes inside a field are written as \"\"")))
                     }
                     fieldStart = false
                     continue
@@ -309,14 +380,61 @@ public struct CSVRecord {
         return storage.withUnsafeBufferPointer { String(validating: $0[range(i)], as: UTF8.self) }
     }
 
-    /// Runs `body` on the bytes of a field without the ASCII spaces and tabs around it
-    /// (empty when out of range): the fast path of the importers.
+    /// Runs `body` on the bytes of a field without what `trimmingSpaces` trims around it
+    /// (spaces, tabs, CR, LF, no-break spaces; empty when out of range): the fast path
+    /// of the importers.
     public func withTrimmedBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         try withBytes(i) { b in
             var lo = 0, hi = b.count
-            while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
-            while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 { hi -= 1 }
+            while lo < hi {
+                let c = b[lo]
+                if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { lo += 1 }
+                else if c == 0xC2, lo + 1 < hi, b[lo + 1] == 0xA0 { lo += 2 }
+                else { break }
+            }
+            while hi > lo {
+                let c = b[hi - 1]
+                if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { hi -= 1 }
+                else if c == 0xA0, hi - 2 >= lo, b[hi - 2] == 0xC2 { hi -= 2 }
+                else { break }
+            }
             return try body(UnsafeBufferPointer(rebasing: b[lo..<hi]))
+        }
+    }
+
+    /// The fields holding a NUL or bytes that are not UTF-8, in order (one entry per
+    /// field; `nul` when it holds a NUL).
+    func defects() -> [(field: Int, nul: Bool)] {
+        storage.withUnsafeBufferPointer { buf in
+            // Most records are ASCII without a NUL: one pass over the bytes says so.
+            var high: UInt8 = 0, low: UInt8 = 0xFF
+            for b in buf {
+                high |= b
+                low = Swift.min(low, b)
+            }
+            guard high >= 0x80 || low == 0 else { return [] }
+            var out: [(field: Int, nul: Bool)] = []
+            for i in 0..<count {
+                let field = UnsafeBufferPointer(rebasing: buf[range(i)])
+                if field.contains(0) {
+                    out.append((i, true))
+                } else if !Self.isUTF8(field) {
+                    out.append((i, false))
+                }
+            }
+            return out
+        }
+    }
+
+    static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
         }
     }
 
@@ -335,10 +453,12 @@ extension StringProtocol {
         if let first = whole.utf8.first, let last = whole.utf8.last, !isSpaceEdge(first), !isSpaceEdge(last) {
             return whole
         }
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{00A0}" }
-        guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let last = lastIndex(where: { !isSpace($0) })!
-        return String(self[first...last])
+        // By scalars, not characters: CRLF is one character, and "Bob\r\n" ends with it.
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{00A0}" }
+        let scalars = whole.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        return String(String.UnicodeScalarView(scalars[first...last]))
     }
 
 }

@@ -76,6 +76,104 @@ struct CSVTests {
         #expect(throws: PulseError.self) { _ = try records(CSVReader(path: path, file: "t.csv")) }
     }
 
+    /// The issues a file is refused with, read in memory and streamed from disk (both must agree).
+    func refusal(_ bytes: [UInt8], delimiter: UInt8? = nil) throws -> [InputIssue] {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pulse-csv-\(UUID().uuidString).csv").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var found: [[InputIssue]] = []
+        for reader in [try CSVReader(bytes: bytes, file: "t.csv", delimiter: delimiter),
+                       try CSVReader(path: path, file: "t.csv", delimiter: delimiter)] {
+            do {
+                try reader.forEachRecord { _ in }
+                found.append([])
+            } catch {
+                guard case let .invalidInput(issues) = error else { throw error }
+                found.append(issues)
+            }
+        }
+        #expect(found[0] == found[1], "streamed and in memory")
+        return found[0]
+    }
+
+    @Test func nulBytesAreRefusedWithTheirLine() throws {
+        // Stored, a NUL cut the cell short: two such rows became one rep.
+        let issues = try refusal(Array("email,name\na\u{0}@x.example,A\nb@x.example,B\na\u{0}@y.example,\"two\nlines\"\n".utf8))
+        #expect(issues.map(\.line) == [2, 4])
+        #expect(issues.allSatisfy { $0.field == "email" && $0.message.contains("NUL") }, "\(issues)")
+        let inQuotes = try refusal(Array("email,name\nb@x.example,\"two\nli\u{0}nes\"\n".utf8))
+        #expect(inQuotes.map(\.line) == [2] && inQuotes.first?.field == "name", "\(inQuotes)")
+        // A UTF-16 file is all NULs: said at the header.
+        let utf16 = Array("email,name\n".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        #expect(throws: PulseError.self) { _ = try CSVReader(bytes: [0xFF, 0xFE] + utf16, file: "t.csv") }
+        do {
+            _ = try CSVReader(bytes: utf16, file: "t.csv")
+            Issue.record("a UTF-16 header was read")
+        } catch {
+            #expect(error.exitCode == 65)
+            guard case let .invalidInput(issues) = error else { return }
+            #expect(issues.first?.line == 1 && issues.first?.message.contains("UTF-16") == true, "\(issues)")
+        }
+    }
+
+    @Test func raggedRowsAreRefusedWithTheirLine() throws {
+        let issues = try refusal(Array("email,name,team\na@x.example,A,west\nb@x.example,B\nc@x.example\n\nd@x.example,Smith, John,west\ne@x.example,E,west,\n".utf8))
+        #expect(issues.map(\.line) == [3, 4, 6, 7], "\(issues)")
+        try #require(issues.count == 4)
+        #expect(issues[0].field == "team" && issues[0].message.contains("has 2 fields but the header has 3")
+                && issues[0].message.contains("the last field (team) is missing"), "\(issues[0])")
+        #expect(issues[1].field == "name" && issues[1].message.contains("has 1 field but the header has 3: the last 2 fields (name, team) are missing"), "\(issues[1])")
+        #expect(issues[2].field == nil && issues[2].message.contains("has 4 fields but the header has 3")
+                && issues[2].message.contains("in quotes"), "\(issues[2])")
+        #expect(issues[3].message.contains("has 4 fields"), "a trailing delimiter is a field too: \(issues[3])")
+        // Blank lines are still skipped, and a one-column file's rows are whole.
+        #expect(try refusal(Array("email\na@x.example\n\n\nb@x.example".utf8)).isEmpty)
+        let semicolons = try refusal(Array("email;name\na@x.example\n".utf8))
+        #expect(semicolons.first?.message.contains("end the line with \";\"") == true, "\(semicolons)")
+    }
+
+    @Test func invalidUTF8IsRefusedAsInvalidText() throws {
+        let issues = try refusal(Array("email,date,calls\na@x.example,2026-11-02,".utf8) + [0xFF, 0x31] + Array("\n\"b\n".utf8) + [0xC3]
+                                 + Array("\",2026-11-02,3\nc@x.example,2026-11-02,".utf8) + [0xE0, 0xB8] + Array("\n".utf8))
+        #expect(issues.map(\.line) == [2, 3, 5], "\(issues)")
+        #expect(issues.map(\.field) == ["calls", "email", "calls"])
+        #expect(issues.allSatisfy { $0.message.hasPrefix("is not valid UTF-8") }, "\(issues)")
+        // Valid text of every script still reads.
+        #expect(try refusal(Array("name\nИрина ไทย 日本 👍🏽\n".utf8)).isEmpty)
+    }
+
+    @Test func lineBreaksAtAFieldsEdgeAreTrimmedLikeSpaces() throws {
+        #expect("Bob\r\n".trimmingSpaces == "Bob" && "\r\n".trimmingSpaces == "" && "\r\nBob \u{A0}".trimmingSpaces == "Bob")
+        #expect("a\r\nb".trimmingSpaces == "a\r\nb", "only the edges")
+        let (header, rows) = try rows("\"email\r\n\",n\n\"Bob\r\n\",\"\r\n12\r\n\"\n")
+        #expect(header == ["email", "n"])
+        #expect(rows[0].cells == ["Bob\r\n", "\r\n12\r\n"], "the reader keeps the cell as written")
+        let reader = try CSVReader(bytes: Array("n,m\n\"\r\n12\r\n\",\"\u{A0}7\t\"\n".utf8), file: "t.csv")
+        try reader.forEachRecord { r in
+            #expect(r.withTrimmedBytes(0) { Array($0) } == Array("12".utf8))
+            #expect(r.withTrimmedBytes(1) { Array($0) } == Array("7".utf8))
+        }
+    }
+
+    @Test func errorsInAMultiLineQuotedFieldNameTheLineTheRecordStartsOn() throws {
+        do {
+            _ = try rows("a,b\n1,\"two\nlines\"x\n")
+            Issue.record("text after a closing quote was accepted")
+        } catch let PulseError.invalidInput(issues) {
+            #expect(issues.first?.line == 2, "\(issues)")
+            #expect(issues.first?.message.contains("closes on line 3") == true, "\(issues)")
+        }
+        do {
+            _ = try rows("a,b\n\"x\ny\",\"open\n")
+            Issue.record("an unclosed quote was accepted")
+        } catch let PulseError.invalidInput(issues) {
+            #expect(issues.first?.line == 2, "\(issues)")
+        }
+        // A lone CR inside quotes ends a line as it does outside them.
+        let (_, r) = try rows("a,b\n\"x\ry\",1\nc,2\rd,3\n")
+        #expect(r.map(\.line) == [2, 4, 5])
+    }
+
     @Test func writerQuotesAndNeutralisesFormulas() {
         var w = CSVWriter()
         w.header(["group", "note", "n"])
