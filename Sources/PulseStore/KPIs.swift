@@ -107,9 +107,16 @@ extension AppDatabase {
                     lastRep = id
                 }
                 let parsedDay: Day? = dateFormat == .iso ? record.withTrimmedBytes(dateIndex) { Day(isoBytes: $0) } : nil
-                guard let day = parsedDay ?? text(dateIndex).flatMap({ dateFormat.parse($0) }) else {
+                let day: Day
+                if let parsedDay {
+                    day = parsedDay
+                } else {
                     guard let dateText = text(dateIndex) else { return bad("date", "is empty") }
-                    return bad("date", "\"\(dateText)\" is not a date as \(dateFormat.rawValue) (--date-format \(DateFormat.allCases.map(\.rawValue).joined(separator: "|")))")
+                    switch dateFormat.check(dateText) {
+                    case let .success(d): day = d
+                    case let .failure(problem):
+                        return bad("date", "\"\(dateText)\" is not a date as \(dateFormat.rawValue): \(problem.reason)")
+                    }
                 }
                 if let today, day > today {
                     if future.count == 0 { future.first = InputIssue(file: file, line: line, field: "date", "\(day) is in the future") }
@@ -118,24 +125,27 @@ extension AppDatabase {
                 var values = [Int?](repeating: nil, count: 8)
                 for (k, index) in countIndexes.enumerated() {
                     guard let index else { continue }
-                    if let n = record.withTrimmedBytes(index, Parse.plainDigits) { values[k] = n; continue }
+                    if let n = record.withTrimmedBytes(index, Parse.plainCount) { values[k] = n; continue }
                     guard let t = text(index) else { continue }
-                    guard let n = Parse.count(t) else {
-                        bad(Self.countColumns[k], "\"\(t)\" is not a whole number of 0 or more")
-                        continue
+                    switch Parse.wholeNumber(t) {
+                    case let .success(n): values[k] = n
+                    case let .failure(problem):
+                        bad(Self.countColumns[k], problem.tooLarge ? "\"\(t)\" is too large: \(problem.reason)"
+                                                                   : "\"\(t)\" is not a whole number of 0 or more: \(problem.reason)")
                     }
-                    values[k] = n
                 }
                 for (k, index) in moneyIndexes.enumerated() {
                     guard let index else { continue }
                     if let c = record.withTrimmedBytes(index, Parse.plainCents) { values[6 + k] = c; continue }
                     guard let t = text(index) else { continue }
-                    guard let cents = Parse.cents(t), cents >= 0 else {
-                        bad(k == 0 ? "revenue_won" : "pipeline_value",
-                            "\"\(t)\" is not an amount of money of 0 or more (like 1234.50, $1,234.50 or 1 234,50 ₽)")
-                        continue
+                    let field = k == 0 ? "revenue_won" : "pipeline_value"
+                    switch Parse.amount(t) {
+                    case let .success(cents) where cents >= 0: values[6 + k] = cents
+                    case .success: bad(field, "\"\(t)\" is not an amount of money of 0 or more")
+                    case let .failure(problem):
+                        bad(field, problem.tooLarge ? "\"\(t)\" is too large: \(problem.reason)"
+                                                    : "\"\(t)\" is not an amount of money: \(problem.reason)")
                     }
-                    values[6 + k] = cents
                 }
                 guard dbFailure == nil else { return }
                 let key = repID << 32 | Int64(UInt32(bitPattern: Int32(truncatingIfNeeded: day.ordinal)))
@@ -215,8 +225,13 @@ extension AppDatabase {
                 return bad("period", "\"\(periodText)\" is not a month (2026-11) or a quarter (2026-Q4)")
             }
             guard let quotaText = cell("quota") else { return bad("quota", "is empty") }
-            guard let cents = Parse.cents(quotaText), cents > 0 else {
-                return bad("quota", "\"\(quotaText)\" is not an amount of money above 0")
+            let cents: Int
+            switch Parse.amount(quotaText) {
+            case let .success(c) where c > 0: cents = c
+            case .success: return bad("quota", "\"\(quotaText)\" is not an amount of money above 0")
+            case let .failure(problem):
+                return bad("quota", problem.tooLarge ? "\"\(quotaText)\" is too large: \(problem.reason)"
+                                                     : "\"\(quotaText)\" is not an amount of money above 0: \(problem.reason)")
             }
             let key = "\(repID)|\(period)"
             if let earlier = seen[key] {

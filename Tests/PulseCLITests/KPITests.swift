@@ -104,6 +104,119 @@ import Testing
         #expect(map.status == 64)
     }
 
+    /// Runs a KPI import that must be refused: exit 65, each expected error, nothing stored.
+    func refuses(_ w: Workspace, _ args: [String], _ expected: [String]) throws {
+        let r = try w.pulse(args)
+        #expect(r.status == 65, "\(args): exit \(r.status), \(r.stderr)")
+        for e in expected { #expect(r.stderr.contains("error: \(e)"), "\(e) in \(r.stderr)") }
+        #expect(try rows(w).isEmpty, "nothing stored: \(args)")
+    }
+
+    @Test func amountsAndCountsTooLargeToHoldAreRefusedNotACrash() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        // 17 digits overflowed the fast path's cents (SIGILL); the slow path's limit is the same.
+        try w.write("big.csv", """
+            email,date,calls,revenue_won,pipeline_value
+            ana@acme.example,2026-11-02,3,99999999999999999,100
+            ana@acme.example,2026-11-03,99999999999999999999,100,100
+            ana@acme.example,2026-11-04,1000000001,100,"$99,999,999,999,999.00"
+            ana@acme.example,2026-11-05,999999999999999999,100,100
+
+            """)
+        try refuses(w, ["kpi", "import", "big.csv"], [
+            "big.csv:2: revenue_won: \"99999999999999999\" is too large",
+            "big.csv:3: calls: \"99999999999999999999\" is too large",
+            "big.csv:4: calls: \"1000000001\" is too large", "big.csv:4: pipeline_value: \"$99,999,999,999,999.00\" is too large",
+            "big.csv:5: calls: \"999999999999999999\" is too large",
+        ])
+        try w.write("quota.csv", "email,period,quota\nana@acme.example,2026-11,123456789012345678\n")
+        let q = try w.pulse("kpi", "import", "--quota", "quota.csv")
+        #expect(q.status == 65 && q.stderr.contains("quota.csv:2: quota: \"123456789012345678\" is too large"), "\(q.stderr)")
+        // The largest amounts and counts are kept, and a week of them sums without overflow.
+        try w.write("max.csv", "email,date,calls,revenue_won\n" + (2...8).map { "ana@acme.example,2026-11-0\($0),1000000000,10000000000000\n" }.joined())
+        let max = try w.pulse("kpi", "import", "max.csv")
+        #expect(max.status == 0, "\(max.stderr)")
+        let week = try #require(try rows(w)["ana@acme.example 2026-W45"])
+        #expect(week["calls"] as? Int == 7_000_000_000 && week["revenue_won"] as? Double == 70_000_000_000_000, "\(week)")
+    }
+
+    @Test func cellsThatDoNotReadCleanlyAreRefusedWithTheSpellingThatWould() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        try w.write("bad.csv", """
+            email,date,calls,revenue_won
+            ana@acme.example,2026-11-02,3,12k
+            ana@acme.example,2026-11-03,3,$1.5M
+            ana@acme.example,2026-11-04,3,1.2.3
+            ana@acme.example,2026-11-05,"12,5",100
+            ana@acme.example,2026-11-06xyz,3,100
+            ben@acme.example,11/03/2026,3,100
+            ben@acme.example,2026-11-03,3,"1,2345"
+
+            """)
+        try refuses(w, ["kpi", "import", "bad.csv"], [
+            "bad.csv:2: revenue_won: \"12k\" is not an amount of money", "bad.csv:3: revenue_won: \"$1.5M\" is not an amount of money",
+            "bad.csv:4: revenue_won: \"1.2.3\" is not an amount of money", "bad.csv:5: calls: \"12,5\" is not a whole number",
+            "bad.csv:6: date: \"2026-11-06xyz\" is not a date as YYYY-MM-DD", "bad.csv:7: date: \"11/03/2026\" is not a date as YYYY-MM-DD",
+            "bad.csv:8: revenue_won: \"1,2345\" is not an amount of money",
+        ])
+        let r = try w.pulse("kpi", "import", "bad.csv")
+        // The spelling that would read.
+        for hint in ["write it in full, like 12000", "write it in full, like 1500000", "write 2026-11-06", "--date-format MM/DD/YYYY",
+                     "like 1234 or 1,234"] {
+            #expect(r.stderr.contains(hint), "\(hint) in \(r.stderr)")
+        }
+        // Spellings that do read, with what they mean.
+        try w.write("good.csv", """
+            email,date,calls,revenue_won,pipeline_value
+            ana@acme.example,2026-11-02,"1,234",.50,EUR 1200
+            ana@acme.example,2026-11-03T10:00:00+01:00,1 000,"1.234,50 €","$1,200"
+            ben@acme.example,2026-11-02 09:30,12,"1 200,50",1'234.50
+
+            """)
+        let good = try w.pulse("kpi", "import", "good.csv")
+        #expect(good.status == 0, "\(good.stderr)")
+        let r45 = try rows(w)
+        #expect(r45["ana@acme.example 2026-W45"]?["calls"] as? Int == 2234, "\(r45)")
+        #expect(r45["ana@acme.example 2026-W45"]?["revenue_won"] as? Double == 1235, ".50 is half a unit, not fifty")
+        #expect(r45["ben@acme.example 2026-W45"]?["revenue_won"] as? Double == 1200.5)
+    }
+
+    @Test func invalidUTF8InKPICellsIsRefusedAsInvalidText() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        let bytes = Array("email,date,calls,revenue_won\nana@acme.example,2026-11-02,".utf8) + [0xFF] + Array(",100\nana@acme.example,".utf8)
+            + [0xC3] + Array(",3,100\n".utf8) + [0xE9] + Array("@acme.example,2026-11-04,3,100\nben@acme.example,2026-11-04,3,1".utf8) + [0xA0] + [0x0A]
+        try Data(bytes).write(to: URL(fileURLWithPath: w.path("bad.csv")))
+        try refuses(w, ["kpi", "import", "bad.csv"], ["bad.csv:2: calls: is not valid UTF-8", "bad.csv:3: date: is not valid UTF-8",
+                                                      "bad.csv:4: email: is not valid UTF-8", "bad.csv:5: revenue_won: is not valid UTF-8"])
+        let r = try w.pulse("kpi", "import", "bad.csv")
+        #expect(!r.stderr.contains("is empty"), "invalid text is not an empty cell: \(r.stderr)")
+    }
+
+    @Test func nulBytesAndRaggedRowsAreRefusedWithTheirLine() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        try w.write("bad.csv", "email,date,calls,meetings\nana@acme.example,2026-11-02,3,1\nana@acme.example,2026-11-03,3\n"
+                    + "ana@acme.example,2026-11-04,3,1,7\nana\u{0}@acme.example,2026-11-05,3,1\nana@acme.example,2026-11-06,3\u{0}1,1\n")
+        try refuses(w, ["kpi", "import", "bad.csv"], [
+            "bad.csv:3: meetings: the row has 3 fields but the header has 4: the last field (meetings) is missing; if it is empty, end the line with \",\"",
+            "bad.csv:4: the row has 5 fields but the header has 4", "bad.csv:5: email: contains a NUL byte",
+            "bad.csv:6: calls: contains a NUL byte",
+        ])
+    }
+
+    @Test func lineBreaksAroundACellAreTrimmedAndACellOfOnlyALineBreakIsMissing() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        try w.write("crlf.csv", "email,date,calls,emails\r\n\"ana@acme.example\r\n\",\"2026-11-02\r\n\",\"\r\n12\r\n\",\"\r\n\"\r\n")
+        let r = try w.pulse("kpi", "import", "crlf.csv")
+        #expect(r.status == 0, "\(r.stderr)")
+        let ana = try #require(try rows(w)["ana@acme.example 2026-W45"])
+        #expect(ana["calls"] as? Int == 12 && ana["emails"] is NSNull, "\(ana)")
+    }
+
     @Test func unknownEmailsFutureDatesDuplicatesAndOverlappingQuotas() throws {
         let w = try workspace()
         defer { w.remove() }
