@@ -76,14 +76,50 @@ public struct ColumnLayout: Sendable {
 
 /// Checks shared by the importers.
 public enum Validate {
-    /// A plausible mail address: one @, a dot in the domain, no spaces or angle brackets.
+    /// A plausible mail address: one @, a dot in the domain, no spaces, angle brackets
+    /// or control characters.
     public static func isEmail(_ s: String) -> Bool {
         guard s.count <= 254, let at = s.firstIndex(of: "@"), s.filter({ $0 == "@" }).count == 1 else { return false }
         let local = s[..<at], domain = s[s.index(after: at)...]
-        let bad: Set<Character> = [" ", "<", ">", "(", ")", ",", ";", ":", "\"", "[", "]", "\\", "\r", "\n", "\t"]
+        // By scalars: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        let bad: Set<Unicode.Scalar> = [" ", "<", ">", "(", ")", ",", ";", ":", "\"", "[", "]", "\\"]
         guard !local.isEmpty, local.count <= 64, domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix("."),
-              !domain.contains(".."), !s.contains(where: { bad.contains($0) }) else { return false }
+              !domain.contains(".."), controlCharacter(in: s) == nil,
+              !s.unicodeScalars.contains(where: { bad.contains($0) || $0.properties.isWhitespace }) else { return false }
         return true
+    }
+
+    /// The first control character in a text: C0 and C1 controls (CR, LF, tab, NUL,
+    /// DEL...), invisible format characters (bidirectional overrides, zero-width
+    /// spaces) and line or paragraph separators. No address or name in a mail header
+    /// may hold one.
+    public static func controlCharacter(in s: String) -> Unicode.Scalar? {
+        s.unicodeScalars.first { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator: true
+            default: false
+            }
+        }
+    }
+
+    /// A text with its control characters written out (`\r`, `\n`, `\t`, `\u{202E}`),
+    /// to show it in a message without the terminal acting on it.
+    public static func visible(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\r": out += "\\r"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if controlCharacter(in: String(scalar)) != nil {
+                    out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 
     public static func isLocale(_ s: String) -> Bool {

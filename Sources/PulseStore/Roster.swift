@@ -82,10 +82,19 @@ extension AppDatabase {
             }
             let line = record.line
             func bad(_ field: String, _ message: String) { issues.append(InputIssue(file: file, line: line, field: field, message)) }
+            // An address with a control character would be stored and later break the
+            // mail headers of a whole round: refused here, shown with it written out.
+            func checkEmail(_ field: String, _ address: String) {
+                if let c = Validate.controlCharacter(in: address) {
+                    bad(field, "\"\(Validate.visible(address))\" contains a control character (U+\(String(format: "%04X", c.value))); an email address has none")
+                } else if !Validate.isEmail(address) {
+                    bad(field, "\"\(address)\" is not an email address")
+                }
+            }
             guard let email = cell("email")?.lowercased() else { return bad("email", "is empty: every row needs an email") }
-            if !Validate.isEmail(email) { bad("email", "\"\(email)\" is not an email address") }
+            checkEmail("email", email)
             let manager = cell("manager_email")?.lowercased()
-            if let m = manager, !Validate.isEmail(m) { bad("manager_email", "\"\(m)\" is not an email address") }
+            if let m = manager { checkEmail("manager_email", m) }
             let locale = cell("locale")
             if let l = locale, !Validate.isLocale(l) { bad("locale", "\"\(l)\" is not a locale code (en, th, ms, ru, pt-BR)") }
             let tz = cell("timezone")

@@ -171,6 +171,76 @@ import Testing
         }
     }
 
+    /// Writes bytes (which need not be UTF-8) into the workspace.
+    func writeBytes(_ w: Workspace, _ name: String, _ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: w.path(name)))
+    }
+
+    func rosterRow(_ w: Workspace, _ email: String) throws -> [String: Any]? {
+        let list = try #require(try w.pulse("roster", "list", "--all", "--format", "json").json() as? [[String: Any]])
+        return list.first { $0["email"] as? String == email }
+    }
+
+    @Test func rosterEmailsWithControlCharactersAreRefusedWithTheirLine() throws {
+        let w = try Self.loaded()
+        defer { w.remove() }
+        // Stored, such an address later blocked the whole round's send.
+        let cases: [(String, String)] = [
+            ("email,name\nnew@example.org,New\n\"bob\r\nx@example.org\",Bob\n", "bad.csv:3: email: \"bob\\r\\nx@example.org\" contains a control character"),
+            ("email,name\n\"bob\nx@example.org\",Bob\n", "bad.csv:2: email: \"bob\\nx@example.org\" contains a control character"),
+            ("email,name\n\"bob\rx@example.org\",Bob\n", "bad.csv:2: email: \"bob\\rx@example.org\" contains a control character"),
+            ("email,name\nbob\tx@example.org,Bob\n", "bad.csv:2: email: \"bob\\tx@example.org\" contains a control character"),
+            ("email,name\nbob\u{1}x@example.org,Bob\n", "bad.csv:2: email: \"bob\\u{1}x@example.org\" contains a control character"),
+            ("email,name\nbob\u{85}x@example.org,Bob\n", "bad.csv:2: email: \"bob\\u{85}x@example.org\" contains a control character"),
+            ("email,name\nbob@example.org\u{202E},Bob\n", "bad.csv:2: email: \"bob@example.org\\u{202E}\" contains a control character"),
+            ("email,manager_email\nbob@example.org,\"lead@exa\r\nmple.org\"\n", "bad.csv:2: manager_email: \"lead@exa\\r\\nmple.org\" contains a control character"),
+        ]
+        for (body, message) in cases {
+            try w.write("bad.csv", body)
+            try refuses(w, ["roster", "import", "bad.csv"], file: "bad.csv", says: message)
+        }
+        // Line breaks at a cell's edge are trimmed like spaces: the address is fine.
+        try w.write("edge.csv", "email,name\r\n\"edge@example.org\r\n\",\"Bob\r\n\"\r\n")
+        let edge = try w.pulse("roster", "import", "edge.csv")
+        #expect(edge.status == 0, "\(edge.stderr)")
+        #expect(try rosterRow(w, "edge@example.org")?["name"] as? String == "Bob")
+    }
+
+    @Test func rosterRowsWithNULsOrTheWrongNumberOfFieldsAreRefused() throws {
+        let w = try Self.loaded()
+        defer { w.remove() }
+        let before = try #require(try rosterRow(w, "north0@example.org"))
+        #expect(before["team"] as? String == "north")
+        // Too few fields used to wipe the fields of an existing rep; too many shifted or dropped columns.
+        let cases: [(String, String)] = [
+            ("email,name,team,region\nnorth0@example.org,North 0\n", "bad.csv:2: team: the row has 2 fields but the header has 4: the last 2 fields (team, region) are missing"),
+            ("email,name,team,region\nnorth0@example.org,North 0,north\n", "bad.csv:2: region: the row has 3 fields but the header has 4: the last field (region) is missing; if it is empty, end the line with \",\""),
+            ("email,name,team,region\nnorth0@example.org,Smith, John,north,EMEA\n", "bad.csv:2: the row has 5 fields but the header has 4"),
+            ("email,name\na\u{0}@x.example,A\na\u{0}@y.example,B\n", "bad.csv:2: email: contains a NUL byte"),
+        ]
+        for (body, message) in cases {
+            try w.write("bad.csv", body)
+            try refuses(w, ["roster", "import", "bad.csv"], file: "bad.csv", says: message)
+        }
+        try w.write("bad.csv", "email,name\na\u{0}@x.example,A\na\u{0}@y.example,B\n")
+        #expect(try w.pulse("roster", "import", "bad.csv").stderr.contains("bad.csv:3: email: contains a NUL byte"))
+        #expect(try rosterRow(w, "a") == nil)
+    }
+
+    @Test func invalidUTF8InResponsesIsRefusedAsInvalidText() throws {
+        let w = try Self.loaded()
+        defer { w.remove() }
+        let header = Array("email,survey,period,mood,focus,enps\n".utf8)
+        for (row, message) in [
+            (Array("north0@example.org,".utf8) + [0xFF] + Array(",2026-W48,3,3,5\n".utf8), "bad.csv:2: survey: is not valid UTF-8"),
+            (Array("north0@example.org,check,2026-W48,3,".utf8) + [0xC3] + Array(",5\n".utf8), "bad.csv:2: focus: is not valid UTF-8"),
+            (Array("north0".utf8) + [0xE0, 0xB8] + Array("@example.org,check,2026-W48,3,3,5\n".utf8), "bad.csv:2: email: is not valid UTF-8"),
+        ] {
+            try writeBytes(w, "bad.csv", header + row)
+            try refuses(w, ["responses", "import", "bad.csv"], file: "bad.csv", says: message)
+        }
+    }
+
     @Test func badSurveyDefinitionsAreRefused() throws {
         let w = try Workspace()
         defer { w.remove() }
