@@ -230,7 +230,7 @@ public enum TerminalText {
     /// What goes to a terminal as it is: line breaks, tabs, CRLF and Pulse's own colour
     /// codes (`Style`) kept; every other control character escaped.
     public static func escapedKeepingStyle(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        guard hasControl(s) else { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count)
         var rest = Substring(s)
@@ -250,8 +250,19 @@ public enum TerminalText {
 
     static func isControl(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 || (0x7F...0x9F).contains(c.value) }
 
+    /// Whether a string holds a control character, by its UTF-8 bytes (C1 is C2 80-9F):
+    /// the common case, text without any, costs one pass over the bytes.
+    static func hasControl(_ s: String) -> Bool {
+        var previous: UInt8 = 0
+        for b in s.utf8 {
+            if b < 0x20 || b == 0x7F || (previous == 0xC2 && b >= 0x80 && b <= 0x9F) { return true }
+            previous = b
+        }
+        return false
+    }
+
     static func escape(_ s: String, keepingLines: Bool, keepingCR: Bool = false) -> String {
-        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        guard hasControl(s) else { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count + 16)
         let scalars = Array(s.unicodeScalars)
