@@ -55,11 +55,9 @@ enum Terminal {
 
     /// Writes a result. On a terminal nothing but Pulse's own colour codes gets through
     /// as a control character (renderers already escape people's text; this also covers
-    /// CSV, whose cells keep their real value in a pipe or a file). No URL's user info is
-    /// ever printed.
+    /// CSV, whose cells keep their real value in a pipe or a file).
     static func out(_ s: String) {
-        let shown = URLUserInfo.redacted(s)
-        FileHandle.standardOutput.write(Data((isTTY ? TerminalText.escapedKeepingStyle(shown) : shown).utf8))
+        FileHandle.standardOutput.write(Data((isTTY ? TerminalText.escapedKeepingStyle(s) : s).utf8))
     }
 
     /// `--quiet`: notes and progress are not printed; results, warnings and errors are.

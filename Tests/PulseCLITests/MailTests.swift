@@ -289,5 +289,12 @@ final class SMTPServer {
             let bytes = FileManager.default.contents(atPath: w.path(file)) ?? Data()
             #expect(bytes.range(of: Data("mailbot-7f3a".utf8)) == nil, "\(file) holds the URL's user")
         }
+        // An error an older Pulse stored with the URL in it is shown without its user info.
+        _ = try python("sqlite_exec.py", [w.path("pulse.sqlite"),
+            "UPDATE outbox SET last_error = 'Failed sending to smtp://old-bot:hunter2@mail.example:25 (gave up)'"])
+        for args in [["outbox"], ["outbox", "--format", "json"], ["outbox", "--format", "csv"]] {
+            let r = try w.pulse(args)
+            #expect(r.stdout.contains("mail.example") && !r.stdout.contains("old-bot") && !r.stdout.contains("hunter2"), "\(args): \(r.stdout)")
+        }
     }
 }

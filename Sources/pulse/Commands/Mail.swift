@@ -196,7 +196,13 @@ extension Pulse {
             if flush { try MailSetup(global).dispatch(maxWait: 0) }
             let db = try global.openDatabase()
             let counts = try db.outboxCounts()
-            let entries = try db.outbox(status: status, limit: limit)
+            // What an older Pulse stored can still quote a URL with its user info.
+            let entries = try db.outbox(status: status, limit: limit).map { e in
+                var e = e
+                e.lastError = e.lastError.map(URLUserInfo.redacted)
+                e.serverReply = e.serverReply.map(URLUserInfo.redacted)
+                return e
+            }
             switch output.format {
             case .json:
                 Terminal.out(JSON.object([
