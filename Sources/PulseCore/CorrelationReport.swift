@@ -116,6 +116,26 @@ public struct CorrelationReport: Sendable {
         return .object(top)
     }
 
+    /// One row per method (and team, with `--by team`): the figures of the table and its sentence.
+    public var csv: String {
+        var w = CSVWriter()
+        w.header((by != nil ? ["team"] : []) + ["survey", "kpi", "lag", "from", "to", "method", "r", "ci95_low", "ci95_high", "p",
+                                                "df", "n", "reps", "suppressed", "summary"])
+        for r in results {
+            let methods: [(String, Correlation?)] = [("pearson", r.pearson), ("spearman", r.spearman), ("within_rep", r.withinRep)]
+            for (method, c) in methods {
+                let row: [CSVWriter.Cell] = [
+                    .text(survey), .text(kpi.rawValue), .int(lag), .text(range.from.description), .text(range.to.description),
+                    .text(method), .number(c?.r), .number(c?.ci95?.lowerBound), .number(c?.ci95?.upperBound), .number(c?.p),
+                    .int(method == "within_rep" ? c?.df : nil), .int(r.suppressed ? nil : r.n), .int(r.suppressed ? nil : r.reps),
+                    .bool(r.suppressed), .text(sentence(r)),
+                ]
+                w.row((by != nil ? [.text(r.group)] : []) + row)
+            }
+        }
+        return w.text
+    }
+
     /// The finding as a manager would say it.
     public func sentence(_ r: Result) -> String {
         if r.suppressed { return "Not shown: the team is under the anonymity threshold." }

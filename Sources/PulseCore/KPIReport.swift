@@ -96,16 +96,25 @@ public struct KPIReport: Sendable {
                  }))])
     }
 
+    /// One table: the weekly rows, then one row per team and quota period with the reps at
+    /// or above quota (its `week` and KPI cells empty, its last four filled), so that a
+    /// spreadsheet or a CSV reader takes it whole.
     public var csv: String {
         var w = CSVWriter()
         w.header([byRep ? "rep" : "team", "week", "reps", "calls", "emails", "meetings", "activity", "opportunities_created",
-                  "deals_won", "deals_lost", "revenue_won", "win_rate", "avg_deal_size", "quota_attainment"])
+                  "deals_won", "deals_lost", "revenue_won", "win_rate", "avg_deal_size", "quota_attainment",
+                  "quota_period", "reps_with_quota", "at_or_above_quota", "share_at_or_above_quota"])
+        let noQuota: [CSVWriter.Cell] = [.text(nil), .int(nil), .int(nil), .number(nil)]
         for r in rows {
             let k = r.kpis
             w.row([.text(r.group), .text(r.week.description), .int(r.reps), .int(k.calls), .int(k.emails), .int(k.meetings),
                    .int(k.activity), .int(k.opportunitiesCreated), .int(k.dealsWon), .int(k.dealsLost),
                    .number(k.revenueWonCents.map { Double($0) / 100 }), .number(Self.round(k.winRate, 3)),
-                   .number(Self.round(k.avgDealSize, 2)), .number(Self.round(k.quotaAttainment, 3))])
+                   .number(Self.round(k.avgDealSize, 2)), .number(Self.round(k.quotaAttainment, 3))] + noQuota)
+        }
+        for s in quotaShares {
+            w.row([.text(s.group)] + Array(repeating: CSVWriter.Cell.text(nil), count: 13)
+                + [.text(s.period.description), .int(s.reps), .int(s.atOrAbove), .number(s.share)])
         }
         return w.text
     }
@@ -177,6 +186,16 @@ public struct DriversReport: Sendable {
                               ("r", .from(d.correlation?.r)), ("p", .from(d.correlation?.p)),
                               ("ci95", d.correlation?.ci95.map { .array([.double($0.lowerBound), .double($0.upperBound)]) } ?? .null)])
                  }))])
+    }
+
+    public var csv: String {
+        var w = CSVWriter()
+        w.header(["question", "text", "r", "ci95_low", "ci95_high", "p", "n"])
+        for d in drivers {
+            w.row([.text(d.question), .text(d.text), .number(d.correlation?.r), .number(d.correlation?.ci95?.lowerBound),
+                   .number(d.correlation?.ci95?.upperBound), .number(d.correlation?.p), .int(d.n)])
+        }
+        return w.text
     }
 
     public func table(style: Style) -> String {

@@ -178,7 +178,8 @@ public struct TextTable {
             while s.hasSuffix(" ") { s.removeLast() }
             return s
         }
-        var out = style.bold(line(columns.map { ($0.title, $0.title) }).trimmingSpaces) + "\n"
+        // Only trailing spaces go: a first column without a title (`--by all`) keeps its width.
+        var out = style.bold(line(columns.map { ($0.title, $0.title) })) + "\n"
         for row in rows { out += line(row) + "\n" }
         return out
     }

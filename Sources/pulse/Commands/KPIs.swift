@@ -109,7 +109,8 @@ extension Pulse {
         @Option(help: ArgumentHelp("The KPI: \(KPI.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kpi"))
         var kpi: KPI
         @OptionGroup var range: RangeOptions
-        @Option(help: ArgumentHelp("Weeks between morale and the KPI (negative: the KPI comes first).", valueName: "weeks"))
+        @Option(parsing: .unconditional,
+                help: ArgumentHelp("Weeks between morale and the KPI (negative: the KPI comes first, as --lag -1).", valueName: "weeks"))
         var lag = 0
         @Option(help: "team for one result per team.") var by: CorrelateGrouping?
         @OptionGroup var output: FormatOption
@@ -144,7 +145,8 @@ extension Pulse {
                                                    groups: groups, minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
-            case .csv, .table: Terminal.out(report.table(style: Terminal.style))
+            case .csv: Terminal.out(report.csv)
+            case .table: Terminal.out(report.table(style: Terminal.style))
             }
         }
     }
@@ -206,7 +208,12 @@ extension Pulse {
                                                minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
-            case .csv, .table: Terminal.out(report.table(style: Terminal.style))
+            case .csv:
+                Terminal.out(report.csv)
+                if report.suppressed {
+                    Terminal.note("not shown: fewer than \(report.minGroupSize) responses with an eNPS answer (the anonymity threshold)")
+                }
+            case .table: Terminal.out(report.table(style: Terminal.style))
             }
         }
     }
