@@ -142,6 +142,20 @@ struct CSVTests {
         #expect(try refusal(Array("name\nИрина ไทย 日本 👍🏽\n".utf8)).isEmpty)
     }
 
+    /// The reader's own UTF-8 check agrees with the standard library's on random bytes
+    /// near UTF-8 (lead and continuation bytes, overlong forms, surrogates, past U+10FFFF).
+    @Test func theUTF8CheckAgreesWithTheStandardLibrary() {
+        var rng = SeededGenerator(seed: 11)
+        let bytes: [UInt8] = [0x41, 0x00, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xA0, 0x9F, 0xED, 0xEF, 0xF0, 0x90,
+                              0x8F, 0xF4, 0xF5, 0xFF]
+        for _ in 0..<50_000 {
+            let b = (0..<Int(rng.next() % 7)).map { _ in bytes[Int(rng.next() % UInt64(bytes.count))] }
+            let ours = b.withUnsafeBufferPointer { CSVRecord.isUTF8($0) }
+            #expect(ours == (String(validating: b, as: UTF8.self) != nil), "\(b)")
+            if ours != (String(validating: b, as: UTF8.self) != nil) { return }
+        }
+    }
+
     @Test func lineBreaksAtAFieldsEdgeAreTrimmedLikeSpaces() throws {
         #expect("Bob\r\n".trimmingSpaces == "Bob" && "\r\n".trimmingSpaces == "" && "\r\nBob \u{A0}".trimmingSpaces == "Bob")
         #expect("a\r\nb".trimmingSpaces == "a\r\nb", "only the edges")
