@@ -58,6 +58,12 @@ public struct AppDatabase: Sendable {
         var immutable = false
         let dir = (path as NSString).deletingLastPathComponent
         let folder = dir.isEmpty ? "." : dir
+        // An empty file is a database only for init and demo (it may be one they left
+        // when opening failed): for anything else it is not there.
+        let size = (try? fm.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        if fm.fileExists(atPath: path) && size == 0 && !create {
+            throw .runtime(missingMessage(path))
+        }
         if fm.fileExists(atPath: path) {
             guard let h = FileHandle(forReadingAtPath: path) else {
                 throw .runtime("cannot read the database \(path): permission denied")

@@ -22,6 +22,11 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: db), "\(args) created \(db)")
             #expect(!FileManager.default.fileExists(atPath: db + ".key"), "\(args) created a key file beside \(db)")
         }
+        // An empty file (left by an init that failed half-way) is not a database either.
+        FileManager.default.createFile(atPath: w.path("empty.sqlite"), contents: nil)
+        let empty = try w.pulse(args, env: ["PULSE_DB": w.path("empty.sqlite")])
+        #expect(empty.status != 0 && empty.stderr.contains("no database at \(w.path("empty.sqlite"))"), "\(args): \(empty.stderr)")
+        #expect((try FileManager.default.attributesOfItem(atPath: w.path("empty.sqlite"))[.size] as? Int) == 0)
     }
 
     /// Runs `pulse` as an unprivileged user when the tests run as root (root writes anywhere).

@@ -26,7 +26,7 @@ extension Pulse.SurveyCommand {
             let loaded = try SurveyFiles.load(directory: path ?? global.surveysPath)
             for (id, s) in loaded.sorted(by: { $0.key < $1.key }) {
                 let d = s.definition
-                Terminal.out("ok  \(s.file): \(id), \(d.questions.count) questions, \(d.anonymity.rawValue)\n")
+                Terminal.out(TerminalText.escaped("ok  \(s.file): \(id), \(d.questions.count) questions, \(d.anonymity.rawValue)") + "\n")
             }
             if loaded.isEmpty { Terminal.warn("no .yaml files in \(path ?? global.surveysPath)") }
         }

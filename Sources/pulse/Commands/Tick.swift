@@ -32,7 +32,8 @@ extension Pulse {
         func tick(_ setup: MailSetup, _ surveys: SurveySet) throws(PulseError) {
             let now = global.now
             let stamp = Timestamp.string(now)
-            func say(_ s: String) { if dryRun { Terminal.out(s + "\n") } else { Terminal.note(s) } }
+            // Survey ids, emails and zones come from files: escaped, so they cannot drive a terminal.
+            func say(_ s: String) { if dryRun { Terminal.out(TerminalText.escapedLines(s) + "\n") } else { Terminal.note(s) } }
             for closed in try setup.db.closeDueRounds(now: now, dryRun: dryRun) {
                 say(dryRun ? "would close \(closed) (its last invitation's window has ended)" : "closed \(closed)")
             }

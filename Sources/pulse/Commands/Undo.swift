@@ -180,9 +180,9 @@ enum Removal {
     /// "removed ..." or "would remove ...; pass --yes to remove it", on stdout: it is the result.
     static func report(_ summary: RemovalSummary, what: String) {
         if summary.applied {
-            Terminal.out("removed \(what): \(summary)\n")
+            Terminal.out(TerminalText.escaped("removed \(what): \(summary)") + "\n")
         } else {
-            Terminal.out("would remove \(what): \(summary); nothing was changed (pass --yes to remove)\n")
+            Terminal.out(TerminalText.escaped("would remove \(what): \(summary); nothing was changed (pass --yes to remove)") + "\n")
         }
     }
 }
