@@ -191,7 +191,7 @@ extension AppDatabase {
                 reps = reps.filter { $0.team == team }
                 if reps.isEmpty {
                     let teams = Set(try String.fetchAll(db, sql: "SELECT DISTINCT team FROM rep WHERE team IS NOT NULL AND active")).sorted()
-                    throw PulseError.usage("no active reps in the team \"\(team)\" (the teams are: \(teams.joined(separator: ", ")))")
+                    throw Closest.unknown("team with active reps", team, known: teams, listLabel: "the teams are")
                 }
             }
             if let only { reps = reps.filter(only) }

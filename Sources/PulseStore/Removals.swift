@@ -181,8 +181,7 @@ extension AppDatabase {
             let periods = try String.fetchAll(db, sql: "SELECT period FROM round WHERE survey_id = ? ORDER BY period_start", arguments: [survey])
             if periods.isEmpty {
                 let surveys = try String.fetchAll(db, sql: "SELECT DISTINCT survey_id FROM round ORDER BY survey_id")
-                throw PulseError.input(InputIssue(file: survey, "no such survey has rounds (the surveys with rounds are: "
-                    + (surveys.isEmpty ? "none yet" : surveys.joined(separator: ", ")) + ")"))
+                throw Closest.unknown("survey with rounds", survey, known: surveys, listLabel: "the surveys with rounds are")
             }
             throw PulseError.usage("there is no round \(survey) \(period) (its rounds are: \(periods.suffix(12).joined(separator: ", ")))")
         }

@@ -174,7 +174,7 @@ struct SurveySet {
         if let b = broken.first(where: { $0.id == id || (($0.file as NSString).lastPathComponent as NSString).deletingPathExtension == id }) {
             throw .invalidInput(b.issues)
         }
-        throw .usage("unknown survey \"\(id)\" (the surveys are: \(valid.keys.sorted().joined(separator: ", ")))")
+        throw Closest.unknown("survey", id, known: Array(valid.keys), listLabel: "the surveys are")
     }
 
     /// Each broken file with its first problem.

@@ -24,8 +24,13 @@ struct Pulse: AsyncParsableCommand {
     /// Runs the command and maps Pulse's errors to the contract's exit codes, printing
     /// them as `error: …` on stderr.
     static func main() async {
+        let arguments = Arguments.globalsMovedAfterCommand(Array(CommandLine.arguments.dropFirst()))
+        if let unknown = Arguments.unknownCommand(arguments) {
+            Terminal.error(unknown)
+            Foundation.exit(64)
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {
@@ -39,10 +44,47 @@ struct Pulse: AsyncParsableCommand {
             // message (it can quote a flag's value) goes out escaped like every other.
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }
-            let message = fullMessage(for: error)
+            // One prefix for every error: `error:`, as Pulse's own.
+            var message = fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message = "error: " + message.dropFirst("Error: ".count) }
             if !message.isEmpty { Terminal.diagnostic(message) }
             Foundation.exit(code.rawValue)
         }
+    }
+}
+
+/// What a person types, made into what swift-argument-parser reads.
+enum Arguments {
+    /// The options every command shares, with whether each takes a value.
+    static let globals: [String: Bool] = ["--db": true, "--config": true, "--surveys": true, "-q": false, "--quiet": false]
+
+    /// `pulse --db X roster list` as `pulse roster list --db X`: global options written
+    /// before the command move after it (before a `--`, if there is one).
+    static func globalsMovedAfterCommand(_ args: [String]) -> [String] {
+        var moved: [String] = [], i = 0
+        while i < args.count {
+            let a = args[i]
+            let name = a.split(separator: "=", maxSplits: 1).first.map(String.init) ?? a
+            guard let takesValue = globals[name] else { break }
+            moved.append(a)
+            if takesValue && !a.contains("=") && i + 1 < args.count { moved.append(args[i + 1]); i += 1 }
+            i += 1
+        }
+        guard !moved.isEmpty else { return args }
+        var rest = Array(args[i...])
+        if let dashes = rest.firstIndex(of: "--") { rest.insert(contentsOf: moved, at: dashes) } else { rest += moved }
+        return rest
+    }
+
+    /// An unknown command, with the closest known ones: `pulse trnds` suggests `trends`.
+    static func unknownCommand(_ args: [String]) -> String? {
+        guard let first = args.first, !first.hasPrefix("-") else { return nil }
+        let names = Pulse.configuration.subcommands.map { $0._commandName }
+        guard !names.contains(first) else { return nil }
+        let close = names.map { ($0, editDistance($0, first.lowercased())) }.filter { $0.1 <= max(2, first.count / 3) }
+            .sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(3).map(\.0)
+        let hint = close.isEmpty ? "pulse --help lists the commands" : "did you mean \(close.joined(separator: " or "))?"
+        return "unknown command \"\(TerminalText.escaped(first))\"; \(hint)"
     }
 }
 
@@ -65,6 +107,12 @@ enum Terminal {
 
     /// Whether to draw progress: on a terminal, unless quiet.
     static var showsProgress: Bool { stderrIsTTY && !quiet }
+
+    /// A line that says what a command did ("5 invitations queued"): a result, so on
+    /// stdout, and kept by `--quiet`.
+    static func result(_ s: String) {
+        out(TerminalText.escapedLines(s.hasSuffix("\n") ? s : s + "\n"))
+    }
 
     static func note(_ s: String) {
         guard !quiet else { return }

@@ -261,7 +261,7 @@ import Testing
         let badPeriod = try w.pulse("enps", "--survey", "check", "--period", "2026-W54")
         #expect(badPeriod.status == 64, "\(badPeriod.stderr)")
         let unknownSurvey = try w.pulse("enps", "--survey", "nosuch")
-        #expect(unknownSurvey.status == 64)
+        #expect(unknownSurvey.status == 65)
         #expect(unknownSurvey.stderr.contains("the surveys with rounds are: check"), "\(unknownSurvey.stderr)")
         let unknownCommand = try w.pulse("frobnicate")
         #expect(unknownCommand.status == 64)

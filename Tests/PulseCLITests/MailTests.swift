@@ -77,7 +77,7 @@ final class SMTPServer {
         defer { w.remove() }
         let r = try send(w)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("5 invitations queued") && r.stderr.contains("5 sent"), "\(r.stderr)")
+        #expect(r.stdout.contains("5 invitations queued") && r.stdout.contains("5 sent"), "\(r.stderr)")
         let mail = try server.received()
         #expect(mail.count == 5)
         let byTo = Dictionary(uniqueKeysWithValues: mail.map { ($0["to"] as! String, $0) })
@@ -114,7 +114,7 @@ final class SMTPServer {
         #expect(replies.allSatisfy { $0.hasPrefix("250") }, "\(replies)")
         // Again: nobody is invited twice.
         let again = try send(w)
-        #expect(again.stderr.contains("0 invitations queued, 5 reps already invited"), "\(again.stderr)")
+        #expect(again.stdout.contains("0 invitations queued, 5 reps already invited"), "\(again.stderr)")
         #expect(try server.received().count == 5)
     }
 
@@ -127,7 +127,7 @@ final class SMTPServer {
         defer { w.remove() }
         let r = try send(w)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("4 sent") && r.stderr.contains("1 failed"), "\(r.stderr)")
+        #expect(r.stdout.contains("4 sent") && r.stdout.contains("1 failed"), "\(r.stderr)")
         let mail = try server.received()
         #expect(Set(mail.map { $0["to"] as! String }) == ["somchai@example.org", "aisha@example.org", "tom@example.org", "mia@example.org"])
         let messages = try outbox(w)["messages"] as! [[String: Any]]

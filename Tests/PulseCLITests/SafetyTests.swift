@@ -223,7 +223,9 @@ enum Day2 {
         }
         try w.write("answers.csv", answers)
         #expect(try w.pulse("responses", "import", "answers.csv").status == 0)
-        #expect(try w.pulse(["notes", "add", "r0@acme.example", "--text", "said \u{1B}[31mred\u{1B}[0m", "--action", "ring\u{07}"]).status == 0)
+        // Pinned with the answers' weeks (the prep note below is as of 2026-11-23), not to the test clock.
+        #expect(try w.pulse(["notes", "add", "r0@acme.example", "--text", "said \u{1B}[31mred\u{1B}[0m", "--action", "ring\u{07}"],
+                            env: ["PULSE_NOW": "2026-11-20T10:00:00Z"]).status == 0)
         // A survey whose title carries an escape, for the mail listings and the outbox.
         let yaml = DefaultSurveys.weeklyPulse.replacingOccurrences(of: "id: weekly-pulse", with: "id: odd")
             .replacingOccurrences(of: "  en: Weekly pulse", with: "  en: \"Odd \\e[5m pulse\"")

@@ -208,7 +208,7 @@ import Testing
         #expect(late.status == 64 && late.stderr.contains("closed at \(TestClock.at(5, "10:00"))"), "\(late.stderr)")
         try w.write("pulse.yaml", "timezone: UTC\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\nreminders:\n  max: 3\n  min_days_apart: 1\n")
         let tick = try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(5, "10:01")])
-        #expect(tick.status == 0 && tick.stderr.contains("closed weekly-pulse \(week)") && !tick.stderr.contains("weekly-pulse \(week): 2 reminders"), "\(tick.stderr)")
+        #expect(tick.status == 0 && tick.stdout.contains("closed weekly-pulse \(week)") && !tick.stdout.contains("weekly-pulse \(week): 2 reminders"), "\(tick.stderr)")
         let reminders = try readMail(w.path("outbox")).filter { "\($0["message_id"] ?? "")".contains(".reminder@") }
         #expect(reminders.count == 2, "one reminder each, none after the close")
     }
@@ -231,7 +231,7 @@ import Testing
         // Monday 01:00 UTC: 08:00 in Bangkok, 01:00 in London. Nobody is due for the weekly
         // pulse, and its round does not open empty; the quarter's eNPS goes out.
         let early = try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(0, "01:00")])
-        #expect(early.status == 0 && !early.stderr.contains("weekly-pulse") && early.stderr.contains("enps \(TestClock.quarter): 2 invitations queued"),
+        #expect(early.status == 0 && !early.stdout.contains("weekly-pulse") && early.stdout.contains("enps \(TestClock.quarter): 2 invitations queued"),
                 "\(early.stderr)")
         let rounds = try #require(try w.pulse("rounds", "list", "--format", "json").json() as? [[String: Any]])
         #expect(rounds.map { $0["survey"] as? String } == ["enps"], "\(rounds)")

@@ -50,7 +50,7 @@ import Testing
         let dry = try w.pulse(["send", "weekly-pulse", "--dry-run"], env: now)
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("somchai@example.org") && dry.stdout.contains("สัปดาห์"), "\(dry.stdout)")
-        #expect(dry.stderr.contains("3 invitations would go out for weekly-pulse \(TestClock.week())"), "\(dry.stderr)")
+        #expect(dry.stdout.contains("3 invitations would go out for weekly-pulse \(TestClock.week())"), "\(dry.stderr)")
         #expect(try rounds(w).isEmpty, "a dry run opens no round")
         let written = FileManager.default.fileExists(atPath: w.path("outbox")) ? try messages(w).count : 0
         #expect(written == 0, "a dry run writes no message")
@@ -65,7 +65,7 @@ import Testing
         #expect((anna["text"] as? String)?.contains("руководитель видит") == true, "an identified survey says who sees")
 
         let again = try w.pulse(["send", "weekly-pulse"], env: now)
-        #expect(again.stderr.contains("0 invitations queued, 3 reps already invited"), "\(again.stderr)")
+        #expect(again.stdout.contains("0 invitations queued, 3 reps already invited"), "\(again.stderr)")
         #expect(try messages(w).count == 3)
         let round = try #require(try rounds(w).first)
         #expect(round["invited"] as? Int == 3 && round["source"] as? String == "sent")
@@ -75,9 +75,17 @@ import Testing
         let w = try workspace()
         defer { w.remove() }
         let unknown = try w.pulse("send", "weekly-puls")
-        #expect(unknown.status == 64 && unknown.stderr.contains("weekly-pulse"), "\(unknown.stderr)")
-        let team = try w.pulse("send", "weekly-pulse", "--team", "north")
-        #expect(team.status == 64 && team.stderr.contains("east, west"), "\(team.stderr)")
+        #expect(unknown.status == 65 && unknown.stderr.contains("error: weekly-puls: no such survey; did you mean weekly-pulse?"), "\(unknown.stderr)")
+        let team = try w.pulse("send", "weekly-pulse", "--team", "wset")
+        #expect(team.status == 65 && team.stderr.contains("did you mean west?") && team.stderr.contains("east, west"), "\(team.stderr)")
+        // A period that is neither this week nor the next: refused unless --force.
+        let past = try w.pulse("send", "weekly-pulse", "--period", TestClock.week(-2))
+        #expect(past.status == 64 && past.stderr.contains("is neither the current week (\(TestClock.week())) nor the next (\(TestClock.week(1)))")
+                && past.stderr.contains("pass --force"), "\(past.stderr)")
+        let ahead = try w.pulse("send", "weekly-pulse", "--period", TestClock.week(3), "--dry-run")
+        #expect(ahead.status == 64 && ahead.stderr.contains("still to come"), "\(ahead.stderr)")
+        let forced = try w.pulse("send", "weekly-pulse", "--period", TestClock.week(-2), "--force")
+        #expect(forced.status == 0 && forced.stdout.contains("3 invitations queued"), "\(forced.stderr)")
         let period = try w.pulse("send", "weekly-pulse", "--period", "2026-W54")
         #expect(period.status == 64, "\(period.stderr)")
         let noRound = try w.pulse("remind", "weekly-pulse", "--period", "2026-W40")
@@ -93,7 +101,7 @@ import Testing
                 "\(closedAndBroken.stderr)")
         // The next week goes out, and the broken file is the error (65) that cron reports.
         let broken = try w.pulse(["send", "weekly-pulse", "--period", TestClock.week(1)], env: ["PULSE_NOW": TestClock.at(6, "10:00")])
-        #expect(broken.status == 65 && broken.stderr.contains("broken.yaml") && broken.stderr.contains("3 invitations queued"), "\(broken.stderr)")
+        #expect(broken.status == 65 && broken.stderr.contains("broken.yaml") && broken.stdout.contains("3 invitations queued"), "\(broken.stderr)")
     }
 
     @Test func remindersGoOnlyToThoseWhoHaveNotAnswered() throws {
@@ -105,14 +113,14 @@ import Testing
         #expect(try w.pulse("responses", "import", "answers.csv").status == 0)
         // Too soon: at least two days after the invitation.
         let early = try w.pulse(["remind", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.at(1, "10:00")])
-        #expect(early.status == 0 && early.stderr.contains("0 reminders queued"), "\(early.stderr)")
+        #expect(early.status == 0 && early.stdout.contains("0 reminders queued"), "\(early.stderr)")
         let due = try w.pulse(["remind", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.at(2, "11:00")])
-        #expect(due.status == 0 && due.stderr.contains("2 reminders queued"), "\(due.stderr)")
+        #expect(due.status == 0 && due.stdout.contains("2 reminders queued"), "\(due.stderr)")
         let reminders = try messages(w).filter { ($0["subject"] as? String)?.contains(TestClock.week()) == true && $0["message_id"].map { "\($0)".contains(".reminder@") } == true }
         #expect(Set(reminders.map { $0["to"] as! String }) == ["somchai@example.org", "tom@example.org"])
         // At most one per round (reminders.max: 1).
         let more = try w.pulse(["remind", "weekly-pulse", "--period", TestClock.week()], env: ["PULSE_NOW": TestClock.at(4, "11:00")])
-        #expect(more.stderr.contains("0 reminders queued"), "\(more.stderr)")
+        #expect(more.stdout.contains("0 reminders queued"), "\(more.stderr)")
     }
 
     /// The weekly pulse goes out on Monday at 09:00 in each rep's own time zone.
@@ -125,7 +133,7 @@ import Testing
         #expect(Set(try weekly(w).map { $0["to"] as! String }) == ["somchai@example.org"])
         // The quarterly eNPS was due on the first Monday of the quarter, which has passed, and
         // has no round yet: it goes out now, once, to everyone.
-        #expect(first.stderr.contains("enps \(TestClock.quarter): 3 invitations queued"), "\(first.stderr)")
+        #expect(first.stdout.contains("enps \(TestClock.quarter): 3 invitations queued"), "\(first.stderr)")
         // 06:30 UTC: 09:30 in Moscow. Two ticks at once: Anna is invited once.
         let env = w.environment.merging(["PULSE_NOW": TestClock.at(0, "06:30")]) { $1 }
         let ticks = try (0..<2).map { _ -> Process in
@@ -148,15 +156,15 @@ import Testing
         // Each invitation stays open five days from when it went out: the round closes with
         // the last one (London's, sent at 09:30), not before.
         let open = try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(5, "09:29")])
-        #expect(open.status == 0 && !open.stderr.contains("closed weekly-pulse"), "\(open.stderr)")
+        #expect(open.status == 0 && !open.stdout.contains("closed weekly-pulse"), "\(open.stderr)")
         let close = try w.pulse(["tick"], env: ["PULSE_NOW": TestClock.at(5, "09:30")])
-        #expect(close.stderr.contains("closed weekly-pulse \(TestClock.week())"), "\(close.stderr)")
+        #expect(close.stdout.contains("closed weekly-pulse \(TestClock.week())"), "\(close.stderr)")
         let round = try #require(try rounds(w).first { $0["period"] as? String == TestClock.week() })
         #expect(round["closed_at"] is String)
         #expect(try weekly(w).count == 3, "no reminder for a closed round")
         // The eNPS round is still open and nobody answered: one reminder each (at the tick
         // before, two days after the invitations).
-        #expect(open.stderr.contains("enps \(TestClock.quarter): 3 reminders queued"), "\(open.stderr)")
+        #expect(open.stdout.contains("enps \(TestClock.quarter): 3 reminders queued"), "\(open.stderr)")
         #expect(try messages(w).count == 9)
     }
 }

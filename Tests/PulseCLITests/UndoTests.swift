@@ -83,7 +83,7 @@ import Testing
         let again = try w.pulse("rounds", "delete", "weekly-pulse", "--period", next, "--yes")
         #expect(again.status == 64 && again.stderr.contains("there is no round weekly-pulse \(next) (its rounds are: \(week))"), "\(again.stderr)")
         // The period can be sent again, from scratch.
-        #expect(try w.pulse("send", "weekly-pulse", "--period", next).stderr.contains("round opened, 5 invitations queued"))
+        #expect(try w.pulse("send", "weekly-pulse", "--period", next).stdout.contains("round opened, 5 invitations queued"))
     }
 
     @Test func activityRowsAreRemovedByDaysAndRep() throws {

@@ -76,6 +76,9 @@ extension Pulse {
                 let db = try global.openDatabase()
                 let range = try PeriodRange(from: from, to: to)
                 let reps = Dictionary(uniqueKeysWithValues: try db.reps().map { ($0.id!, $0) })
+                if let team, !reps.values.contains(where: { $0.team == team }) {
+                    throw Closest.unknown("team", team, known: Set(reps.values.compactMap(\.team)).sorted(), listLabel: "the teams are")
+                }
                 var weekly = try db.weeklyKPIs(from: range.start, to: range.end)
                 if let team { weekly = weekly.filter { reps[$0.repID]?.team == team } }
                 let quotas = try db.quotas(from: range.start, to: range.end)

@@ -70,7 +70,7 @@ struct MailSetup {
         var parts = ["\(report.sent) sent via \(d.transport.description)"]
         if report.failed > 0 { parts.append("\(report.failed) failed (pulse outbox --status failed)") }
         if report.pending > 0 { parts.append("\(report.pending) queued for a later run") }
-        Terminal.note("outbox: " + parts.joined(separator: ", "))
+        Terminal.result("outbox: " + parts.joined(separator: ", "))
         if let fatal = report.fatal {
             throw .runtime("\(fatal); the messages stay queued and go out on the next run")
         }
@@ -104,6 +104,7 @@ extension Pulse {
         @Option(help: ArgumentHelp("The period (the current one by default).", valueName: "period")) var period: Period?
         @Option(help: ArgumentHelp("Only this team.", valueName: "team")) var team: String?
         @Flag(help: "Show who would get what; send and store nothing.") var dryRun = false
+        @Flag(help: "Send for a period that is neither the current nor the next one.") var force = false
         @Option(help: ArgumentHelp("Seconds to keep retrying transient failures.", valueName: "seconds"))
         var maxWait: Double = 60
 
@@ -111,9 +112,17 @@ extension Pulse {
             let setup = try MailSetup(global)
             let surveys = try setup.surveys()
             let definition = try surveys.definition(survey)
-            let p = period ?? MailSetup.currentPeriod(definition, today: global.today)
+            let current = MailSetup.currentPeriod(definition, today: global.today)
+            let p = period ?? current
             if let kind = definition.schedule?.periodKind, kind != p.kind {
                 throw PulseError.usage("\(survey) runs every \(definition.schedule!.every.rawValue): give a \(kind.rawValue) period, not \(p)")
+            }
+            // A typo in a period (2026-W84 for W48, last year's quarter) would mail every rep
+            // a survey about a time that has passed or is far off.
+            if p.kind == current.kind, p != current, p != current.next, !force {
+                throw PulseError.usage("\(p) is neither the current \(p.kind.rawValue) (\(current)) nor the next (\(current.next)): "
+                    + "its invitations would ask about a \(p.kind.rawValue) " + (p < current ? "that has passed" : "still to come")
+                    + "; pass --force to send it anyway")
             }
             try surveys.reportingBroken { () throws(PulseError) in
                 let now = global.now
@@ -127,12 +136,13 @@ extension Pulse {
                     var t = TextTable([("to", .left), ("subject", .left)])
                     for q in summary.queued { t.add([q.email, q.subject]) }
                     Terminal.out(t.render(style: Terminal.style))
-                    Terminal.note("dry run: \(summary.queued.count) invitations would go out for \(survey) \(p)"
+                    Terminal.result("dry run: \(Plural.count(summary.queued.count, "invitation")) would go out for \(survey) \(p)"
                         + (summary.skipped > 0 ? " (\(summary.skipped) reps already invited)" : "") + "; nothing was stored or sent")
                     return
                 }
-                Terminal.note("\(survey) \(p): round \(summary.roundCreated ? "opened" : "already open"), "
-                    + "\(summary.queued.count) invitations queued" + (summary.skipped > 0 ? ", \(summary.skipped) reps already invited" : ""))
+                Terminal.result("\(survey) \(p): round \(summary.roundCreated ? "opened" : "already open"), "
+                    + "\(Plural.count(summary.queued.count, "invitation")) queued"
+                    + (summary.skipped > 0 ? ", \(Plural.count(summary.skipped, "rep")) already invited" : ""))
                 try setup.dispatch(maxWait: maxWait)
             }
         }
@@ -162,7 +172,7 @@ extension Pulse {
                     survey: survey, period: p, max: reminders?.max ?? 2,
                     minDaysApart: reminders?.minDaysApart ?? 2, key: setup.key, now: now, dryRun: dryRun
                 ) { draft in try setup.composer.render(draft, now: now) }
-                Terminal.note("\(survey) \(p): \(Plural.count(summary.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
+                Terminal.result("\(survey) \(p): \(Plural.count(summary.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
                 if dryRun {
                     let plan = try setup.db.reminderPlan(survey: survey, period: p, max: reminders?.max ?? 2,
                                                          minDaysApart: reminders?.minDaysApart ?? 2, now: now)
@@ -247,7 +257,7 @@ extension Pulse.Rounds {
 
         func run() throws {
             let changed = try global.openDatabase().closeRound(survey: survey, period: period, now: global.now)
-            Terminal.note(changed ? "closed \(survey) \(period)" : "\(survey) \(period) was already closed")
+            Terminal.result(changed ? "closed \(survey) \(period)" : "\(survey) \(period) was already closed")
         }
     }
 }

@@ -91,7 +91,10 @@ extension Pulse {
                 guard !reps.isEmpty else { throw PulseError.input(InputIssue(file: "roster", field: "manager_email", "no active rep has the manager \(manager)")) }
             } else {
                 reps = try db.reps(includeInactive: false, team: team)
-                guard !reps.isEmpty else { throw PulseError.input(InputIssue(file: "roster", field: "team", "no active rep is in the team \(team!)")) }
+                guard !reps.isEmpty else {
+                    let teams = Set(try db.reps(includeInactive: false).compactMap(\.team)).sorted()
+                    throw Closest.unknown("team with active reps", team!, known: teams, listLabel: "the teams are")
+                }
             }
             let builder = try PrepBuilder(db: db, surveys: surveys, config: config, asOf: day)
             if email != nil && out == nil {
@@ -258,20 +261,7 @@ func unknownRep(_ email: String, db: AppDatabase) throws -> PulseError {
 }
 
 /// Levenshtein distance, for "did you mean".
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    var row = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-        var previous = row[0]
-        row[0] = i
-        for j in stride(from: 1, through: b.count, by: 1) {
-            let old = row[j]
-            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-            previous = old
-        }
-    }
-    return a.isEmpty ? b.count : row[b.count]
-}
+func editDistance(_ a: String, _ b: String) -> Int { Closest.distance(a, b) }
 
 /// Builds prep notes for one as-of day, reading what every note shares once.
 struct PrepBuilder {
@@ -351,7 +341,7 @@ extension Pulse {
             let first = from ?? Period.week(of: last.start - 7 * 11)
             let range = try PeriodRange(from: Period.week(of: first.start), to: Period.week(of: last.end))
             if let team, try db.reps(team: team).isEmpty {
-                throw PulseError.input(InputIssue(file: "roster", field: "team", "no rep is in the team \(team)"))
+                throw Closest.unknown("team", team, known: Set(try db.reps().compactMap(\.team)).sorted(), listLabel: "the teams are")
             }
             let report = try TeamReportBuilder(db: db, surveys: surveys, threshold: config.anonymityThreshold).build(
                 team: team, range: range, moraleSurvey: survey, enpsSurvey: enpsSurvey, kpi: kpi, generated: day)

@@ -45,7 +45,7 @@ struct RangeOptions: ParsableArguments {
 func requireSurvey(_ id: String, in db: AppDatabase) throws {
     guard try db.knowsSurvey(id) else {
         let known = Set(try db.rounds().map(\.surveyID)).sorted()
-        throw PulseError.usage("no answers to a survey \"\(id)\" yet" + (known.isEmpty ? " (import or collect some first)" : "; the surveys with rounds are: \(known.joined(separator: ", "))"))
+        throw Closest.unknown("survey with answers", id, known: known, listLabel: "the surveys with rounds are")
     }
 }
 

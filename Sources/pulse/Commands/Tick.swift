@@ -33,7 +33,7 @@ extension Pulse {
             let now = global.now
             let stamp = Timestamp.string(now)
             // Survey ids, emails and zones come from files: escaped, so they cannot drive a terminal.
-            func say(_ s: String) { if dryRun { Terminal.out(TerminalText.escapedLines(s) + "\n") } else { Terminal.note(s) } }
+            func say(_ s: String) { Terminal.result(s) }
             for closed in try setup.db.closeDueRounds(now: now, dryRun: dryRun) {
                 say(dryRun ? "would close \(closed) (its last invitation's window has ended)" : "closed \(closed)")
             }
@@ -66,7 +66,7 @@ extension Pulse {
                                     + (s.skipped > 0 ? "; \(s.skipped) already invited" : ""))
                             }
                         } else if s.roundCreated || !s.queued.isEmpty {
-                            Terminal.note("\(id) \(period): \(Plural.count(s.queued.count, "invitation")) queued")
+                            Terminal.result("\(id) \(period): \(Plural.count(s.queued.count, "invitation")) queued")
                         }
                     } catch {
                         // A closed round, or answers imported for this period: nothing more goes
