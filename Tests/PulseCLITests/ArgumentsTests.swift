@@ -50,6 +50,9 @@ import Testing
         #expect(sent.stderr.isEmpty, "\(sent.stderr)")
         let again = try w.pulse(["send", "weekly-pulse", "--team", "west"])
         #expect(again.stdout.contains("0 invitations queued, 1 rep already invited"), "\(again.stdout)")
+        // Where stdout is JSON, it stays JSON alone: the flush's summary goes to stderr.
+        let flushed = try w.pulse(["outbox", "--flush", "--format", "json"])
+        #expect(flushed.status == 0 && (try? flushed.json()) != nil && flushed.stderr.contains("outbox: 0 sent"), "\(flushed.stdout)\(flushed.stderr)")
     }
 
     @Test func unknownNamesAreBadInputWithTheClosestKnownOnes() throws {

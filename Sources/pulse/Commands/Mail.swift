@@ -63,14 +63,20 @@ struct MailSetup {
     }
 
     /// Sends what is due and says what happened; a stop that needs a person is exit 1.
-    func dispatch(maxWait: TimeInterval) throws(PulseError) {
+    /// - Parameter summaryAsResult: the "outbox: N sent" line on stdout, as a result; a
+    ///   command whose stdout is JSON or CSV says it on stderr instead.
+    func dispatch(maxWait: TimeInterval, summaryAsResult: Bool = true) throws(PulseError) {
         let d = try dispatcher()
         let report = try d.run(maxWait: maxWait)
         if Terminal.stderrIsTTY && report.sent >= 100 { Terminal.note("") }
         var parts = ["\(report.sent) sent via \(d.transport.description)"]
         if report.failed > 0 { parts.append("\(report.failed) failed (pulse outbox --status failed)") }
         if report.pending > 0 { parts.append("\(report.pending) queued for a later run") }
-        Terminal.result("outbox: " + parts.joined(separator: ", "))
+        if summaryAsResult {
+            Terminal.result("outbox: " + parts.joined(separator: ", "))
+        } else {
+            Terminal.note("outbox: " + parts.joined(separator: ", "))
+        }
         if let fatal = report.fatal {
             throw .runtime("\(fatal); the messages stay queued and go out on the next run")
         }
@@ -203,7 +209,7 @@ extension Pulse {
         }
 
         func run() throws {
-            if flush { try MailSetup(global).dispatch(maxWait: 0) }
+            if flush { try MailSetup(global).dispatch(maxWait: 0, summaryAsResult: output.format == .table) }
             let db = try global.openDatabase()
             let counts = try db.outboxCounts()
             // What an older Pulse stored can still quote a URL with its user info.
