@@ -156,4 +156,52 @@ import Testing
         let unknown = try w.pulse("send", "nosuch")
         #expect(unknown.status == 65 && unknown.stderr.contains("nosuch: no such survey"), "\(unknown.stderr)")
     }
+
+    /// `pulse backup backups/today.sqlite` makes the folder, owner-only.
+    @Test func aBackupMakesItsFolder() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("init").status == 0)
+        let r = try w.pulse("backup", "backups/2026/today.sqlite")
+        #expect(r.status == 0 && r.stderr.contains("made the folder backups/2026"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: w.path("backups/2026/today.sqlite")))
+        let mode = try FileManager.default.attributesOfItem(atPath: w.path("backups/2026"))[.posixPermissions] as? Int
+        #expect(mode == 0o700, "\(String(mode ?? 0, radix: 8))")
+    }
+
+    /// What `pulse serve` says on stderr in its first seconds.
+    func serveStderr(_ w: Workspace, seconds: Double = 1.5) throws -> String {
+        let p = Process()
+        p.executableURL = try Binary.pulse()
+        p.arguments = ["serve", "--port", "0"]
+        p.environment = w.environment
+        p.currentDirectoryURL = w.dir
+        let err = w.dir.appendingPathComponent("serve-err-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: err)
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, !((try? String(contentsOf: err, encoding: .utf8)) ?? "").contains("answering on") {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Thread.sleep(forTimeInterval: seconds)
+        p.terminate()
+        p.waitUntilExit()
+        return (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+    }
+
+    /// The links in the mail go to `base_url`: serve says so when it answers elsewhere.
+    @Test func serveWarnsWhenTheLinksPointElsewhere() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("init").status == 0)
+        try w.write("pulse.yaml", "base_url: http://127.0.0.1:9\n")
+        let wrong = try serveStderr(w)
+        #expect(wrong.contains("answering on") && wrong.contains("warning: base_url is http://127.0.0.1:9, but this server answers on http://127.0.0.1:"),
+                "\(wrong)")
+        try w.write("pulse.yaml", "base_url: https://pulse.example.com\n")
+        let proxied = try serveStderr(w)
+        #expect(proxied.contains("answering on") && !proxied.contains("warning"), "a TLS proxy in front: \(proxied)")
+    }
 }

@@ -31,6 +31,18 @@ extension Pulse {
                 throw PulseError.usage("\(file) exists; pass --force to replace it")
             }
             let db = try global.openDatabase()
+            // `pulse backup backups/2026-12-01.sqlite` makes its folder (owner only: it holds
+            // answers and the key).
+            let folder = (file as NSString).deletingLastPathComponent
+            if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                            attributes: [.posixPermissions: 0o700])
+                    Terminal.note("made the folder \(folder)")
+                } catch {
+                    throw PulseError.runtime("cannot make the folder \(folder) for the backup: \(error.localizedDescription)")
+                }
+            }
             let summary = try db.backup(to: file)
             var keyNote = ""
             let keyPath = global.dbPath + ".key"

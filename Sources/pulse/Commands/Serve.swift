@@ -30,6 +30,19 @@ extension Pulse {
             guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a port (0 to 65535)") }
         }
 
+        /// Why the links in the mail may not reach this server: `base_url` names another
+        /// address, and it is not https (which a TLS proxy in front would explain).
+        static func baseURLWarning(baseURL: String, host: String, port: Int) -> String? {
+            guard let url = URL(string: baseURL), let scheme = url.scheme, let linkHost = url.host else { return nil }
+            if scheme == "https" { return nil }
+            let linkPort = url.port ?? 80
+            let local: Set<String> = ["127.0.0.1", "localhost", "::1"]
+            let sameHost = linkHost == host || host == "0.0.0.0" || host == "::" || (local.contains(linkHost) && local.contains(host))
+            if sameHost && linkPort == port { return nil }
+            return "base_url is \(baseURL), but this server answers on http://\(host):\(port): the links in the mail "
+                + "will not reach it unless a proxy forwards that address here (set base_url in pulse.yaml to where reps reach serve)"
+        }
+
         func run() async throws {
             let config = try global.loadConfig()
             let db = try global.openDatabase()
@@ -40,8 +53,10 @@ extension Pulse {
                                        minGroupSize: config.anonymityThreshold, clock: global.clock)
             settings.trustedProxies = Set(trustedProxies)
             let host = self.host
+            let baseURL = config.baseURL ?? "http://127.0.0.1:8080"
             let app = try WebApp.application(settings, host: host, port: port, logger: logger) { bound in
                 Terminal.note("pulse serve: answering on http://\(host):\(bound)/s/<token> (Ctrl-C stops)")
+                if let warning = Self.baseURLWarning(baseURL: baseURL, host: host, port: bound) { Terminal.warn(warning) }
             }
             try await app.runService()
         }
