@@ -224,3 +224,22 @@ public struct PulseConfig: Codable, Sendable, Equatable {
 
     """
 }
+
+extension PulseConfig {
+    /// The configuration with its relative paths (`mail.outbox_dir`, `mail.templates_dir`,
+    /// `mail.smtp.ca_file`) read from the folder the file is in, not the current one:
+    /// `PULSE_CONFIG=/srv/pulse/pulse.yaml` finds `./outbox` in /srv/pulse.
+    public func resolvingPaths(relativeTo folder: String) -> PulseConfig {
+        guard !folder.isEmpty, folder != "." else { return self }
+        func resolve(_ p: String?) -> String? {
+            guard let p, !p.isEmpty, !p.hasPrefix("/"), !p.hasPrefix("~") else { return p }
+            let rest = p.hasPrefix("./") ? String(p.dropFirst(2)) : p
+            return (folder as NSString).appendingPathComponent(rest)
+        }
+        var c = self
+        c.mail?.outboxDir = resolve(mail?.outboxDir)
+        c.mail?.templatesDir = resolve(mail?.templatesDir)
+        c.mail?.smtp?.caFile = resolve(mail?.smtp?.caFile)
+        return c
+    }
+}

@@ -38,7 +38,7 @@ struct GlobalOptions: ParsableArguments {
         }
         let config = try PulseConfig.load(yaml: try readText(path), file: path)
         for w in ConfigAudit.warnings(path: path) { Terminal.warn(w) }
-        return config
+        return config.resolvingPaths(relativeTo: (path as NSString).deletingLastPathComponent)
     }
 
     /// The database; only `init` and `demo` pass `create`, every other command needs one there.

@@ -204,4 +204,21 @@ import Testing
         let proxied = try serveStderr(w)
         #expect(proxied.contains("answering on") && !proxied.contains("warning"), "a TLS proxy in front: \(proxied)")
     }
+
+    /// Paths in pulse.yaml are read from its folder: `PULSE_CONFIG=conf/pulse.yaml` with
+    /// `outbox_dir: ./outbox` writes to conf/outbox, wherever the command runs.
+    @Test func pathsInTheConfigurationAreRelativeToIt() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("init").status == 0)
+        try FileManager.default.createDirectory(atPath: w.path("conf"), withIntermediateDirectories: true)
+        try w.write("conf/pulse.yaml", "timezone: UTC\nmail:\n  transport: file\n  outbox_dir: ./outbox\n")
+        try w.write("roster.csv", "email,name\nann@example.org,Ann\n")
+        let env = ["PULSE_CONFIG": w.path("conf/pulse.yaml")]
+        #expect(try w.pulse(["roster", "import", "roster.csv"], env: env).status == 0)
+        let sent = try w.pulse(["send", "weekly-pulse"], env: env)
+        #expect(sent.status == 0 && sent.stdout.contains("outbox: 1 sent via file outbox \(w.path("conf/outbox"))"), "\(sent.stdout)\(sent.stderr)")
+        #expect(try readMail(w.path("conf/outbox")).count == 1)
+        #expect(!FileManager.default.fileExists(atPath: w.path("outbox")), "nothing in the current folder's outbox")
+    }
 }
