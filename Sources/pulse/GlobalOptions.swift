@@ -42,8 +42,19 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// The database; only `init` and `demo` pass `create`, every other command needs one there.
-    func openDatabase(create: Bool = false) throws(PulseError) -> AppDatabase {
-        try AppDatabase.open(path: dbPath, create: create)
+    /// - Parameter startsWorkspace: an import may also make the database of a workspace
+    ///   that has its configuration but no database yet (what scripts written before
+    ///   `init` existed do): only `pulse.sqlite` beside the `pulse.yaml` in use, so a typo
+    ///   in `--db` or a wrong folder still creates nothing.
+    func openDatabase(create: Bool = false, startsWorkspace: Bool = false) throws(PulseError) -> AppDatabase {
+        try AppDatabase.open(path: dbPath, create: create || (startsWorkspace && isWorkspaceDatabase))
+    }
+
+    /// Whether `dbPath` is the default database beside an existing configuration file.
+    var isWorkspaceDatabase: Bool {
+        guard FileManager.default.fileExists(atPath: configPath) else { return false }
+        let folder = (URL(fileURLWithPath: configPath).standardizedFileURL.path as NSString).deletingLastPathComponent
+        return URL(fileURLWithPath: dbPath).standardizedFileURL.path == (folder as NSString).appendingPathComponent("pulse.sqlite")
     }
 
     /// The survey definitions of the surveys folder, validated, by id.

@@ -1,4 +1,5 @@
 import Foundation
+import PulseCore
 import Testing
 
 /// SIGKILL at seeded random moments (`PULSE_CRASH_SEED` replays a run): `pulse send`
@@ -10,17 +11,6 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(4))) struct CrashTests {
     static var seed: UInt64 { UInt64(ProcessInfo.processInfo.environment["PULSE_CRASH_SEED"] ?? "") ?? 7 }
 
-    /// A small seeded generator (SplitMix64).
-    struct Rng: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     func integrity(_ db: String) throws -> String { try python("sqlite_exec.py", [db, "PRAGMA integrity_check"]) }
 
@@ -47,7 +37,7 @@ import Testing
     }
 
     @Test func sendKilledAgainAndAgainLosesNoInvitation() throws {
-        var rng = Rng(state: Self.seed)
+        var rng = SeededRandom(seed: Self.seed)
         let w0 = try Workspace()
         defer { w0.remove() }
         let server = try SMTPServer(dir: w0.path("mail"))
@@ -92,7 +82,7 @@ import Testing
     }
 
     @Test func kpiImportKilledIsWholeOrAbsent() throws {
-        var rng = Rng(state: Self.seed &+ 1)
+        var rng = SeededRandom(seed: Self.seed &+ 1)
         let w = try Workspace()
         defer { w.remove() }
         #expect(try w.pulse("init").status == 0)
@@ -119,7 +109,7 @@ import Testing
     }
 
     @Test func serveKilledWhileAnswersArriveKeepsEveryAcknowledgedAnswer() throws {
-        var rng = Rng(state: Self.seed &+ 2)
+        var rng = SeededRandom(seed: Self.seed &+ 2)
         let w = try Workspace()
         defer { w.remove() }
         #expect(try w.pulse("init").status == 0)

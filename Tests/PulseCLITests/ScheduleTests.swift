@@ -1,4 +1,5 @@
 import Foundation
+import PulseCore
 import Testing
 
 /// Scheduled sends through the built binary: `pulse tick` stepped through five weeks of
@@ -70,16 +71,6 @@ import Testing
         return out
     }
 
-    struct Rng: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static func stamp(_ d: Date) -> String {
         let f = ISO8601DateFormatter()
@@ -93,7 +84,7 @@ import Testing
     /// no reminder goes out after a window has closed.
     @Test func fiveWeeksOfTicksInEightZones() throws {
         let seed = UInt64(ProcessInfo.processInfo.environment["PULSE_SCHEDULE_SEED"] ?? "") ?? 5
-        var rng = Rng(state: seed)
+        var rng = SeededRandom(seed: seed)
         let w = try workspace()
         defer { w.remove() }
         let start = ISO8601DateFormatter().date(from: TestClock.at(-3, "00:00"))!

@@ -221,4 +221,22 @@ import Testing
         #expect(try readMail(w.path("conf/outbox")).count == 1)
         #expect(!FileManager.default.fileExists(atPath: w.path("outbox")), "nothing in the current folder's outbox")
     }
+
+    /// A workspace set up by hand (a pulse.yaml, no database yet, as scripts written before
+    /// `init` do): its first import makes `pulse.sqlite` beside the configuration; a report
+    /// does not, and neither does an import given any other path.
+    @Test func theFirstImportOfAWorkspaceMakesItsDatabase() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        try w.write("pulse.yaml", "timezone: UTC\n")
+        try w.write("roster.csv", "email,name\nann@example.org,Ann\n")
+        let report = try w.pulse("rounds", "list")
+        #expect(report.status == 1 && report.stderr.contains("no database at"), "\(report.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: w.path("pulse.sqlite")))
+        let typo = try w.pulse(["roster", "import", "roster.csv"], env: ["PULSE_DB": w.path("pulse.sqlte")])
+        #expect(typo.status == 1 && !FileManager.default.fileExists(atPath: w.path("pulse.sqlte")), "\(typo.stderr)")
+        let first = try w.pulse("roster", "import", "roster.csv")
+        #expect(first.status == 0 && FileManager.default.fileExists(atPath: w.path("pulse.sqlite")), "\(first.stderr)")
+        #expect(try w.pulse("roster", "list").stdout.contains("ann@example.org"))
+    }
 }

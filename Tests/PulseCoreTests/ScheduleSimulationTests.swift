@@ -52,20 +52,10 @@ import Testing
         return sends
     }
 
-    struct Rng: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test func aYearOfTicksInEighteenZonesSendsEachRepOnceAtTheirTimeAndKeepsEveryWindowOpen() throws {
         let seed = UInt64(ProcessInfo.processInfo.environment["PULSE_SCHEDULE_SEED"] ?? "") ?? 11
-        var rng = Rng(state: seed)
+        var rng = SeededRandom(seed: seed)
         let start = ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z")!
         let end = ISO8601DateFormatter().date(from: "2027-12-01T00:00:00Z")!
         var ticks: [Date] = []

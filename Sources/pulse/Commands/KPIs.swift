@@ -34,7 +34,7 @@ extension Pulse {
             var skipUnknown = false
 
             func run() throws {
-                let db = try global.openDatabase()
+                let db = try global.openDatabase(startsWorkspace: true)
                 let reader = try csvReader(file)
                 let summary: KPIImportSummary
                 if quota {

@@ -28,7 +28,7 @@ extension Pulse.Roster {
         func run() throws {
             let renames = try ColumnLayout.parseMap(map, known: AppDatabase.rosterColumns)
             let reader = try CSVReader(bytes: try readBytes(file), file: (file as NSString).lastPathComponent)
-            let db = try global.openDatabase()
+            let db = try global.openDatabase(startsWorkspace: true)
             let s = try db.importRoster(reader, map: renames, now: global.now)
             s.warnings.forEach(Terminal.warn)
             if !s.inactive.isEmpty {
