@@ -11,6 +11,35 @@ public struct ParseFailure: Error, Sendable, Equatable {
     }
 }
 
+/// The mark between the whole part of an amount and its cents (`--decimal`).
+public enum DecimalMark: String, Sendable, CaseIterable {
+    case point = "."
+    case comma = ","
+
+    /// `.` or `point`, `,` or `comma`.
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case ".", "point", "dot", "period": self = .point
+        case ",", "comma": self = .comma
+        default: return nil
+        }
+    }
+
+    var scalar: Unicode.Scalar { self == .point ? "." : "," }
+    /// How an amount of 1234.50 is written with this mark.
+    public var example: String { self == .point ? "1,234.50" : "1.234,50" }
+}
+
+/// What one cell's spelling says of the decimal mark (`Parse.decimalEvidence`).
+public enum DecimalEvidence: Sendable, Equatable {
+    /// No `,` or `.` in it.
+    case none
+    /// The spelling shows which mark is the decimal one.
+    case shows(DecimalMark)
+    /// A lone `,`, or a lone `.` before three digits: either mark could be meant.
+    case ambiguous
+}
+
 /// Numbers and dates as CRM exports write them, read strictly: a cell reads as exactly
 /// one value or is refused with the reason, never read in part.
 public enum Parse {
@@ -40,7 +69,10 @@ public enum Parse {
     /// decimals otherwise (`1,5`, `0.125`). Thousands come in groups of three
     /// (`1,234,567`) or, Indian style, of two before the last three (`12,34,567`); one
     /// kind of separator to a number. At most two decimals, or more that are zeros.
-    public static func amount(_ raw: some StringProtocol) -> Result<Int, ParseFailure> {
+    ///
+    /// With `decimal`, that mark is the decimal one and the other separates thousands
+    /// only: `1,5` reads as 1.50 with `.comma` and is refused with `.point`.
+    public static func amount(_ raw: some StringProtocol, decimal: DecimalMark? = nil) -> Result<Int, ParseFailure> {
         let s = Array(String(raw).trimmingSpaces.unicodeScalars)
         func fail(_ why: String) -> Result<Int, ParseFailure> { .failure(ParseFailure("\(why); write it \(amountSpellings)")) }
         var lo = 0, hi = s.count
@@ -56,7 +88,7 @@ public enum Parse {
         }
         var start = firstDigit
         if start > lo, s[start - 1] == "." || s[start - 1] == "," { start -= 1 }
-        let number = number(s[start...lastDigit], grouping: [",", ".", " ", "'"])
+        let number = number(s[start...lastDigit], grouping: [",", ".", " ", "'"], decimal: decimal)
         // The words around the number: a sign before it, one currency before or after it.
         var currency: String?, sign = false
         var words = words(s[lo..<start], splittingSigns: true).map { (word: $0, before: true) }
@@ -86,6 +118,31 @@ public enum Parse {
         case let .success(n):
             guard n.cents <= maxCents else { return .failure(tooLarge) }
             return .success(negative ? -n.cents : n.cents)
+        }
+    }
+
+    /// What a cell's spelling says of the decimal mark: `1,234.50`, `1.234.567` and
+    /// `12.5` show it; `1,234`, `1.234` and `1,5` could be read either way (a lone comma,
+    /// or a lone point before three digits), so the file, or `--decimal`, decides.
+    public static func decimalEvidence(_ raw: some StringProtocol) -> DecimalEvidence {
+        let s = Array(String(raw).unicodeScalars)
+        let points = s.indices.filter { s[$0] == "." }, commas = s.indices.filter { s[$0] == "," }
+        // A space or an apostrophe between digits before a lone mark separates thousands: `1 234,50`.
+        func grouped(before mark: Int) -> Bool {
+            (1..<max(1, mark)).contains { i in
+                (isSpace(s[i]) || s[i] == "'" || s[i] == "\u{2019}") && isDigit(s[i - 1]) && i + 1 < s.count && isDigit(s[i + 1])
+            }
+        }
+        switch (points.count, commas.count) {
+        case (0, 0): return .none
+        case (1, 0):
+            if grouped(before: points[0]) { return .shows(.point) }
+            let after = s[(points[0] + 1)...].prefix(while: isDigit).count
+            return after == 3 ? .ambiguous : .shows(.point)
+        case (0, 1): return grouped(before: commas[0]) ? .shows(.comma) : .ambiguous
+        case (_, 0): return .shows(.comma)
+        case (0, _): return .shows(.point)
+        default: return .shows(points.last! > commas.last! ? .point : .comma)
         }
     }
 
@@ -166,7 +223,8 @@ public enum Parse {
 
     /// Reads the digits and marks of a number, `1 234,50` (see `amount`). `grouping`
     /// lists the separators allowed, a space standing for every space.
-    static func number(_ s: ArraySlice<Unicode.Scalar>, grouping: Set<Unicode.Scalar>) -> Result<Number, ParseFailure> {
+    static func number(_ s: ArraySlice<Unicode.Scalar>, grouping: Set<Unicode.Scalar>,
+                       decimal: DecimalMark? = nil) -> Result<Number, ParseFailure> {
         // Runs of digits and the one separator between each two.
         var runs: [ArraySlice<Unicode.Scalar>] = [], separators: [Unicode.Scalar] = []
         var i = s.startIndex, runStart = i
@@ -184,7 +242,18 @@ public enum Parse {
         runs.append(s[runStart..<i])
         // Which separator, if any, is the decimal mark.
         var decimalAt: Int?
-        if let last = separators.last, last == "." || last == "," {
+        if let decimal {
+            let mark = decimal.scalar, marks = separators.indices.filter { separators[$0] == mark }
+            if let at = marks.last {
+                guard marks.count == 1 else {
+                    return .failure(ParseFailure("\"\(mark)\" marks decimals here (--decimal \(mark)) and appears \(marks.count) times"))
+                }
+                guard at == separators.count - 1 else {
+                    return .failure(ParseFailure("\"\(mark)\" marks decimals here (--decimal \(mark)), and separators follow it"))
+                }
+                decimalAt = at
+            }
+        } else if let last = separators.last, last == "." || last == "," {
             let same = separators.filter { $0 == last }.count
             let others = Set(separators).subtracting([last])
             if !others.isEmpty {

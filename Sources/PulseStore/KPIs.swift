@@ -35,8 +35,11 @@ extension AppDatabase {
     ///     of refused.
     ///   - today: rows dated after it are imported with a warning.
     ///   - progress: called with the rows read so far, every 100,000 rows.
+    ///   - decimal: the decimal mark of amounts like `1,234` or `1,5` that could be read
+    ///     two ways (`--decimal`); without it the file's other amounts decide, or the
+    ///     import is refused.
     public func importActivity(_ reader: CSVReader, map: [String: String] = [:], dateFormat: DateFormat = .iso,
-                               skipUnknown: Bool = false, today: Day? = nil,
+                               decimal: DecimalMark? = nil, skipUnknown: Bool = false, today: Day? = nil,
                                progress: ((Int) -> Void)? = nil) throws(PulseError) -> KPIImportSummary {
         let file = reader.file
         let layout = try ColumnLayout(header: reader.header, file: file, required: ["email", "date"],
@@ -47,6 +50,9 @@ extension AppDatabase {
         let emailIndex = layout.index("email")!, dateIndex = layout.index("date")!
         let countIndexes = Self.countColumns.map { layout.index($0) }
         let moneyIndexes = ["revenue_won", "pipeline_value"].map { layout.index($0) }
+        let marks = DecimalMarks(file: file, explicit: decimal) { () throws(PulseError) in
+            try DecimalMarks.scan(reader, columns: moneyIndexes.compactMap { $0 })
+        }
         var issues: [InputIssue] = []
         var unknown: [String: Int] = [:]
         var future = (count: 0, first: nil as InputIssue?)
@@ -136,10 +142,11 @@ extension AppDatabase {
                 }
                 for (k, index) in moneyIndexes.enumerated() {
                     guard let index else { continue }
-                    if let c = record.withTrimmedBytes(index, Parse.plainCents) { values[6 + k] = c; continue }
+                    if marks.pointIsDecimal, let c = record.withTrimmedBytes(index, Parse.plainCents) { values[6 + k] = c; continue }
                     guard let t = text(index) else { continue }
                     let field = k == 0 ? "revenue_won" : "pipeline_value"
-                    switch Parse.amount(t) {
+                    guard let amount = try marks.amount(t, line: line, field: field) else { continue }
+                    switch amount {
                     case let .success(cents) where cents >= 0: values[6 + k] = cents
                     case .success: bad(field, "\"\(t)\" is not an amount of money of 0 or more")
                     case let .failure(problem):
@@ -174,6 +181,7 @@ extension AppDatabase {
                 }
             }
             if let dbFailure { throw dbFailure }
+            if let issue = marks.issue, issues.count < 1000 { issues.append(issue) }
             guard issues.isEmpty else { throw PulseError.invalidInput(issues) }
             let after = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM activity") ?? 0
             summary.added = after - before
@@ -181,6 +189,7 @@ extension AppDatabase {
             summary.unchanged = summary.rows - changed
         }
         if summary.rows == 0 { summary.warnings.append("\(file): no rows after the header") }
+        if let warning = marks.warning { summary.warnings.append(warning) }
         if minDay <= maxDay { (summary.firstDay, summary.lastDay) = (Day(ordinal: minDay), Day(ordinal: maxDay)) }
         if let first = future.first {
             summary.warnings.append("\(first)\(future.count > 1 ? " (and \(future.count - 1) more rows dated after today)" : ""); imported as written")
@@ -196,10 +205,15 @@ extension AppDatabase {
     /// Imports quotas per rep and month or quarter, all or nothing; upserts by (email, period).
     /// A rep's quota periods may not overlap (a month inside a quarter that also has a
     /// quota would count the same days twice), in the file or against what is stored.
-    public func importQuotas(_ reader: CSVReader, map: [String: String] = [:], skipUnknown: Bool = false)
-        throws(PulseError) -> KPIImportSummary {
+    /// `decimal` is the decimal mark of amounts that could be read two ways, as for activity.
+    public func importQuotas(_ reader: CSVReader, map: [String: String] = [:], decimal: DecimalMark? = nil,
+                             skipUnknown: Bool = false) throws(PulseError) -> KPIImportSummary {
         let file = reader.file
         let layout = try ColumnLayout(header: reader.header, file: file, required: Self.quotaColumns, optional: [], map: map)
+        let quotaIndex = layout.index("quota")!
+        let marks = DecimalMarks(file: file, explicit: decimal) { () throws(PulseError) in
+            try DecimalMarks.scan(reader, columns: [quotaIndex])
+        }
         var summary = KPIImportSummary()
         for u in layout.unused { summary.warnings.append("\(file): column \"\(u.name)\" is not a quota column and was ignored") }
         let reps = try repIDsByEmail()
@@ -226,7 +240,8 @@ extension AppDatabase {
             }
             guard let quotaText = cell("quota") else { return bad("quota", "is empty") }
             let cents: Int
-            switch Parse.amount(quotaText) {
+            guard let amount = try marks.amount(quotaText, line: line, field: "quota") else { return }
+            switch amount {
             case let .success(c) where c > 0: cents = c
             case .success: return bad("quota", "\"\(quotaText)\" is not an amount of money above 0")
             case let .failure(problem):
@@ -259,7 +274,9 @@ extension AppDatabase {
             }
             periodsByRep[q.repID, default: []].append((q.period, row.line))
         }
+        if let issue = marks.issue { issues.append(issue) }
         guard issues.isEmpty else { throw .invalidInput(issues) }
+        if let warning = marks.warning { summary.warnings.append(warning) }
         summary.rows = rows.count
         if !unknown.isEmpty {
             let names = unknown.sorted()

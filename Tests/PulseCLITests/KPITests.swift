@@ -46,7 +46,9 @@ import Testing
         let hs = try w.pulse(["kpi", "import", "hubspot-activity.csv"] + Self.hubspotMaps)
         #expect(hs.status == 0 && hs.stderr.contains("3 added"), "\(hs.stderr)")
         try w.write("quota.csv", "email,period,quota\nana@acme.example,2026-11,\"30,000\"\n")
-        #expect(try w.pulse("kpi", "import", "--quota", "quota.csv").status == 0)
+        // "30,000" alone could be 30.000: --decimal . says which.
+        #expect(try w.pulse("kpi", "import", "--quota", "quota.csv").status == 65)
+        #expect(try w.pulse("kpi", "import", "--quota", "quota.csv", "--decimal", ".").status == 0)
 
         let r = try rows(w)
         let ana45 = try #require(r["ana@acme.example 2026-W45"])
@@ -171,7 +173,7 @@ import Testing
         try w.write("good.csv", """
             email,date,calls,revenue_won,pipeline_value
             ana@acme.example,2026-11-02,"1,234",.50,EUR 1200
-            ana@acme.example,2026-11-03T10:00:00+01:00,1 000,"1.234,50 €","$1,200"
+            ana@acme.example,2026-11-03T10:00:00+01:00,1 000,"1.234,50 €","$1,200.00"
             ben@acme.example,2026-11-02 09:30,12,"1 200,50",1'234.50
 
             """)
@@ -181,6 +183,69 @@ import Testing
         #expect(r45["ana@acme.example 2026-W45"]?["calls"] as? Int == 2234, "\(r45)")
         #expect(r45["ana@acme.example 2026-W45"]?["revenue_won"] as? Double == 1235, ".50 is half a unit, not fifty")
         #expect(r45["ben@acme.example 2026-W45"]?["revenue_won"] as? Double == 1200.5)
+    }
+
+    /// `1,234`, `1.234` and `1,5` could be read with either mark for decimals: the file's
+    /// other amounts decide, or `--decimal` does, each with a warning naming the line;
+    /// when neither does, or the file shows both marks, the file is refused.
+    @Test func amountsThatReadTwoWaysNeedTheFileOrDecimalToSay() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        try w.write("plain.csv", "email,date,calls,revenue_won\nana@acme.example,2026-11-02,1,\"1,234\"\nana@acme.example,2026-11-03,1,\"1,5\"\n")
+        try refuses(w, ["kpi", "import", "plain.csv"], [
+            "plain.csv:2: revenue_won: \"1,234\" (and 1 more amount like it) could be read with \",\" or \".\" as the decimal mark, "
+                + "and no amount in the file shows which mark is for decimals; pass --decimal . (1,234.50) or --decimal , (1.234,50)",
+        ])
+        // --decimal , reads 1,5 and refuses 1,234 (three decimals); --decimal . the other way round.
+        try refuses(w, ["kpi", "import", "plain.csv", "--decimal", ","], [
+            "plain.csv:2: revenue_won: \"1,234\" is not an amount of money: with \",\" as the decimal mark (--decimal ,), it has more than two decimals",
+        ])
+        try refuses(w, ["kpi", "import", "plain.csv", "--decimal", "."], [
+            "plain.csv:3: revenue_won: \"1,5\" is not an amount of money: with \".\" as the decimal mark (--decimal .), after a thousands separator",
+        ])
+        // Quotas: the same rule.
+        try w.write("quota.csv", "email,period,quota\nana@acme.example,2026-11,\"1.234\"\n")
+        let q = try w.pulse("kpi", "import", "--quota", "quota.csv")
+        #expect(q.status == 65 && q.stderr.contains("quota.csv:2: quota: \"1.234\" could be read with"), "\(q.stderr)")
+        let q2 = try w.pulse("kpi", "import", "--quota", "quota.csv", "--decimal", ",")
+        #expect(q2.status == 0 && q2.stderr.contains("warning: quota.csv: 1 amount read with \",\" as the decimal mark, as --decimal , says; "
+            + "the first on line 2 (quota \"1.234\" as 1234.00)"), "\(q2.stderr)")
+        // A file that marks decimals both ways cannot decide for its lone commas.
+        try w.write("mixed.csv", """
+            email,date,calls,revenue_won,pipeline_value
+            ana@acme.example,2026-11-02,1,"2,500.50",100
+            ana@acme.example,2026-11-03,1,100,"2.500,50"
+            ana@acme.example,2026-11-04,1,"7,5",100
+
+            """)
+        try refuses(w, ["kpi", "import", "mixed.csv"], [
+            "mixed.csv:4: revenue_won: \"7,5\" could be read with \",\" or \".\" as the decimal mark, and the file marks decimals "
+                + "with \".\" on line 2 (\"2,500.50\") and with \",\" on line 3 (\"2.500,50\")",
+        ])
+        // The file says: line 4's 1,234.00 marks decimals with "." (a later line, in another column).
+        try w.write("us.csv", """
+            email,date,calls,revenue_won,pipeline_value
+            ana@acme.example,2026-11-02,1,"1,234",
+            ana@acme.example,2026-11-03,1,"$2,000",
+            ben@acme.example,2026-11-02,1,,"1,234.00"
+
+            """)
+        let us = try w.pulse("kpi", "import", "us.csv")
+        #expect(us.status == 0, "\(us.stderr)")
+        #expect(us.stderr.contains("warning: us.csv: 2 amounts read with \".\" as the decimal mark, as line 4's \"1,234.00\" shows; "
+            + "the first on line 2 (revenue_won \"1,234\" as 1234.00)"), "\(us.stderr)")
+        #expect(try rows(w)["ana@acme.example 2026-W45"]?["revenue_won"] as? Double == 3234)
+        // And a Russian export: 1 234,50 says "," for its 0,5.
+        try w.write("ru.csv", "email,date,calls,revenue_won\nben@acme.example,2026-11-03,1,\"0,5\"\nben@acme.example,2026-11-04,1,\"1 234,50 ₽\"\n")
+        let ru = try w.pulse("kpi", "import", "ru.csv")
+        #expect(ru.status == 0 && ru.stderr.contains("1 amount read with \",\" as the decimal mark, as line 3's \"1 234,50 ₽\" shows"), "\(ru.stderr)")
+        #expect(try rows(w)["ben@acme.example 2026-W45"]?["revenue_won"] as? Double == 1235)
+        // --decimal , reads 1234.50 (a plain point) as a refusal, not as the fast path's 1234.50.
+        try w.write("point.csv", "email,date,calls,revenue_won\nben@acme.example,2026-11-05,1,1234.50\n")
+        let point = try w.pulse("kpi", "import", "point.csv", "--decimal", ",")
+        #expect(point.status == 65 && point.stderr.contains("point.csv:2: revenue_won: \"1234.50\""), "\(point.stderr)")
+        let word = try w.pulse("kpi", "import", "point.csv", "--decimal", "x")
+        #expect(word.status == 64 && word.stderr.contains("--decimal"), "\(word.stderr)")
     }
 
     @Test func invalidUTF8InKPICellsIsRefusedAsInvalidText() throws {

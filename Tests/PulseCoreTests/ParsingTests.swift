@@ -25,6 +25,27 @@ struct ParsingTests {
         #expect(Parse.cents(text) == cents, "\(text)")
     }
 
+    /// Which cells show their decimal mark, and which could be read with either.
+    @Test func decimalEvidence() {
+        let cases: [(String, DecimalEvidence)] = [
+            ("1234", .none), ("1 234", .none), ("$1,234.50", .shows(.point)), ("1.234,50 €", .shows(.comma)), ("12.5", .shows(.point)),
+            (".50", .shows(.point)), ("1.234.567", .shows(.comma)), ("1,234,567", .shows(.point)), ("1,234", .ambiguous),
+            ("1.234", .ambiguous), ("1,5", .ambiguous), ("0,50", .ambiguous), ("Rp 15.000", .ambiguous), ("1234.5678", .shows(.point)),
+            ("1 234,50 ₽", .shows(.comma)), ("1'234.5", .shows(.point)), ("1 000.000", .shows(.point)), ("RM 1,5", .ambiguous),
+        ]
+        for (text, evidence) in cases { #expect(Parse.decimalEvidence(text) == evidence, "\(text)") }
+    }
+
+    /// With a decimal mark given, the other one separates thousands only.
+    @Test func amountsWithAGivenDecimalMark() {
+        let cases: [(String, DecimalMark, Int?)] = [
+            ("1,234", .point, 123_400), ("1,234", .comma, nil), ("1,5", .comma, 150), ("1,5", .point, nil), ("1.234", .comma, 123_400),
+            ("1.234", .point, nil), ("1.234,50", .comma, 123_450), ("1.234,50", .point, nil), ("1,234.50", .comma, nil),
+            ("1234.50", .comma, nil), ("1 234,5", .comma, 123_450), ("$2,000", .point, 200_000), ("1,2,3", .comma, nil), ("12", .comma, 1_200),
+        ]
+        for (text, mark, cents) in cases { #expect((try? Parse.amount(text, decimal: mark).get()) == cents, "\(text) with \(mark)") }
+    }
+
     /// What does not read cleanly as money is refused, with a reason and a spelling that would read.
     @Test(arguments: [
         "12k", "$1.5M", "1.2.3", "1,2,3", "12,34,5", "1,2345", "1.234,5.6", "0.125", "12.", "12-", "$$12", "12 USD EUR",

@@ -5,6 +5,9 @@ import PulseStore
 
 extension KPI: ExpressibleByArgument {}
 extension DateFormat: ExpressibleByArgument {}
+extension DecimalMark: ExpressibleByArgument {
+    public static var allValueStrings: [String] { [".", ","] }
+}
 
 extension Pulse {
     struct KPICommand: ParsableCommand {
@@ -19,8 +22,11 @@ extension Pulse {
                     Activity: email, date, then calls, emails, meetings, opportunities_created, deals_won, \
                     deals_lost, revenue_won, pipeline_value (all optional). Quotas: email, period (a month \
                     or a quarter), quota. Empty cells are missing values, not zeros; money may carry \
-                    currency signs and thousands separators ($1,234.50, 1 234,50 ₽). All or nothing: \
-                    a file with any bad row writes nothing.
+                    currency signs and thousands separators ($1,234.50, 1 234,50 ₽). An amount like \
+                    1,234, 1.234 or 1,5 could be read with either mark for decimals: the file's other \
+                    amounts decide (1,234.50 elsewhere says "."), or --decimal does, with a warning naming \
+                    the line; when neither does, the file is refused. All or nothing: a file with any bad \
+                    row writes nothing.
                     """)
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("The CSV file.", valueName: "file")) var file: String
@@ -30,6 +36,9 @@ extension Pulse {
             var maps: [String] = []
             @Option(help: ArgumentHelp("How dates are written: YYYY-MM-DD, MM/DD/YYYY, DD/MM/YYYY or DD.MM.YYYY.", valueName: "format"))
             var dateFormat: DateFormat = .iso
+            @Option(help: ArgumentHelp("The decimal mark of amounts that could be read two ways (1,234 or 1,5): . or ,",
+                                       valueName: "mark"))
+            var decimal: DecimalMark?
             @Flag(help: "Leave out rows of emails not in the roster (counted and named) instead of refusing the file.")
             var skipUnknown = false
 
@@ -39,10 +48,11 @@ extension Pulse {
                 let summary: KPIImportSummary
                 if quota {
                     summary = try db.importQuotas(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.quotaColumns),
-                                                  skipUnknown: skipUnknown)
+                                                  decimal: decimal, skipUnknown: skipUnknown)
                 } else {
                     summary = try db.importActivity(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.activityColumns),
-                                                    dateFormat: dateFormat, skipUnknown: skipUnknown, today: global.today,
+                                                    dateFormat: dateFormat, decimal: decimal, skipUnknown: skipUnknown,
+                                                    today: global.today,
                                                     progress: { Terminal.progress("read \($0) rows of \(file)") })
                     Terminal.endProgress()
                 }
