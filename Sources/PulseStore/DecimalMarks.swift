@@ -6,7 +6,8 @@ import PulseCore
 /// `Parse.decimalEvidence`). Those take the mark from `--decimal`, or else from the
 /// other amounts of the same file, looked through once when the first such cell comes;
 /// when neither says, the import is refused at the first one. What decided each reading
-/// is said in a warning naming the line.
+/// is said naming the line: in a warning when `--decimal` decided, in a note when
+/// the file did.
 final class DecimalMarks {
     let file: String
     let explicit: DecimalMark?
@@ -92,8 +93,8 @@ final class DecimalMarks {
                           + "pass --decimal . (\(DecimalMark.point.example)) or --decimal , (\(DecimalMark.comma.example))")
     }
 
-    /// What decided the readings, for the import's warnings.
-    var warning: String? {
+    /// What decided the readings: a warning when `--decimal` did, a note when the file did.
+    var reading: String? {
         guard let first else { return nil }
         let mark = explicit ?? shown?.keys.first ?? .point
         let cells = Plural.count(decided, "amount")

@@ -13,6 +13,8 @@ public struct KPIImportSummary: Sendable, Equatable {
     public var firstDay: Day?
     public var lastDay: Day?
     public var warnings: [String] = []
+    /// What the run decided that the reader may want to check (how amounts were read).
+    public var notes: [String] = []
 }
 
 extension AppDatabase {
@@ -189,7 +191,9 @@ extension AppDatabase {
             summary.unchanged = summary.rows - changed
         }
         if summary.rows == 0 { summary.warnings.append("\(file): no rows after the header") }
-        if let warning = marks.warning { summary.warnings.append(warning) }
+        if let reading = marks.reading {
+            if decimal == nil { summary.notes.append(reading) } else { summary.warnings.append(reading) }
+        }
         if minDay <= maxDay { (summary.firstDay, summary.lastDay) = (Day(ordinal: minDay), Day(ordinal: maxDay)) }
         if let first = future.first {
             summary.warnings.append("\(first)\(future.count > 1 ? " (and \(future.count - 1) more rows dated after today)" : ""); imported as written")
@@ -276,7 +280,9 @@ extension AppDatabase {
         }
         if let issue = marks.issue { issues.append(issue) }
         guard issues.isEmpty else { throw .invalidInput(issues) }
-        if let warning = marks.warning { summary.warnings.append(warning) }
+        if let reading = marks.reading {
+            if decimal == nil { summary.notes.append(reading) } else { summary.warnings.append(reading) }
+        }
         summary.rows = rows.count
         if !unknown.isEmpty {
             let names = unknown.sorted()

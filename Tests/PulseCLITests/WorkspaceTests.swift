@@ -239,4 +239,33 @@ import Testing
         #expect(first.status == 0 && FileManager.default.fileExists(atPath: w.path("pulse.sqlite")), "\(first.stderr)")
         #expect(try w.pulse("roster", "list").stdout.contains("ann@example.org"))
     }
+
+    /// A locale whose language the mail, the pages or a survey are not written in is
+    /// imported, with a warning per language naming its first line and how many reps.
+    @Test func anUnknownRosterLocaleGetsAWarning() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("init").status == 0)
+        try w.write("roster.csv", """
+            email,name,team,locale
+            ann@example.org,Ann,west,th-TH
+            bo@example.org,Bo,west,de
+            cy@example.org,Cy,west,de_AT
+            di@example.org,Di,west,ru
+            ed@example.org,Ed,west,
+            fa@example.org,Fa,west,MS
+
+            """)
+        let r = try w.pulse("roster", "import", "roster.csv")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: roster.csv:3: locale \"de\" (2 reps): the mail and answer pages are not written in de "
+            + "(they are in en, ms, ru, th), and the surveys enps, weekly-pulse have no de texts; they read English where a text is missing"),
+            "\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: "warning:").count == 2, "one warning, for de only: \(r.stderr)")
+        // A survey without a language the pages have: named alone.
+        try w.write("Surveys/check.yaml", "id: check\ntitle: {en: Check, th: เช็ค}\nanonymity: identified\nquestions:\n  - {id: q, type: text, text: {en: Q, th: ถาม}}\n")
+        let again = try w.pulse("roster", "import", "roster.csv")
+        #expect(again.stderr.contains("warning: roster.csv:5: locale \"ru\" (1 rep): the survey check has no ru texts"), "\(again.stderr)")
+        #expect(try w.pulse("roster", "list", "--format", "json").stdout.contains("cy@example.org"))
+    }
 }

@@ -57,6 +57,7 @@ extension Pulse {
                     Terminal.endProgress()
                 }
                 for w in summary.warnings { Terminal.warn(w) }
+                for n in summary.notes { Terminal.note(n) }
                 var text = "\(quota ? "quotas" : "activity"): \(summary.added) added, \(summary.updated) updated, \(summary.unchanged) unchanged"
                 if summary.skipped > 0 { text += ", \(summary.skipped) skipped" }
                 if let first = summary.firstDay, let last = summary.lastDay { text += " (\(first) to \(last))" }

@@ -31,6 +31,8 @@ extension Pulse.Roster {
             let db = try global.openDatabase(startsWorkspace: true)
             let s = try db.importRoster(reader, map: renames, now: global.now)
             s.warnings.forEach(Terminal.warn)
+            let surveys = (try? SurveyFiles.loadEach(directory: global.surveysPath).valid.mapValues(\.definition)) ?? [:]
+            try Self.localeWarnings(reader, map: renames, surveys: surveys).forEach(Terminal.warn)
             if !s.inactive.isEmpty {
                 Terminal.warn("\(s.inactive.count) rows are deactivated reps, kept inactive (pulse roster activate EMAIL): \(s.inactive.prefix(5).joined(separator: ", "))")
             }
