@@ -103,7 +103,7 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     public init() {}
 
     /// The anonymity threshold: at least 3 whatever the file says, 5 by default.
-    public var anonymityThreshold: Int { Swift.max(3, minGroupSize ?? 5) }
+    public var anonymityThreshold: Int { Swift.max(3, minGroupSize ?? Default.minGroupSize) }
 
     /// Reads and validates a configuration.
     /// - Throws: `PulseError.invalidInput` naming the file, the line and the key.
@@ -116,7 +116,10 @@ public struct PulseConfig: Codable, Sendable, Equatable {
         }
         let config: PulseConfig
         do {
-            config = try YAMLDecoder().decode(PulseConfig.self, from: yaml.isEmpty ? "{}" : yaml)
+            // A file of comments only (as `pulse init` writes it) holds no value: the defaults.
+            let empty: Bool
+            do { empty = try Yams.compose(yaml: yaml) == nil } catch { empty = false }
+            config = try YAMLDecoder().decode(PulseConfig.self, from: yaml.isEmpty || empty ? "{}" : yaml)
         } catch let DecodingError.typeMismatch(_, c), let DecodingError.dataCorrupted(c), let DecodingError.valueNotFound(_, c) {
             let field = c.codingPath.map(\.stringValue).joined(separator: ".")
             let node = try? Yams.compose(yaml: yaml)
@@ -169,65 +172,98 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     }
 
     /// The commented file `pulse init` writes.
+    /// What `pulse init` writes: every key, commented out, with the value Pulse uses when
+    /// the key is absent (`Default`); a key without a default is shown empty. Uncommenting
+    /// a line (and the lines of the sections above it) and changing its value sets it.
+    /// Prose comments never start with a lowercase word and a colon, so that the commented
+    /// keys are told apart from them.
     public static let template = """
-    # Pulse configuration. Every key is optional; the values shown are the defaults
-    # where a key is commented out.
+    # Pulse configuration. Every key is commented out and shows the value Pulse uses
+    # when the key is absent. To change one, uncomment it (and the section line above
+    # it, like "mail:") and edit the value.
 
     # Shown in mails and on the answer pages.
-    organization: Acme Sales
+    # organization: Your team
 
-    # Personal links in mails point here (where `pulse serve` can be reached).
-    base_url: http://127.0.0.1:8080
+    # Personal links in mails point here (where reps reach `pulse serve`; behind a TLS
+    # proxy, its https address).
+    # base_url: http://127.0.0.1:8080
 
-    # Time zone for reps whose roster row has none.
-    timezone: Europe/London
+    # Time zone of reps whose roster row has none (an IANA name, like Europe/London).
+    # timezone: UTC
 
     # Anonymity threshold: a group with fewer distinct respondents is hidden in
     # every report and export (3 at the least).
-    min_group_size: 5
+    # min_group_size: 5
 
-    mail:
-      # file: write each message as an .eml file into outbox_dir (nothing is sent).
-      # smtp: send through the server below.
-      transport: file
-      outbox_dir: ./outbox
-      from: "Pulse <pulse@example.com>"
-      # templates_dir: ./templates     # your own Mustache templates, if any
-      smtp:
-        url: smtp://127.0.0.1:2525      # smtp:// (STARTTLS) or smtps://
-        tls: required                   # required | opportunistic | none
-        # user: pulse
-        # The password is read from this environment variable, never from this file.
-        password_env: PULSE_SMTP_PASSWORD
-        timeout_seconds: 30
-        max_connections: 4
-        rate_per_minute: 0              # 0 = no limit
-        # ca_file: ./mail-ca.pem        # trust a private server's certificate
-        max_attempts: 5                 # transient failures are retried this often
-        retry_base_seconds: 2           # then 4, 8, ... with jitter
+    # mail:
+    #   # The transport "file" writes each message as an .eml file into outbox_dir
+    #   # (nothing is sent); "smtp" sends through the server below.
+    #   transport: file
+    #   outbox_dir: ./outbox
+    #   from: "Pulse <pulse@example.com>"
+    #   templates_dir:                  # a folder of your own Mustache templates (none)
+    #   smtp:
+    #     url: smtp://127.0.0.1:2525    # smtp:// (STARTTLS) or smtps://
+    #     tls: required                 # required | opportunistic | none
+    #     user:                         # the AUTH user (none: no AUTH)
+    #     # The password is read from this environment variable, never from this file.
+    #     password_env: PULSE_SMTP_PASSWORD
+    #     timeout_seconds: 30
+    #     max_connections: 4
+    #     rate_per_minute: 0            # 0 = no limit
+    #     ca_file:                      # a private server's CA certificate (none: the system's)
+    #     max_attempts: 5               # transient failures are retried this often
+    #     retry_base_seconds: 2         # then 4, 8, ... with jitter
 
-    reminders:
-      max: 2                            # reminders per round at most
-      min_days_apart: 2
+    # reminders:
+    #   max: 2                          # reminders per round at most
+    #   min_days_apart: 2
 
     # When `pulse prep` raises a flag before a one-on-one.
-    prep:
-      morale_drop_points: 15            # morale_drop: this far under the 4-week baseline
-      low_morale: 50                    # low_morale: latest morale under this (0-100)
-      non_response_rounds: 2            # non_response: rounds in a row unanswered
-      quota_pace: 0.8                   # quota_risk: on pace for less than 80% of quota
-      activity_drop: 0.3                # activity_drop: a week 30% under their own average
-      high_activity: 1.2                # "high" activity: 20% over their average or the team's median
-      morale_fall_points: 5             # burnout_risk: high activity or pace while morale fell this far
-      low_conversion: 0.75              # coaching_need: high activity, win rate under 75% of the team's median
-      trend_weeks: 12
+    # prep:
+    #   morale_drop_points: 15          # morale_drop: this far under the 4-week baseline
+    #   low_morale: 50                  # low_morale: latest morale under this (0-100)
+    #   non_response_rounds: 2          # non_response: rounds in a row unanswered
+    #   quota_pace: 0.8                 # quota_risk: on pace for less than 80% of quota
+    #   activity_drop: 0.3              # activity_drop: a week 30% under their own average
+    #   high_activity: 1.2              # "high" activity: 20% over their average or the team's median
+    #   morale_fall_points: 5           # burnout_risk: high activity or pace while morale fell this far
+    #   low_conversion: 0.75            # coaching_need: high activity, win rate under 75% of the team's median
+    #   trend_weeks: 12
 
     """
+
+    /// The demo's configuration: the template with the demo company's name and zone.
+    public static let demoTemplate = template
+        .replacingOccurrences(of: "# organization: Your team", with: "organization: Acme Sales")
+        .replacingOccurrences(of: "# timezone: UTC", with: "timezone: Europe/London")
+
+    /// The values Pulse uses for keys `pulse.yaml` leaves out (and that `template` shows).
+    public enum Default {
+        public static let organization = "Your team"
+        public static let baseURL = "http://127.0.0.1:8080"
+        public static let timezone = "UTC"
+        public static let minGroupSize = 5
+        public static let transport = "file"
+        public static let outboxDir = "./outbox"
+        public static let from = "Pulse <pulse@example.com>"
+        public static let smtpURL = "smtp://127.0.0.1:2525"
+        public static let tls = "required"
+        public static let passwordEnv = "PULSE_SMTP_PASSWORD"
+        public static let timeoutSeconds = 30
+        public static let maxConnections = 4
+        public static let ratePerMinute = 0
+        public static let maxAttempts = 5
+        public static let retryBaseSeconds = 2.0
+        public static let reminderMax = 2
+        public static let reminderMinDaysApart = 2
+    }
 }
 
 extension PulseConfig {
     /// The configuration with its relative paths (`mail.outbox_dir`, `mail.templates_dir`,
-    /// `mail.smtp.ca_file`) read from the folder the file is in, not the current one:
+    /// `mail.smtp.ca_file`, and the default outbox) read from the folder the file is in, not the current one:
     /// `PULSE_CONFIG=/srv/pulse/pulse.yaml` finds `./outbox` in /srv/pulse.
     public func resolvingPaths(relativeTo folder: String) -> PulseConfig {
         guard !folder.isEmpty, folder != "." else { return self }
@@ -237,7 +273,9 @@ extension PulseConfig {
             return (folder as NSString).appendingPathComponent(rest)
         }
         var c = self
-        c.mail?.outboxDir = resolve(mail?.outboxDir)
+        // The default outbox too is beside the file.
+        if c.mail == nil { c.mail = Mail() }
+        c.mail?.outboxDir = resolve(mail?.outboxDir ?? Default.outboxDir)
         c.mail?.templatesDir = resolve(mail?.templatesDir)
         c.mail?.smtp?.caFile = resolve(mail?.smtp?.caFile)
         return c

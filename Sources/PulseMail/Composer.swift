@@ -96,17 +96,17 @@ public struct MailComposer: Sendable {
 
     /// - Throws: `PulseError` for a bad sender, base URL or template.
     public init(config: PulseConfig, templatesDir: String? = nil) throws(PulseError) {
-        let fromText = config.mail?.from ?? "Pulse <pulse@example.com>"
+        let fromText = config.mail?.from ?? PulseConfig.Default.from
         guard let from = MailAddress(parsing: fromText) else {
             throw .input(InputIssue(file: "pulse.yaml", field: "mail.from", "\"\(fromText)\" is not a mail address like Pulse <pulse@example.com>"))
         }
         self.from = from
-        let base = config.baseURL ?? "http://127.0.0.1:8080"
+        let base = config.baseURL ?? PulseConfig.Default.baseURL
         guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw .input(InputIssue(file: "pulse.yaml", field: "base_url", "\"\(base)\" is not an http(s) address"))
         }
         baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
-        organization = config.organization ?? "Your team"
+        organization = config.organization ?? PulseConfig.Default.organization
         minGroupSize = config.anonymityThreshold
         defaultZone = config.timezone
         var library = MustacheLibrary()
@@ -168,7 +168,7 @@ public struct MailComposer: Sendable {
         if let date = draft.closesAt {
             // The rep's own date and time, with the zone named: a rep without a zone of
             // their own reads it in the company's.
-            let zone = draft.rep.timezone.flatMap { TimeZone(identifier: $0) != nil ? $0 : nil } ?? defaultZone ?? "UTC"
+            let zone = draft.rep.timezone.flatMap { TimeZone(identifier: $0) != nil ? $0 : nil } ?? defaultZone ?? PulseConfig.Default.timezone
             let f = formatters.formatter(lang: lang, zone: zone)
             // Some languages end a date with a dot ("27 ноября 2026 г."): no second one.
             closes = fill(s.closes, "\(f.string(from: date)) (\(zone))").replacingOccurrences(of: "..", with: ".")

@@ -231,7 +231,7 @@ enum Day2 {
             .replacingOccurrences(of: "  en: Weekly pulse", with: "  en: \"Odd \\e[5m pulse\"")
         try w.write("Surveys/odd.yaml", yaml)
         let config = try String(contentsOfFile: w.path("pulse.yaml"), encoding: .utf8)
-        try w.write("pulse.yaml", config.replacingOccurrences(of: "outbox_dir: ./outbox", with: "outbox_dir: \"./out\\e[2Jbox\""))
+        try w.write("pulse.yaml", config + "mail:\n  outbox_dir: \"./out\\e[2Jbox\"\n")
 
         let texts: [[String]] = [
             ["roster", "list"],

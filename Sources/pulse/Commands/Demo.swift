@@ -55,7 +55,7 @@ extension Pulse {
                 throw PulseError.runtime("cannot create \(root): \(error.localizedDescription)")
             }
             try write(Self.marker, "made by pulse demo; running it again replaces this folder\n")
-            try write("pulse.yaml", PulseConfig.template)
+            try write("pulse.yaml", PulseConfig.demoTemplate)
             for (name, yaml) in DefaultSurveys.all { try write("Surveys/\(name)", yaml) }
 
             let now = date.flatMap { Day(iso: $0) }.map { Date(timeIntervalSince1970: Double($0.ordinal) * 86_400 + 12 * 3600) } ?? Date()
@@ -67,7 +67,7 @@ extension Pulse {
             try write("quota.csv", data.quotaCSV)
 
             let style = Terminal.style
-            let config = try PulseConfig.load(yaml: PulseConfig.template, file: "pulse.yaml")
+            let config = try PulseConfig.load(yaml: PulseConfig.demoTemplate, file: "pulse.yaml")
             let surveys = try SurveyFiles.load(directory: path("Surveys")).mapValues(\.definition)
             let db = try AppDatabase.open(path: path("pulse.sqlite"), create: true)
             Terminal.out(style.bold("Pulse demo") + " · workspace \(root)\n\n")
@@ -158,7 +158,7 @@ extension Pulse {
             Terminal.out("$ pulse serve --port 0 &\n")
             var logger = Logger(label: "pulse.demo")
             logger.logLevel = .warning
-            let settings = WebSettings(database: db, key: key, organization: config.organization ?? "Your team",
+            let settings = WebSettings(database: db, key: key, organization: config.organization ?? PulseConfig.Default.organization,
                                        minGroupSize: threshold, clock: { now.addingTimeInterval(3600) })
             let (ports, portSink) = AsyncStream<Int>.makeStream()
             let app = try WebApp.application(settings, host: "127.0.0.1", port: 0, logger: logger) { portSink.yield($0) }

@@ -26,26 +26,26 @@ struct MailSetup {
     /// The transport the configuration names (SMTP with its password from the environment).
     static func transport(config: PulseConfig, global: GlobalOptions) throws(PulseError) -> any MailTransport {
         let mail = config.mail
-        switch mail?.transport ?? "file" {
+        switch mail?.transport ?? PulseConfig.Default.transport {
         case "smtp":
             let smtp = mail?.smtp
-            let url = smtp?.url ?? "smtp://127.0.0.1:2525"
+            let url = smtp?.url ?? PulseConfig.Default.smtpURL
             guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
                 throw .input(InputIssue(file: global.configPath, field: "mail.smtp.url", "\"\(URLUserInfo.redacted(url))\" is not an smtp:// or smtps:// address"))
             }
             var password: String?
             if let user = smtp?.user, !user.isEmpty {
-                let variable = smtp?.passwordEnv ?? "PULSE_SMTP_PASSWORD"
+                let variable = smtp?.passwordEnv ?? PulseConfig.Default.passwordEnv
                 guard let p = ProcessInfo.processInfo.environment[variable], !p.isEmpty else {
                     throw .runtime("mail.smtp.user is set but the environment variable \(variable) holding the password is empty")
                 }
                 password = p
             }
-            return SMTPTransport(url: url, tls: SMTPTransport.TLS(rawValue: smtp?.tls ?? "required") ?? .required,
-                                 user: smtp?.user, password: password, timeoutSeconds: smtp?.timeoutSeconds ?? 30,
+            return SMTPTransport(url: url, tls: SMTPTransport.TLS(rawValue: smtp?.tls ?? PulseConfig.Default.tls) ?? .required,
+                                 user: smtp?.user, password: password, timeoutSeconds: smtp?.timeoutSeconds ?? PulseConfig.Default.timeoutSeconds,
                                  caFile: smtp?.caFile)
         default:
-            return FileTransport(directory: mail?.outboxDir ?? "./outbox")
+            return FileTransport(directory: mail?.outboxDir ?? PulseConfig.Default.outboxDir)
         }
     }
 
@@ -57,9 +57,9 @@ struct MailSetup {
                 if n % 100 == 0 { Terminal.progress("sent \(n)") }
             }
         }
-        return Dispatcher(database: db, transport: try transport(), connections: smtp?.maxConnections ?? 4,
-                          ratePerMinute: smtp?.ratePerMinute ?? 0, maxAttempts: smtp?.maxAttempts ?? 5,
-                          retryBase: smtp?.retryBaseSeconds ?? 2, progress: progress, clock: global.clock)
+        return Dispatcher(database: db, transport: try transport(), connections: smtp?.maxConnections ?? PulseConfig.Default.maxConnections,
+                          ratePerMinute: smtp?.ratePerMinute ?? PulseConfig.Default.ratePerMinute, maxAttempts: smtp?.maxAttempts ?? PulseConfig.Default.maxAttempts,
+                          retryBase: smtp?.retryBaseSeconds ?? PulseConfig.Default.retryBaseSeconds, progress: progress, clock: global.clock)
     }
 
     /// Sends what is due and says what happened; a stop that needs a person is exit 1.
@@ -175,13 +175,13 @@ extension Pulse {
                 let now = global.now
                 let reminders = setup.config.reminders
                 let summary = try setup.db.queueReminders(
-                    survey: survey, period: p, max: reminders?.max ?? 2,
-                    minDaysApart: reminders?.minDaysApart ?? 2, key: setup.key, now: now, dryRun: dryRun
+                    survey: survey, period: p, max: reminders?.max ?? PulseConfig.Default.reminderMax,
+                    minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart, key: setup.key, now: now, dryRun: dryRun
                 ) { draft in try setup.composer.render(draft, now: now) }
                 Terminal.result("\(survey) \(p): \(Plural.count(summary.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
                 if dryRun {
-                    let plan = try setup.db.reminderPlan(survey: survey, period: p, max: reminders?.max ?? 2,
-                                                         minDaysApart: reminders?.minDaysApart ?? 2, now: now)
+                    let plan = try setup.db.reminderPlan(survey: survey, period: p, max: reminders?.max ?? PulseConfig.Default.reminderMax,
+                                                         minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart, now: now)
                     var t = TextTable([("rep", .left), ("reminders sent", .right), ("next reminder", .left)])
                     for rep in plan { t.add([rep.email, String(rep.sent), rep.reason]) }
                     Terminal.out(t.render(style: Terminal.style))

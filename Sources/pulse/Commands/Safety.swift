@@ -151,7 +151,7 @@ extension Pulse {
                     fail("mail: \(error)")
                 }
             default:
-                let dir = config.mail?.outboxDir ?? "./outbox"
+                let dir = config.mail?.outboxDir ?? PulseConfig.Default.outboxDir
                 var isDir: ObjCBool = false
                 if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
                     if isDir.boolValue && FileManager.default.isWritableFile(atPath: dir) { ok("mail goes to files in \(dir) (mail.transport: file)") }
@@ -161,7 +161,7 @@ extension Pulse {
                 }
             }
             // Mail written to files holds each rep's personal link.
-            let mailDir = config.mail?.outboxDir ?? "./outbox"
+            let mailDir = config.mail?.outboxDir ?? PulseConfig.Default.outboxDir
             let mails = ((try? FileManager.default.contentsOfDirectory(atPath: mailDir)) ?? []).filter { $0.hasSuffix(".eml") }
             let open = mails.filter { PrivateFile.looseMode(atPath: (mailDir as NSString).appendingPathComponent($0)) != nil }
             if !open.isEmpty {

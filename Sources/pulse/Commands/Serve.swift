@@ -49,11 +49,11 @@ extension Pulse {
             let key = try TokenKey.load(path: global.dbPath + ".key")
             var logger = Logger(label: "pulse.serve")
             logger.logLevel = .warning
-            var settings = WebSettings(database: db, key: key, organization: config.organization ?? "Your team",
+            var settings = WebSettings(database: db, key: key, organization: config.organization ?? PulseConfig.Default.organization,
                                        minGroupSize: config.anonymityThreshold, clock: global.clock)
             settings.trustedProxies = Set(trustedProxies)
             let host = self.host
-            let baseURL = config.baseURL ?? "http://127.0.0.1:8080"
+            let baseURL = config.baseURL ?? PulseConfig.Default.baseURL
             let app = try WebApp.application(settings, host: host, port: port, logger: logger) { bound in
                 Terminal.note("pulse serve: answering on http://\(host):\(bound)/s/<token> (Ctrl-C stops)")
                 if let warning = Self.baseURLWarning(baseURL: baseURL, host: host, port: bound) { Terminal.warn(warning) }

@@ -37,7 +37,7 @@ extension Pulse {
             for closed in try setup.db.closeDueRounds(now: now, dryRun: dryRun) {
                 say(dryRun ? "would close \(closed) (its last invitation's window has ended)" : "closed \(closed)")
             }
-            let fallbackZone = setup.config.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+            let fallbackZone = setup.config.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: PulseConfig.Default.timezone)!
             let reps = try setup.db.reps(includeInactive: false)
             func zone(_ rep: Rep) -> TimeZone { rep.timezone.flatMap(TimeZone.init(identifier:)) ?? fallbackZone }
             for (id, entry) in surveys.valid.sorted(by: { $0.key < $1.key }) {
@@ -87,7 +87,7 @@ extension Pulse {
             for (survey, period) in try setup.db.openSentRounds(now: now) {
                 do {
                     let s = try setup.db.queueReminders(
-                        survey: survey, period: period, max: reminders?.max ?? 2, minDaysApart: reminders?.minDaysApart ?? 2,
+                        survey: survey, period: period, max: reminders?.max ?? PulseConfig.Default.reminderMax, minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart,
                         key: setup.key, now: now, dryRun: dryRun) { draft in try setup.composer.render(draft, now: now) }
                     if !s.queued.isEmpty {
                         say("\(survey) \(period): \(Plural.count(s.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
