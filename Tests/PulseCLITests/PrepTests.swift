@@ -223,5 +223,19 @@ import Testing
         }
         let html = try w.pulse("report", "--from", "2026-W44", "--to", "2026-W47")
         #expect(html.status == 0 && html.stdout.contains("hidden (too few respondents)") && !html.stdout.contains("Fay"))
+
+        // A team's own report of an identified survey shows each rep, so it shows the team's
+        // line too: east's two reps and west (no longer the complement of a hidden team).
+        for (team, respondents, value, rows) in [("east", 2, 0.0, 2), ("west", 5, 65.0, 6)] {
+            let report = try #require(try w.pulse("report", "--team", team, "--from", "2026-W44", "--to", "2026-W47", "--format", "json")
+                .json() as? [String: Any])
+            let line = try #require(report["morale"] as? [[String: Any]])
+            #expect(line.map { $0["respondents"] as? Int } == Array(repeating: respondents, count: 4), "\(team): \(line)")
+            #expect(line.allSatisfy { $0["suppressed"] as? Bool == false } && line.last?["morale"] as? Double == value, "\(team): \(line)")
+            let reps = try #require((report["heatmap"] as? [String: Any])?["rows"] as? [[String: Any]])
+            #expect(reps.count == rows, "\(team): \(reps)")
+        }
+        let eastPage = try w.pulse("report", "--team", "east", "--from", "2026-W44", "--to", "2026-W47", "--format", "md")
+        #expect(eastPage.status == 0 && !eastPage.stdout.contains("hidden"), "\(eastPage.stdout)")
     }
 }

@@ -381,12 +381,21 @@ struct TeamReportBuilder {
         }
 
         // Morale per week with suppression across the teams, and the heatmap.
+        let teamCells = try db.moraleCells(survey: moraleSurvey, range: range, by: .team)
         let byTeam = TrendsReport.compute(survey: moraleSurvey, range: range, by: .team, periods: weeks,
-                                          cells: try db.moraleCells(survey: moraleSurvey, range: range, by: .team), minGroupSize: threshold)
-        let mine = by == .all
-            ? TrendsReport.compute(survey: moraleSurvey, range: range, by: .all, periods: weeks,
-                                   cells: try db.moraleCells(survey: moraleSurvey, range: range, by: .all), minGroupSize: threshold).series.first
-            : byTeam.series.first { $0.group == group }
+                                          cells: teamCells, minGroupSize: threshold)
+        let mine: TrendSeries?
+        if by == .all {
+            mine = TrendsReport.compute(survey: moraleSurvey, range: range, by: .all, periods: weeks,
+                                        cells: try db.moraleCells(survey: moraleSurvey, range: range, by: .all), minGroupSize: threshold).series.first
+        } else if identified {
+            // An identified survey's team report shows each rep's line: hiding the team's
+            // own line beside them would protect no one and only lose the summary.
+            mine = TrendsReport.compute(survey: moraleSurvey, range: range, by: .team, periods: weeks,
+                                        cells: teamCells.filter { $0.key == group }, minGroupSize: 1).series.first
+        } else {
+            mine = byTeam.series.first { $0.group == group }
+        }
         let morale = mine?.points ?? weeks.map { TrendPoint(period: $0, morale: nil, respondents: 0, suppressed: false) }
         var heatmap: [TeamReport.HeatRow] = []
         var heatmapOf = "teams"
