@@ -5,13 +5,13 @@ import PulseStore
 
 /// The flags every command shares: where the database, configuration and surveys live.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database (env PULSE_DB).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The SQLite database (env PULSE_DB).", valueName: "path"), completion: .file())
     var db: String?
 
-    @Option(name: .long, help: ArgumentHelp("The configuration file (env PULSE_CONFIG).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The configuration file (env PULSE_CONFIG).", valueName: "path"), completion: .file(extensions: ["yaml", "yml"]))
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("The folder of survey definitions (env PULSE_SURVEYS).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The folder of survey definitions (env PULSE_SURVEYS).", valueName: "dir"), completion: .directory)
     var surveys: String?
 
     @Flag(name: [.short, .long], help: "Print only results, warnings and errors (no notes, no progress).")

@@ -12,6 +12,7 @@ struct Pulse: AsyncParsableCommand {
             (--config, PULSE_CONFIG, ./pulse.yaml) and the survey definitions \
             (--surveys, PULSE_SURVEYS, ./Surveys).
             Exit codes: 0 done, 1 runtime failure, 64 bad usage, 65 bad input data.
+            Help on a command: pulse help COMMAND; on a topic: pulse help \(HelpTopic.allCases.map(\.rawValue).joined(separator: "|")).
             """,
         version: "0.1.0",
         subcommands: [

@@ -14,6 +14,50 @@ import Testing
         return w
     }
 
+    /// The bash completion, run by bash as on Tab: `help` once among the commands, survey
+    /// ids from the surveys folder (`--surveys`, or PULSE_SURVEYS), CSV files for imports.
+    @Test func bashCompletionListsHelpOnceAndCompletesSurveysAndFiles() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        let script = try w.pulse("--generate-completion-script", "bash")
+        #expect(script.status == 0)
+        try w.write("pulse.bash", script.stdout)
+        try w.write("Surveys/check-in.yaml", "id: check\ntitle: Check\nanonymity: identified\nquestions:\n  - {id: q, type: text, text: Q}\n")
+        try FileManager.default.createDirectory(atPath: w.path("other"), withIntermediateDirectories: true)
+        try w.write("other/pulse-2.yaml", "id: \"second\"\n")
+        try w.write("activity.csv", "email,date\n")
+        try w.write("photo.png", "")
+        let binary = try Binary.pulse().path
+        func complete(_ words: String...) throws -> [String] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = [Fixtures.url("complete.sh").path, w.path("pulse.bash"), binary] + words
+            p.environment = w.environment
+            p.currentDirectoryURL = w.dir
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        let commands = try complete("")
+        #expect(commands.filter { $0 == "help" }.count == 1 && commands.contains("send") && commands.contains("report"), "\(commands)")
+        #expect(try complete("send", "") == ["check", "enps", "weekly-pulse"])
+        #expect(try complete("enps", "--survey", "w") == ["weekly-pulse"])
+        #expect(try complete("rounds", "show", "--surveys", w.path("other"), "") == ["second"])
+        let files = try complete("roster", "import", "")
+        #expect(files.contains("activity.csv") && files.contains("roster.csv") && files.contains("Surveys") && !files.contains("photo.png"),
+                "\(files)")
+        #expect(try complete("kpi", "import", "act") == ["activity.csv"])
+        #expect(try complete("backup", "pho") == ["photo.png"])
+        // The topics still answer, though the help command is not listed twice.
+        #expect(try w.pulse("help", "privacy").stdout.contains("PRIVACY"))
+        let overview = try w.pulse("--help").stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(overview.contains("on a topic: pulse help surveys|figures|config|privacy"), "\(overview)")
+    }
+
     @Test func globalOptionsMayComeBeforeTheCommand() throws {
         let w = try workspace()
         defer { w.remove() }

@@ -20,7 +20,7 @@ extension Pulse {
                 Running it again on a folder it made starts that folder afresh.
                 """)
 
-        @Argument(help: ArgumentHelp("The folder to build the workspace in.", valueName: "dir"))
+        @Argument(help: ArgumentHelp("The folder to build the workspace in.", valueName: "dir"), completion: .directory)
         var dir: String = "pulse-demo"
 
         @Option(help: ArgumentHelp("The demo's date (YYYY-MM-DD); today by default.", valueName: "date"))

@@ -29,7 +29,7 @@ extension Pulse {
                     row writes nothing.
                     """)
             @OptionGroup var global: GlobalOptions
-            @Argument(help: ArgumentHelp("The CSV file.", valueName: "file")) var file: String
+            @Argument(help: ArgumentHelp("The CSV file.", valueName: "file"), completion: .csvFile) var file: String
             @Flag(help: "The file holds quotas (email, period, quota).") var quota = false
             @Option(name: .customLong("map"), parsing: .singleValue,
                     help: ArgumentHelp("Read a column from another header: column=Header (repeatable).", valueName: "column=Header"))
@@ -119,7 +119,7 @@ extension Pulse {
                 Needs an identified survey, at least 10 pairs, and 3 reps for the within-rep figure.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: ArgumentHelp("The survey id.", valueName: "id")) var survey: String
+        @Option(help: ArgumentHelp("The survey id.", valueName: "id"), completion: .surveyIDs) var survey: String
         @Option(help: ArgumentHelp("The KPI: \(KPI.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kpi"))
         var kpi: KPI
         @OptionGroup var range: RangeOptions
@@ -175,7 +175,7 @@ extension Pulse {
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("The survey id (it needs an eNPS question and scale questions); by default the latest "
-                                   + "such survey with answers, as the shipped engagement survey.", valueName: "id"))
+                                   + "such survey with answers, as the shipped engagement survey.", valueName: "id"), completion: .surveyIDs)
         var survey: String?
         @OptionGroup var range: RangeOptions
         @OptionGroup var output: FormatOption

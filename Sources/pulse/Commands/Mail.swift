@@ -106,7 +106,7 @@ extension Pulse {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey")) var survey: String
+        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey"), completion: .surveyIDs) var survey: String
         @Option(help: ArgumentHelp("The period (the current one by default).", valueName: "period")) var period: Period?
         @Option(help: ArgumentHelp("Only this team.", valueName: "team")) var team: String?
         @Flag(help: "Show who would get what; send and store nothing.") var dryRun = false
@@ -160,7 +160,7 @@ extension Pulse {
             discussion: "At most reminders.max per rep and round, at least reminders.min_days_apart days apart.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey")) var survey: String
+        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey"), completion: .surveyIDs) var survey: String
         @Option(help: ArgumentHelp("The period (the current one by default).", valueName: "period")) var period: Period?
         @Flag(help: "Show who would be reminded; send and store nothing.") var dryRun = false
         @Option(help: ArgumentHelp("Seconds to keep retrying transient failures.", valueName: "seconds"))
@@ -258,7 +258,7 @@ extension Pulse.Rounds {
         static let configuration = CommandConfiguration(abstract: "Close a round: no more invitations, reminders or answers.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey")) var survey: String
+        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey"), completion: .surveyIDs) var survey: String
         @Option(help: ArgumentHelp("The round's period.", valueName: "period")) var period: Period
 
         func run() throws {

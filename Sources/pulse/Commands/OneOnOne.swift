@@ -70,7 +70,7 @@ extension Pulse {
         @Option(help: ArgumentHelp("A note for each active rep of this team.", valueName: "team")) var team: String?
         @Option(help: ArgumentHelp("The day to prepare for (default today).", valueName: "YYYY-MM-DD")) var asOf: Day?
         @Option(help: "md, html or json (table reads as md).") var format: DocumentFormat = .md
-        @Option(help: ArgumentHelp("Write files into this folder instead of printing.", valueName: "dir")) var out: String?
+        @Option(help: ArgumentHelp("Write files into this folder instead of printing.", valueName: "dir"), completion: .directory) var out: String?
 
         func validate() throws {
             let chosen = [email != nil, manager != nil, team != nil].filter { $0 }.count
@@ -325,12 +325,12 @@ extension Pulse {
         @Option(help: ArgumentHelp("First week (included).", valueName: "period")) var from: Period?
         @Option(help: ArgumentHelp("Last week (included).", valueName: "period")) var to: Period?
         @Option(help: ArgumentHelp("The day the default range ends on (default today).", valueName: "YYYY-MM-DD")) var asOf: Day?
-        @Option(help: ArgumentHelp("The morale survey.", valueName: "id")) var survey = "weekly-pulse"
+        @Option(help: ArgumentHelp("The morale survey.", valueName: "id"), completion: .surveyIDs) var survey = "weekly-pulse"
         @Option(help: ArgumentHelp("The eNPS survey (default: enps, or the first with an eNPS question).", valueName: "id"))
         var enpsSurvey: String?
         @Option(help: ArgumentHelp("The KPI set against morale.", valueName: "kpi")) var kpi: KPI = .activity
         @Option(help: "html, md or json (table reads as md).") var format: DocumentFormat = .html
-        @Option(help: ArgumentHelp("Write the file into this folder instead of printing.", valueName: "dir")) var out: String?
+        @Option(help: ArgumentHelp("Write the file into this folder instead of printing.", valueName: "dir"), completion: .directory) var out: String?
 
         func run() throws {
             let config = try global.loadConfig()

@@ -60,7 +60,7 @@ extension Pulse {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: ArgumentHelp("The survey id.", valueName: "id")) var survey: String
+        @Option(help: ArgumentHelp("The survey id.", valueName: "id"), completion: .surveyIDs) var survey: String
         @OptionGroup var range: RangeOptions
         @Option(help: "Group by team, manager, region or all.") var by: GroupBy = .all
         @OptionGroup var output: FormatOption
@@ -90,7 +90,7 @@ extension Pulse {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: ArgumentHelp("The survey id.", valueName: "id")) var survey: String
+        @Option(help: ArgumentHelp("The survey id.", valueName: "id"), completion: .surveyIDs) var survey: String
         @OptionGroup var range: RangeOptions
         @Option(help: "Group by team, manager, region or all.") var by: GroupBy = .all
         @OptionGroup var output: FormatOption

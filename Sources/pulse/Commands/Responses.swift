@@ -23,7 +23,7 @@ extension Pulse.Responses {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The responses CSV.", valueName: "file"))
+        @Argument(help: ArgumentHelp("The responses CSV.", valueName: "file"), completion: .csvFile)
         var file: String
 
         @Option(name: .customLong("map"), help: ArgumentHelp("Read a column from another header: column=Header (repeatable).", valueName: "column=Header"))

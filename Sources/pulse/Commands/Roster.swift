@@ -19,7 +19,7 @@ extension Pulse.Roster {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("The roster CSV.", valueName: "file"))
+        @Argument(help: ArgumentHelp("The roster CSV.", valueName: "file"), completion: .csvFile)
         var file: String
 
         @Option(name: .customLong("map"), help: ArgumentHelp("Read a column from another header: column=Header (repeatable).", valueName: "column=Header"))

@@ -16,7 +16,7 @@ extension Pulse.Rounds {
         static let configuration = CommandConfiguration(abstract: "List rounds with their answers.")
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: ArgumentHelp("Only this survey.", valueName: "id")) var survey: String?
+        @Option(help: ArgumentHelp("Only this survey.", valueName: "id"), completion: .surveyIDs) var survey: String?
         @OptionGroup var output: FormatOption
 
         func run() throws {

@@ -17,7 +17,7 @@ extension Pulse {
                 pulse.sqlite-shm, and run pulse doctor.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("Where to write the copy.", valueName: "file")) var file: String
+        @Argument(help: ArgumentHelp("Where to write the copy.", valueName: "file"), completion: .file()) var file: String
         @Flag(help: "Replace FILE if it exists.") var force = false
 
         func run() throws {
@@ -199,7 +199,11 @@ extension Pulse {
     struct Help: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "help",
-            abstract: "Show a topic (\(HelpTopic.allCases.map(\.rawValue).joined(separator: ", "))) or a command's help.")
+            abstract: "Show a topic (\(HelpTopic.allCases.map(\.rawValue).joined(separator: ", "))) or a command's help.",
+            // ArgumentParser adds a `help` of its own to the command tree and to the shell
+            // completions; this one, first in the tree, is the one that runs. Shown, both
+            // would be listed.
+            shouldDisplay: false)
         @Argument(help: ArgumentHelp("A topic, or a command and its subcommands.", valueName: "topic-or-command"))
         var words: [String] = []
 

@@ -19,7 +19,7 @@ extension Pulse.SurveyCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: ArgumentHelp("A survey file or folder.", valueName: "path"))
+        @Argument(help: ArgumentHelp("A survey file or folder.", valueName: "path"), completion: .file(extensions: ["yaml", "yml"]))
         var path: String?
 
         func run() throws {

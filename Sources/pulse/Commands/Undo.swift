@@ -13,7 +13,7 @@ extension Pulse.Rounds {
             discussion: "For an anonymous survey only whether each rep answered, never when or what.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey")) var survey: String
+        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey"), completion: .surveyIDs) var survey: String
         @Option(help: ArgumentHelp("The period of the round.", valueName: "period")) var period: Period
         @OptionGroup var output: FormatOption
 
@@ -61,7 +61,7 @@ extension Pulse.Rounds {
             discussion: "Without --yes it says what it would remove and changes nothing. Personal links already mailed stop working.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey")) var survey: String
+        @Argument(help: ArgumentHelp("The survey id.", valueName: "survey"), completion: .surveyIDs) var survey: String
         @Option(help: ArgumentHelp("The period of the round.", valueName: "period")) var period: Period
         @Flag(help: "Really remove it.") var yes = false
 
@@ -130,7 +130,7 @@ extension Pulse.Responses {
             discussion: "Refused for an anonymous survey: its answers are never shown one by one.")
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: ArgumentHelp("The survey id.", valueName: "id")) var survey: String
+        @Option(help: ArgumentHelp("The survey id.", valueName: "id"), completion: .surveyIDs) var survey: String
         @Option(help: ArgumentHelp("First period (included).", valueName: "period")) var from: Period?
         @Option(help: ArgumentHelp("Last period (included).", valueName: "period")) var to: Period?
         @Option(help: ArgumentHelp("csv or json.", valueName: "format")) var format: ReportFormat = .csv
