@@ -77,7 +77,7 @@ struct MIMETests {
         for score in 0...10 { #expect(html.contains("https://pulse.acme.example/s/TOKEN123/enps/\(score)\"")) }
         #expect(html.contains("ไม่ระบุตัวตน"), "the anonymity note is in Thai")
         #expect(html.contains("อย่างน้อย 5 คน"), "the threshold is stated")
-        #expect(m.subject.hasPrefix("ดัชนีความผูกพันของพนักงาน"))
+        #expect(m.subject.hasPrefix("คะแนนการแนะนำสุทธิของพนักงาน (eNPS)"))
     }
 
     @Test func identifiedInvitationFallsBackToEnglishAndEscapesNames() throws {
