@@ -175,4 +175,58 @@ import Testing
         let table = try w.pulse("roster", "list", "--team", "smb")
         #expect(table.stdout.contains("greeted as") && table.stdout.contains("Mei Lin "), "\(table.stdout)")
     }
+
+    /// `curl` against a running `pulse serve`: status, then the body.
+    func fetch(_ url: String, headers: [String] = [], form: String? = nil) throws -> (status: Int, body: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "--max-time", "10", "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] }
+            + (form.map { ["--data", $0] } ?? []) + [url]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let cut = text.lastIndex(of: "\n")!
+        return (Int(text[text.index(after: cut)...]) ?? 0, String(text[..<cut]))
+    }
+
+    /// Through `pulse serve`: the 404 page in the browser's language by q-value, the
+    /// period named on the page, and an answer imported before the link was used headed
+    /// "Already answered" in the rep's language, not "Thank you".
+    @Test func theServedPagesSpeakTheReadersLanguage() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        let server = try Server(w)
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)"
+        try w.write("pulse.yaml", "organization: Acme Sales\nbase_url: \(base)\ntimezone: UTC\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
+        #expect(try w.pulse("send", "enps", "--period", TestClock.quarter).status == 0)
+        for (header, lang, heading) in [("", "en", "Page not found"), ("Accept-Language: th-TH,th;q=0.9,en;q=0.8", "th", "ไม่พบหน้านี้"),
+                                        ("Accept-Language: en;q=0.5, ru", "ru", "Страница не найдена"),
+                                        ("Accept-Language: fr, ms;q=0.7, en;q=0.8", "en", "Page not found"),
+                                        ("Accept-Language: de, ms;q=0.1", "ms", "Halaman tidak ditemui")] {
+            let r = try fetch("\(base)/s/not-a-token", headers: header.isEmpty ? [] : [header])
+            #expect(r.status == 404 && r.body.contains("<html lang=\"\(lang)\">") && r.body.contains("<h1>\(heading)</h1>"), "\(header): \(r.body)")
+        }
+        let mail = try mailByRep(w)
+        func link(_ rep: String) throws -> String {
+            let text = try #require(mail["\(rep)@example.org"]?["text"] as? String)
+            return try #require(text.split(whereSeparator: \.isNewline).first { $0.hasPrefix("\(base)/s/") && !$0.contains("/enps/") }).description
+        }
+        guard case let .quarter(year, q) = Period(TestClock.quarter)! else { Issue.record("not a quarter"); return }
+        let page = try fetch(try link("somchai"))
+        #expect(page.status == 200 && page.body.contains("<p class=\"period\">ไตรมาสที่ \(q) ปี \(year + 543)</p>"), "\(page.body)")
+        // Answers for Tom and Anna collected elsewhere, imported by their links' tokens.
+        let tokens = try ["tom", "anna"].map { try link($0).components(separatedBy: "/s/").last! }
+        try w.write("answers.csv", "token,survey,period,enps\n" + tokens.map { "\($0),enps,\(TestClock.quarter),9\n" }.joined())
+        let imported = try w.pulse("responses", "import", "answers.csv")
+        #expect(imported.status == 0, "\(imported.stderr)")
+        for (rep, heading) in [("tom", "Already answered"), ("anna", "Ответ уже есть")] {
+            let r = try fetch(try link(rep), form: "enps=7")
+            #expect(r.status == 409 && r.body.contains("<h1>\(heading)</h1>") && !r.body.contains("Thank you") && !r.body.contains("Спасибо"),
+                    "\(rep): \(r.status) \(r.body)")
+        }
+    }
 }
