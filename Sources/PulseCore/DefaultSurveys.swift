@@ -36,7 +36,7 @@ public enum DefaultSurveys {
       close_after_days: 5
     intro:
       en: Five questions, under a minute. Your manager sees your answers and uses them to prepare your one-on-one.
-      th: ห้าคำถาม ใช้เวลาไม่ถึงหนึ่งนาที ผู้จัดการของคุณจะเห็นคำตอบและใช้เตรียมการคุยแบบตัวต่อตัว
+      th: ห้าคำถาม ใช้เวลาไม่ถึงหนึ่งนาที ผู้จัดการของคุณจะเห็นคำตอบและใช้เตรียมการพูดคุยแบบตัวต่อตัว
       ms: Lima soalan, kurang daripada seminit. Pengurus anda melihat jawapan anda dan menggunakannya untuk menyediakan sesi empat mata.
       ru: Пять вопросов, меньше минуты. Ваш руководитель видит ваши ответы и готовится по ним к встрече один на один.
     questions:
@@ -48,7 +48,7 @@ public enum DefaultSurveys {
           en: How energised did you feel at work this week?
           th: สัปดาห์นี้คุณรู้สึกมีพลังในการทำงานมากแค่ไหน
           ms: Sejauh manakah anda rasa bertenaga di tempat kerja minggu ini?
-          ru: Насколько энергичным вы чувствовали себя на работе на этой неделе?
+          ru: Сколько сил у вас было на работе на этой неделе?
         labels:
           "1":
             en: Drained
@@ -59,7 +59,7 @@ public enum DefaultSurveys {
             en: Full of energy
             th: เต็มไปด้วยพลัง
             ms: Penuh tenaga
-            ru: Полон сил
+            ru: Сил много
       - id: workload
         type: scale
         min: 1
@@ -78,7 +78,7 @@ public enum DefaultSurveys {
           "5":
             en: Very manageable
             th: จัดการได้สบาย
-            ms: Sangat terurus
+            ms: Sangat mudah diurus
             ru: Вполне посильная
       - id: support
         type: scale
@@ -88,18 +88,18 @@ public enum DefaultSurveys {
           en: How well did your manager support you this week?
           th: สัปดาห์นี้ผู้จัดการสนับสนุนคุณได้ดีแค่ไหน
           ms: Sejauh manakah pengurus anda menyokong anda minggu ini?
-          ru: Насколько хорошо руководитель поддерживал вас на этой неделе?
+          ru: Насколько вам хватало поддержки руководителя на этой неделе?
         labels:
           "1":
             en: Not at all
             th: ไม่เลย
             ms: Langsung tidak
-            ru: Совсем нет
+            ru: Совсем не хватало
           "5":
             en: Very well
             th: ดีมาก
             ms: Sangat baik
-            ru: Очень хорошо
+            ru: Вполне хватало
       - id: quota_confidence
         type: scale
         min: 1
@@ -114,18 +114,18 @@ public enum DefaultSurveys {
             en: Not confident
             th: ไม่มั่นใจ
             ms: Tidak yakin
-            ru: Не уверен
+            ru: Совсем не уверены
           "5":
             en: Very confident
             th: มั่นใจมาก
             ms: Sangat yakin
-            ru: Полностью уверен
+            ru: Полностью уверены
       - id: comment
         type: text
         optional: true
         text:
           en: Anything you would like to raise in your next one-on-one?
-          th: มีเรื่องใดที่อยากคุยในการพบกันแบบตัวต่อตัวครั้งถัดไปไหม
+          th: มีเรื่องใดที่อยากยกขึ้นมาในการพูดคุยแบบตัวต่อตัวครั้งถัดไปไหม
           ms: Ada apa-apa yang anda ingin bangkitkan dalam sesi empat mata yang akan datang?
           ru: Что бы вы хотели обсудить на следующей встрече один на один?
 
@@ -133,13 +133,15 @@ public enum DefaultSurveys {
 
     public static let enps = #"""
     # The quarterly eNPS survey. Anonymous: answers are stored with no link to the rep
-    # and shown only for groups at or above the anonymity threshold.
+    # and reported only for groups at or above the anonymity threshold. The intro makes
+    # no promise of its own: the page and the mail say who sees the answers, in the same
+    # words in every language (docs/glossary.yaml), and no more than Pulse keeps today.
     # Texts are given per locale (en, th, ms, ru); a rep whose locale is not listed
     # gets English. Edit freely: each round keeps the version it was sent with.
     id: enps
     title:
       en: Employee Net Promoter Score
-      th: ดัชนีความผูกพันของพนักงาน (eNPS)
+      th: คะแนนการแนะนำสุทธิของพนักงาน (eNPS)
       ms: Skor Promoter Bersih Pekerja (eNPS)
       ru: Индекс лояльности сотрудников (eNPS)
     anonymity: anonymous
@@ -149,10 +151,10 @@ public enum DefaultSurveys {
       at: "09:00"
       close_after_days: 14
     intro:
-      en: Two questions. Your answers are anonymous; results are shown only for groups large enough that no one can be singled out.
-      th: สองคำถาม คำตอบของคุณไม่ระบุตัวตน ผลลัพธ์จะแสดงเฉพาะกลุ่มที่ใหญ่พอจนไม่สามารถระบุตัวบุคคลได้
-      ms: Dua soalan. Jawapan anda tanpa nama; keputusan hanya ditunjukkan bagi kumpulan yang cukup besar supaya tiada sesiapa dapat dikenal pasti.
-      ru: Два вопроса. Ответы анонимны; результаты показываются только по группам, достаточно большим, чтобы никого нельзя было выделить.
+      en: Two questions, about a minute.
+      th: สองคำถาม ใช้เวลาประมาณหนึ่งนาที
+      ms: Dua soalan, kira-kira seminit.
+      ru: Два вопроса, около минуты.
     questions:
       - id: enps
         type: enps
@@ -186,8 +188,9 @@ public enum DefaultSurveys {
     public static let engagement = #"""
     # The quarterly engagement survey: the eNPS question, seven driver statements on a
     # 1-5 scale and an optional comment. Anonymous, like the eNPS survey: answers are
-    # stored with no link to the rep and shown only for groups at or above the anonymity
-    # threshold. `pulse drivers --survey engagement` ranks the statements by how their
+    # stored with no link to the rep and reported only for groups at or above the
+    # anonymity threshold; the page and the mail say so (docs/glossary.yaml), the intro
+    # does not. `pulse drivers --survey engagement` ranks the statements by how their
     # answers go with the eNPS answer: what to work on first.
     # Texts are given per locale (en, th, ms, ru); a rep whose locale is not listed
     # gets English. Edit freely: each round keeps the version it was sent with.
@@ -204,10 +207,10 @@ public enum DefaultSurveys {
       at: "10:00"
       close_after_days: 14
     intro:
-      en: Nine questions, about three minutes. Your answers are stored without your name, and results are shown only for groups of at least the anonymity threshold.
-      th: เก้าคำถาม ใช้เวลาประมาณสามนาที คำตอบของคุณจะถูกเก็บโดยไม่มีชื่อของคุณ และผลลัพธ์จะแสดงเฉพาะกลุ่มที่มีจำนวนคนถึงเกณฑ์ขั้นต่ำเท่านั้น
-      ms: Sembilan soalan, kira-kira tiga minit. Jawapan anda disimpan tanpa nama anda, dan keputusan hanya ditunjukkan bagi kumpulan yang mencapai saiz minimum.
-      ru: Девять вопросов, около трёх минут. Ответы хранятся без вашего имени, а результаты показываются только по группам не меньше установленного порога.
+      en: Nine questions, about three minutes.
+      th: เก้าคำถาม ใช้เวลาประมาณสามนาที
+      ms: Sembilan soalan, kira-kira tiga minit.
+      ru: Девять вопросов, около трёх минут.
     questions:
       - id: enps
         type: enps
@@ -264,7 +267,7 @@ public enum DefaultSurveys {
         labels: *agree
         text:
           en: My manager supports me when I need it.
-          th: หัวหน้าของฉันให้การสนับสนุนเมื่อฉันต้องการ
+          th: ผู้จัดการของฉันให้การสนับสนุนเมื่อฉันต้องการ
           ms: Pengurus saya menyokong saya apabila saya memerlukannya.
           ru: Руководитель поддерживает меня, когда это нужно.
       - id: manageable_workload
@@ -274,7 +277,7 @@ public enum DefaultSurveys {
         labels: *agree
         text:
           en: My workload is manageable.
-          th: ปริมาณงานของฉันอยู่ในระดับที่จัดการได้
+          th: ภาระงานของฉันอยู่ในระดับที่จัดการได้
           ms: Beban kerja saya boleh diurus.
           ru: Моя нагрузка посильна.
       - id: tools

@@ -3,7 +3,8 @@ import Mustache
 import PulseCore
 import PulseStore
 
-/// The words around a survey in each language Pulse writes mail in. `%@` are filled in order.
+/// The words around a survey in each language Pulse writes mail in. `%@` are filled in
+/// order. The scale's ends come from the survey's own labels, not from here.
 struct MailStrings {
     var subject: String          // title, period
     var reminderSubject: String  // title, period
@@ -11,56 +12,45 @@ struct MailStrings {
     var intro: String            // organization
     var reminderIntro: String
     var answer: String
-    var identifiedTitle: String
+    var visibilityTitle: String
     var identified: String
-    var anonymousTitle: String
     var anonymous: String        // threshold
-    var closes: String           // date
+    var closes: String           // date and time, zone
     var footer: String
-    var low: String
-    var high: String
 
     static let all: [String: MailStrings] = [
         "en": MailStrings(
-            subject: "%@ (%@): one minute", reminderSubject: "Reminder: %@ (%@)",
+            subject: "%@ – %@: one minute", reminderSubject: "Reminder: %@ – %@",
             greeting: "Hi %@,", intro: "%@ would like to know how things are going. It takes under a minute.",
             reminderIntro: "You have not answered yet; there is still time, and it takes under a minute.",
-            answer: "Answer the survey", identifiedTitle: "Who sees your answers:",
+            answer: "Answer the survey", visibilityTitle: "Who sees your answers:",
             identified: "your manager sees your answers with your name; they help prepare your one-on-one.",
-            anonymousTitle: "Anonymous:",
-            anonymous: "your answers are stored without your name, and results are only shown for groups of at least %@ people.",
-            closes: "The survey closes on %@.", footer: "This link is personal to you: please do not forward this mail.",
-            low: "0 = not at all likely", high: "10 = extremely likely"),
+            anonymous: "Pulse reports the answers to this survey only for groups of at least %@ people, never one by one.",
+            closes: "The survey closes on %@.", footer: "This link is personal to you: please do not forward this mail."),
         "th": MailStrings(
-            subject: "%@ (%@): ใช้เวลาหนึ่งนาที", reminderSubject: "เตือนความจำ: %@ (%@)",
+            subject: "%@ – %@: ใช้เวลาหนึ่งนาที", reminderSubject: "เตือนความจำ: %@ – %@",
             greeting: "สวัสดี %@", intro: "%@ อยากทราบว่างานของคุณเป็นอย่างไรบ้าง ใช้เวลาไม่ถึงหนึ่งนาที",
             reminderIntro: "คุณยังไม่ได้ตอบแบบสำรวจ ยังมีเวลาอยู่ และใช้เวลาไม่ถึงหนึ่งนาที",
-            answer: "ตอบแบบสำรวจ", identifiedTitle: "ใครเห็นคำตอบของคุณ:",
+            answer: "ตอบแบบสำรวจ", visibilityTitle: "ใครเห็นคำตอบของคุณ:",
             identified: "ผู้จัดการของคุณจะเห็นคำตอบพร้อมชื่อของคุณ เพื่อใช้เตรียมการพูดคุยแบบตัวต่อตัว",
-            anonymousTitle: "ไม่ระบุตัวตน:",
-            anonymous: "คำตอบของคุณจะถูกเก็บโดยไม่มีชื่อ และผลจะแสดงเฉพาะกลุ่มที่มีอย่างน้อย %@ คน",
-            closes: "แบบสำรวจจะปิดในวันที่ %@", footer: "ลิงก์นี้เป็นของคุณโดยเฉพาะ โปรดอย่าส่งต่ออีเมลนี้",
-            low: "0 = ไม่แนะนำเลย", high: "10 = แนะนำอย่างยิ่ง"),
+            anonymous: "Pulse รายงานคำตอบของแบบสำรวจนี้เฉพาะเป็นกลุ่มที่มีอย่างน้อย %@ คน ไม่แสดงทีละคน",
+            closes: "แบบสำรวจจะปิดในวันที่ %@", footer: "ลิงก์นี้เป็นของคุณโดยเฉพาะ โปรดอย่าส่งต่ออีเมลนี้"),
         "ms": MailStrings(
-            subject: "%@ (%@): satu minit", reminderSubject: "Peringatan: %@ (%@)",
+            subject: "%@ – %@: satu minit", reminderSubject: "Peringatan: %@ – %@",
             greeting: "Hai %@,", intro: "%@ ingin tahu keadaan anda. Ia mengambil masa kurang daripada seminit.",
             reminderIntro: "Anda belum menjawab; masih ada masa, dan ia mengambil masa kurang daripada seminit.",
-            answer: "Jawab tinjauan", identifiedTitle: "Siapa yang melihat jawapan anda:",
+            answer: "Jawab tinjauan", visibilityTitle: "Siapa yang melihat jawapan anda:",
             identified: "pengurus anda melihat jawapan anda bersama nama anda; ia membantu menyediakan sesi empat mata anda.",
-            anonymousTitle: "Tanpa nama:",
-            anonymous: "jawapan anda disimpan tanpa nama anda, dan keputusan hanya ditunjukkan untuk kumpulan sekurang-kurangnya %@ orang.",
-            closes: "Tinjauan ditutup pada %@.", footer: "Pautan ini khusus untuk anda: sila jangan majukan e-mel ini.",
-            low: "0 = langsung tidak mungkin", high: "10 = sangat mungkin"),
+            anonymous: "Pulse melaporkan jawapan tinjauan ini hanya bagi kumpulan sekurang-kurangnya %@ orang, tidak pernah secara individu.",
+            closes: "Tinjauan ditutup pada %@.", footer: "Pautan ini khusus untuk anda: sila jangan majukan e-mel ini."),
         "ru": MailStrings(
-            subject: "%@ (%@): одна минута", reminderSubject: "Напоминание: %@ (%@)",
+            subject: "%@ – %@: одна минута", reminderSubject: "Напоминание: %@ – %@",
             greeting: "Здравствуйте, %@!", intro: "%@ хочет узнать, как у вас дела. Это займёт меньше минуты.",
             reminderIntro: "Вы ещё не ответили; время есть, и это займёт меньше минуты.",
-            answer: "Ответить на опрос", identifiedTitle: "Кто видит ваши ответы:",
+            answer: "Ответить на опрос", visibilityTitle: "Кто видит ваши ответы:",
             identified: "ваш руководитель видит ответы вместе с вашим именем; они помогают подготовить встречу один на один.",
-            anonymousTitle: "Анонимно:",
-            anonymous: "ответы хранятся без вашего имени, а результаты показываются только для групп не меньше %@ человек.",
-            closes: "Опрос закрывается %@.", footer: "Это ваша личная ссылка: пожалуйста, не пересылайте это письмо.",
-            low: "0 = совсем маловероятно", high: "10 = очень вероятно"),
+            anonymous: "Pulse показывает ответы на этот опрос только по группам не меньше %@ человек, никогда по отдельности.",
+            closes: "Опрос закрывается %@.", footer: "Это ваша личная ссылка: пожалуйста, не пересылайте это письмо."),
     ]
 
     /// The strings for a locale: its language, or English.
@@ -134,15 +124,17 @@ public struct MailComposer: Sendable {
         self.library = library
     }
 
-    /// The name to greet a rep by: the first word of "Somchai Jaidee", the part after the
-    /// comma of "O'Brien, Tom".
-    static func givenName(_ full: String) -> String {
+    /// The name to greet a rep by: their `preferred_name`, else their whole name ("Mei Lin
+    /// Tan": no first word is a given name in every culture), or for a name written family
+    /// name first with a comma ("O'Brien, Tom", "Tan, Mei Lin") what follows the comma.
+    static func greetingName(_ rep: Rep) -> String {
+        if let preferred = rep.preferredName?.trimmingCharacters(in: .whitespaces), !preferred.isEmpty { return preferred }
+        guard let full = rep.name?.trimmingCharacters(in: .whitespaces), !full.isEmpty else { return rep.email }
         if let comma = full.firstIndex(of: ","), case let after = full[full.index(after: comma)...].trimmingCharacters(in: .whitespaces),
            !after.isEmpty {
-            return String(after.split(separator: " ").first!)
+            return after
         }
-        let t = full.trimmingCharacters(in: .whitespaces)
-        return t.split(separator: " ").first.map(String.init) ?? t
+        return full
     }
 
     /// Where the name and the link go in a rendered template: private-use characters that
@@ -161,24 +153,33 @@ public struct MailComposer: Sendable {
         }
         let (lang, s) = MailStrings.forLocale(draft.rep.locale)
         let title = draft.survey.title.text(for: draft.rep.locale)
-        let name = draft.rep.name.map(Self.givenName) ?? draft.rep.email
-        let subject = fill(draft.kind == .reminder ? s.reminderSubject : s.subject, title, draft.period.description)
+        let name = Self.greetingName(draft.rep)
+        let zone = draft.rep.timezone.flatMap { TimeZone(identifier: $0) != nil ? $0 : nil } ?? defaultZone ?? PulseConfig.Default.timezone
+        let dateLocale = DateLocale.identifier(locale: draft.rep.locale, region: draft.rep.region, timezone: zone)
+        // The period as the reader names it ("week of 23 November 2026", "ไตรมาสที่ 1 ปี 2570"), not its code.
+        let periodName = PeriodNames.name(draft.period, lang: lang, dateLocale: dateLocale)
+        let subject = fill(draft.kind == .reminder ? s.reminderSubject : s.subject, title, periodName)
         let link = link(token: draft.token)
         var closes: String?
         if let date = draft.closesAt {
             // The rep's own date and time, with the zone named: a rep without a zone of
-            // their own reads it in the company's.
-            let zone = draft.rep.timezone.flatMap { TimeZone(identifier: $0) != nil ? $0 : nil } ?? defaultZone ?? PulseConfig.Default.timezone
-            let f = formatters.formatter(lang: lang, zone: zone)
+            // their own reads it in the company's. English is written the way of the rep's
+            // country (see `DateLocale`).
+            let f = formatters.formatter(locale: dateLocale, zone: zone)
             // Some languages end a date with a dot ("27 ноября 2026 г."): no second one.
             closes = fill(s.closes, "\(f.string(from: date)) (\(zone))").replacingOccurrences(of: "..", with: ".")
         }
         // The templates are rendered once per language, kind, survey and closing date with
         // marks where the rep's name and link go, then the marks are replaced per message:
         // a round of thousands renders a handful of times.
-        let enpsQuestion = draft.survey.enpsQuestion?.text.text(for: draft.rep.locale)
+        let enps = draft.survey.enpsQuestion
+        let enpsQuestion = enps?.text.text(for: draft.rep.locale)
+        // The scale's ends as the survey labels them, in the rep's language.
+        let ends = enps.map { q in
+            [0, 10].map { point in q.labels?[String(point)].map { "\(point) = \($0.text(for: draft.rep.locale))" } }
+        }
         let cacheKey = [lang, draft.kind.rawValue, draft.survey.id, title, draft.survey.anonymity.rawValue,
-                        enpsQuestion ?? "", closes ?? ""].joined(separator: "\u{1F}")
+                        enpsQuestion ?? "", closes ?? "", ends?[0] ?? "", ends?[1] ?? ""].joined(separator: "\u{1F}")
         let rendered: (text: Filled, html: Filled)
         if let cached = renderCache[cacheKey] {
             rendered = cached
@@ -190,17 +191,18 @@ public struct MailComposer: Sendable {
                 "intro": draft.kind == .reminder ? s.reminderIntro : fill(s.intro, organization),
                 "answer_label": s.answer,
                 "link": Self.linkMark,
-                "visibility_title": draft.survey.anonymity == .anonymous ? s.anonymousTitle : s.identifiedTitle,
+                "visibility_title": s.visibilityTitle,
                 "visibility": draft.survey.anonymity == .anonymous ? fill(s.anonymous, String(minGroupSize)) : s.identified,
                 "footer": s.footer,
-                "low_label": s.low,
-                "high_label": s.high,
             ]
             if let enpsQuestion {
-                context["enps"] = [
+                var e: [String: Any] = [
                     "question": enpsQuestion,
                     "scale": (0...10).map { ["score": String($0), "link": "\(Self.linkMark)/enps/\($0)"] },
-                ] as [String: Any]
+                ]
+                if let low = ends?[0] { e["low_label"] = low }
+                if let high = ends?[1] { e["high_label"] = high }
+                context["enps"] = e
             }
             if let closes { context["closes"] = closes }
             guard let text = library.render(context, withTemplate: "invitation.txt"),
@@ -230,12 +232,12 @@ final class DateFormatters: @unchecked Sendable {
     private var cache: [String: DateFormatter] = [:]
 
     /// A formatter for one thread at a time: the composer renders inside one transaction.
-    func formatter(lang: String, zone: String?) -> DateFormatter {
+    func formatter(locale: String, zone: String?) -> DateFormatter {
         lock.withLock {
-            let key = "\(lang)|\(zone ?? "")"
+            let key = "\(locale)|\(zone ?? "")"
             if let f = cache[key] { return f }
             let f = DateFormatter()
-            f.locale = Locale(identifier: lang)
+            f.locale = Locale(identifier: locale)
             f.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
             f.dateStyle = .long
             f.timeStyle = .short

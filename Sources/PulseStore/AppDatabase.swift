@@ -328,6 +328,7 @@ extension AppDatabase {
         registerMailMigrations(&migrator)
         registerOneOnOneMigrations(&migrator)
         registerInvitationCloseMigration(&migrator)
+        registerPreferredNameMigration(&migrator)
         return migrator
     }
 }

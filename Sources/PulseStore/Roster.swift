@@ -7,6 +7,8 @@ public struct Rep: Codable, Sendable, Equatable, FetchableRecord, PersistableRec
     public var id: Int64?
     public var email: String
     public var name: String?
+    /// What mail greets the rep by ("Mei Lin" for Mei Lin Tan); the name when unset.
+    public var preferredName: String?
     public var team: String?
     public var managerEmail: String?
     public var region: String?
@@ -20,6 +22,7 @@ public struct Rep: Codable, Sendable, Equatable, FetchableRecord, PersistableRec
     enum CodingKeys: String, CodingKey {
         case id, email, name, team, region, locale, timezone, active
         case managerEmail = "manager_email"
+        case preferredName = "preferred_name"
         case startDate = "start_date"
     }
 
@@ -28,14 +31,16 @@ public struct Rep: Codable, Sendable, Equatable, FetchableRecord, PersistableRec
     /// Read by column name rather than through Codable: several times faster, and the
     /// answer pages read one rep per request.
     public init(row: Row) {
-        id = row["id"]; email = row["email"]; name = row["name"]; team = row["team"]
+        id = row["id"]; email = row["email"]; name = row["name"]; preferredName = row["preferred_name"]; team = row["team"]
         managerEmail = row["manager_email"]; region = row["region"]; locale = row["locale"]
         timezone = row["timezone"]; startDate = row["start_date"]; active = row["active"]
     }
 
-    public init(id: Int64? = nil, email: String, name: String? = nil, team: String? = nil, managerEmail: String? = nil,
-                region: String? = nil, locale: String? = nil, timezone: String? = nil, startDate: String? = nil, active: Bool) {
-        self.id = id; self.email = email; self.name = name; self.team = team; self.managerEmail = managerEmail
+    public init(id: Int64? = nil, email: String, name: String? = nil, preferredName: String? = nil, team: String? = nil,
+                managerEmail: String? = nil, region: String? = nil, locale: String? = nil, timezone: String? = nil,
+                startDate: String? = nil, active: Bool) {
+        self.id = id; self.email = email; self.name = name; self.preferredName = preferredName; self.team = team
+        self.managerEmail = managerEmail
         self.region = region; self.locale = locale; self.timezone = timezone; self.startDate = startDate; self.active = active
     }
 }
@@ -51,7 +56,17 @@ public struct RosterImportSummary: Sendable, Equatable {
 }
 
 extension AppDatabase {
-    public static let rosterColumns = ["email", "name", "team", "manager_email", "region", "locale", "timezone", "start_date"]
+    /// The roster's columns, in the order `roster list --format csv` writes them.
+    /// `preferred_name` came later: files without it import as before.
+    public static let rosterColumns = ["email", "name", "team", "manager_email", "region", "locale", "timezone", "start_date",
+                                       "preferred_name"]
+
+    /// v5: the name a rep is greeted by in mail.
+    static func registerPreferredNameMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v5-rep-preferred-name") { db in
+            try db.execute(sql: "ALTER TABLE rep ADD COLUMN preferred_name TEXT")
+        }
+    }
 
     // MARK: - Writes
 
@@ -101,7 +116,8 @@ extension AppDatabase {
             if let tz, TimeZone(identifier: tz) == nil { bad("timezone", "\"\(tz)\" is not a time zone (like Asia/Bangkok)") }
             let start = cell("start_date")
             if let s = start, Day(iso: s) == nil { bad("start_date", "\"\(s)\" is not a date as YYYY-MM-DD") }
-            let rep = Rep(id: nil, email: email, name: cell("name"), team: cell("team"), managerEmail: manager,
+            let rep = Rep(id: nil, email: email, name: cell("name"), preferredName: cell("preferred_name"), team: cell("team"),
+                          managerEmail: manager,
                           region: cell("region"), locale: locale, timezone: tz, startDate: start, active: true)
             if let earlier = seen[email] {
                 if earlier.rep != rep {
@@ -121,6 +137,7 @@ extension AppDatabase {
                 if var existing = try Rep.filter(Column("email") == incoming.email).fetchOne(db) {
                     let before = existing
                     if layout.has("name") { existing.name = incoming.name }
+                    if layout.has("preferred_name") { existing.preferredName = incoming.preferredName }
                     if layout.has("team") { existing.team = incoming.team }
                     if layout.has("manager_email") { existing.managerEmail = incoming.managerEmail }
                     if layout.has("region") { existing.region = incoming.region }
@@ -137,10 +154,10 @@ extension AppDatabase {
                     }
                 } else {
                     try db.execute(sql: """
-                        INSERT INTO rep (email, name, team, manager_email, region, locale, timezone, start_date,
-                                         active, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-                        """, arguments: [incoming.email, incoming.name, incoming.team, incoming.managerEmail,
+                        INSERT INTO rep (email, name, preferred_name, team, manager_email, region, locale, timezone,
+                                         start_date, active, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                        """, arguments: [incoming.email, incoming.name, incoming.preferredName, incoming.team, incoming.managerEmail,
                                          incoming.region, incoming.locale, incoming.timezone, incoming.startDate,
                                          stamp, stamp])
                     summary.added += 1

@@ -10,9 +10,8 @@ struct PageStrings: Sendable {
     var required: String
     var errorsTitle: String
     var saved: String
-    var identifiedTitle: String
+    var visibilityTitle: String
     var identified: String
-    var anonymousTitle: String
     var anonymous: String          // threshold
     var closes: String             // date
     var thanksTitle: String
@@ -21,52 +20,53 @@ struct PageStrings: Sendable {
     var change: String
     var closedTitle: String
     var closed: String
+    var answeredTitle: String
     var elsewhere: String
 
     static let all: [String: PageStrings] = [
         "en": PageStrings(
             submit: "Send my answers", optional: "(optional)", required: "Please answer this question.",
             errorsTitle: "Some answers need another look.", saved: "Your answers are saved; you can change them below.",
-            identifiedTitle: "Who sees your answers:",
+            visibilityTitle: "Who sees your answers:",
             identified: "your manager sees them with your name; they help prepare your one-on-one.",
-            anonymousTitle: "Anonymous:",
-            anonymous: "your answers are stored without your name, and results are only shown for groups of at least %@ people.",
+            anonymous: "Pulse reports the answers to this survey only for groups of at least %@ people, never one by one.",
             closes: "Open until %@.", thanksTitle: "Thank you", thanks: "Your answers are saved.",
             thanksUntil: "You can change them with the same link until %@.", change: "Change my answers",
             closedTitle: "This survey is closed", closed: "Answers can no longer be given or changed for this round.",
+            answeredTitle: "Already answered",
             elsewhere: "An answer for this survey was already recorded from another source, so it cannot be changed here."),
         "th": PageStrings(
             submit: "ส่งคำตอบ", optional: "(ไม่บังคับ)", required: "โปรดตอบคำถามนี้",
             errorsTitle: "มีคำตอบบางข้อที่ต้องตรวจสอบอีกครั้ง", saved: "บันทึกคำตอบของคุณแล้ว คุณสามารถแก้ไขได้ด้านล่าง",
-            identifiedTitle: "ใครเห็นคำตอบของคุณ:",
+            visibilityTitle: "ใครเห็นคำตอบของคุณ:",
             identified: "ผู้จัดการของคุณจะเห็นคำตอบพร้อมชื่อของคุณ เพื่อใช้เตรียมการพูดคุยแบบตัวต่อตัว",
-            anonymousTitle: "ไม่ระบุตัวตน:",
-            anonymous: "คำตอบของคุณจะถูกเก็บโดยไม่มีชื่อ และผลจะแสดงเฉพาะกลุ่มที่มีอย่างน้อย %@ คน",
+            anonymous: "Pulse รายงานคำตอบของแบบสำรวจนี้เฉพาะเป็นกลุ่มที่มีอย่างน้อย %@ คน ไม่แสดงทีละคน",
             closes: "เปิดรับคำตอบถึง %@", thanksTitle: "ขอบคุณ", thanks: "บันทึกคำตอบของคุณแล้ว",
             thanksUntil: "คุณสามารถแก้ไขคำตอบได้ด้วยลิงก์เดิมจนถึง %@", change: "แก้ไขคำตอบ",
             closedTitle: "แบบสำรวจนี้ปิดแล้ว", closed: "ไม่สามารถตอบหรือแก้ไขคำตอบสำหรับรอบนี้ได้อีก",
+            answeredTitle: "มีคำตอบแล้ว",
             elsewhere: "มีการบันทึกคำตอบของแบบสำรวจนี้จากแหล่งอื่นแล้ว จึงไม่สามารถแก้ไขที่นี่ได้"),
         "ms": PageStrings(
-            submit: "Hantar jawapan saya", optional: "(pilihan)", required: "Sila jawab soalan ini.",
+            submit: "Hantar jawapan saya", optional: "(tidak wajib)", required: "Sila jawab soalan ini.",
             errorsTitle: "Beberapa jawapan perlu disemak semula.", saved: "Jawapan anda telah disimpan; anda boleh mengubahnya di bawah.",
-            identifiedTitle: "Siapa yang melihat jawapan anda:",
+            visibilityTitle: "Siapa yang melihat jawapan anda:",
             identified: "pengurus anda melihatnya bersama nama anda; ia membantu menyediakan sesi empat mata anda.",
-            anonymousTitle: "Tanpa nama:",
-            anonymous: "jawapan anda disimpan tanpa nama anda, dan keputusan hanya ditunjukkan untuk kumpulan sekurang-kurangnya %@ orang.",
+            anonymous: "Pulse melaporkan jawapan tinjauan ini hanya bagi kumpulan sekurang-kurangnya %@ orang, tidak pernah secara individu.",
             closes: "Dibuka sehingga %@.", thanksTitle: "Terima kasih", thanks: "Jawapan anda telah disimpan.",
             thanksUntil: "Anda boleh mengubahnya dengan pautan yang sama sehingga %@.", change: "Ubah jawapan saya",
-            closedTitle: "Tinjauan ini telah ditutup", closed: "Jawapan tidak lagi boleh diberi atau diubah untuk pusingan ini.",
+            closedTitle: "Tinjauan ini telah ditutup", closed: "Jawapan tidak lagi boleh diberi atau diubah bagi tinjauan kali ini.",
+            answeredTitle: "Sudah dijawab",
             elsewhere: "Jawapan untuk tinjauan ini telah direkodkan daripada sumber lain, jadi ia tidak boleh diubah di sini."),
         "ru": PageStrings(
             submit: "Отправить ответы", optional: "(необязательно)", required: "Пожалуйста, ответьте на этот вопрос.",
             errorsTitle: "Некоторые ответы нужно проверить.", saved: "Ваши ответы сохранены; их можно изменить ниже.",
-            identifiedTitle: "Кто видит ваши ответы:",
+            visibilityTitle: "Кто видит ваши ответы:",
             identified: "ваш руководитель видит их вместе с вашим именем; они помогают подготовить встречу один на один.",
-            anonymousTitle: "Анонимно:",
-            anonymous: "ответы хранятся без вашего имени, а результаты показываются только для групп не меньше %@ человек.",
+            anonymous: "Pulse показывает ответы на этот опрос только по группам не меньше %@ человек, никогда по отдельности.",
             closes: "Открыт до %@.", thanksTitle: "Спасибо", thanks: "Ваши ответы сохранены.",
             thanksUntil: "Их можно изменить по той же ссылке до %@.", change: "Изменить ответы",
-            closedTitle: "Опрос закрыт", closed: "Ответы в этом раунде больше нельзя дать или изменить.",
+            closedTitle: "Опрос закрыт", closed: "Ответить на этот опрос или изменить ответы больше нельзя.",
+            answeredTitle: "Ответ уже есть",
             elsewhere: "Ответ на этот опрос уже получен из другого источника, поэтому изменить его здесь нельзя."),
     ]
 
@@ -74,6 +74,76 @@ struct PageStrings: Sendable {
         let language = languageCode(locale)
         if let s = all[language] { return (language, s) }
         return ("en", all["en"]!)
+    }
+}
+
+/// The words of the pages given when no survey opens (404, 413, 400, 429). Nothing says
+/// whose link it was, so the language is the browser's (`Accept-Language`).
+struct ErrorStrings: Sendable {
+    var notFoundTitle: String
+    var notFound: String
+    var tooLargeTitle: String
+    var tooLarge: String
+    var badRequestTitle: String
+    var badRequest: String
+    var tooManyTitle: String
+    var tooMany: String
+
+    static let all: [String: ErrorStrings] = [
+        "en": ErrorStrings(
+            notFoundTitle: "Page not found",
+            notFound: "This link does not open a survey. Check that the whole link from your mail was copied.",
+            tooLargeTitle: "Too large", tooLarge: "The answers sent were larger than a survey allows.",
+            badRequestTitle: "Bad request", badRequest: "The answers sent could not be read as a form.",
+            tooManyTitle: "Too many requests",
+            tooMany: "Too many links that do not open a survey came from this address. Check the link in your mail."),
+        "th": ErrorStrings(
+            notFoundTitle: "ไม่พบหน้านี้",
+            notFound: "ลิงก์นี้ไม่ได้เปิดแบบสำรวจ โปรดตรวจสอบว่าคัดลอกลิงก์จากอีเมลมาครบทั้งหมด",
+            tooLargeTitle: "ข้อมูลใหญ่เกินไป", tooLarge: "คำตอบที่ส่งมามีขนาดใหญ่เกินกว่าที่แบบสำรวจรับได้",
+            badRequestTitle: "คำขอไม่ถูกต้อง", badRequest: "ไม่สามารถอ่านคำตอบที่ส่งมาเป็นแบบฟอร์มได้",
+            tooManyTitle: "มีคำขอมากเกินไป",
+            tooMany: "มีลิงก์ที่ไม่ได้เปิดแบบสำรวจส่งมาจากที่อยู่นี้มากเกินไป โปรดตรวจสอบลิงก์ในอีเมลของคุณ"),
+        "ms": ErrorStrings(
+            notFoundTitle: "Halaman tidak ditemui",
+            notFound: "Pautan ini tidak membuka tinjauan. Pastikan seluruh pautan daripada e-mel anda telah disalin.",
+            tooLargeTitle: "Terlalu besar", tooLarge: "Jawapan yang dihantar lebih besar daripada yang dibenarkan oleh tinjauan.",
+            badRequestTitle: "Permintaan tidak sah", badRequest: "Jawapan yang dihantar tidak dapat dibaca sebagai borang.",
+            tooManyTitle: "Terlalu banyak permintaan",
+            tooMany: "Terlalu banyak pautan yang tidak membuka tinjauan datang dari alamat ini. Semak pautan dalam e-mel anda."),
+        "ru": ErrorStrings(
+            notFoundTitle: "Страница не найдена",
+            notFound: "Эта ссылка не открывает опрос. Проверьте, что ссылка из письма скопирована целиком.",
+            tooLargeTitle: "Слишком большой запрос", tooLarge: "Отправленные ответы больше, чем допускает опрос.",
+            badRequestTitle: "Неверный запрос", badRequest: "Отправленные ответы не удалось прочитать как форму.",
+            tooManyTitle: "Слишком много запросов",
+            tooMany: "С этого адреса пришло слишком много ссылок, которые не открывают опрос. Проверьте ссылку в письме."),
+    ]
+
+    /// The strings for the browser's languages, best first by their `q` (a language with
+    /// `q=0` is refused); English when none of Pulse's languages is asked for.
+    static func forAcceptLanguage(_ header: String?) -> (String, ErrorStrings) {
+        let lang = preferredLanguage(header, among: Set(all.keys)) ?? "en"
+        return (lang, all[lang]!)
+    }
+
+    /// The first of `available` in an `Accept-Language` header (RFC 9110 12.5.4), by
+    /// weight and, among equal weights, in the order written.
+    static func preferredLanguage(_ header: String?, among available: Set<String>) -> String? {
+        guard let header else { return nil }
+        var ranked: [(lang: String, q: Double, index: Int)] = []
+        for (i, part) in header.split(separator: ",").enumerated() {
+            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let tag = fields.first, !tag.isEmpty, tag != "*" else { continue }
+            var q = 1.0
+            for f in fields.dropFirst() where f.lowercased().hasPrefix("q=") {
+                q = Double(f.dropFirst(2)) ?? 0
+            }
+            guard q > 0 else { continue }
+            ranked.append((languageCode(tag), q, i))
+        }
+        ranked.sort { $0.q != $1.q ? $0.q > $1.q : $0.index < $1.index }
+        return ranked.first { available.contains($0.lang) }?.lang
     }
 }
 
@@ -102,7 +172,11 @@ struct PageRenderer: Sendable {
 
     let formatters = Formatters()
 
-    func date(_ d: Date, lang: String, zone: String?) -> String { formatters.string(d, lang: lang, zone: zone) }
+    /// A date and time in the rep's zone, written the way of their language and country.
+    func date(_ d: Date, rep: Rep) -> String {
+        formatters.string(d, locale: DateLocale.identifier(locale: rep.locale, region: rep.region, timezone: rep.timezone),
+                          zone: rep.timezone)
+    }
 
     /// The survey form, with `values` filled in (what was stored, or what was just posted)
     /// and `errors` beside their questions.
@@ -113,7 +187,7 @@ struct PageRenderer: Sendable {
         guard errors.isEmpty else {
             return render(invitation, token: token, values: values, errors: errors, saved: saved, marked: false)
         }
-        let key = "\(invitation.round.id)|\(invitation.rep.locale ?? "")|\(invitation.rep.timezone ?? "")|\(saved)"
+        let key = "\(invitation.round.id)|\(invitation.rep.locale ?? "")|\(invitation.rep.region ?? "")|\(invitation.rep.timezone ?? "")|\(saved)"
         let page: MarkedPage
         if let cached = pageCache[key] {
             page = cached
@@ -124,7 +198,7 @@ struct PageRenderer: Sendable {
         return page.fill(token: token, values: values)
     }
 
-    /// Rendered pages by round, language, time zone and state.
+    /// Rendered pages by round, language, region, time zone and state.
     let pageCache = BoundedCache<String, MarkedPage>(limit: 512)
 
     private func render(_ invitation: Invitation, token: String, values: [String: String], errors: [String: String],
@@ -167,15 +241,17 @@ struct PageRenderer: Sendable {
         }
         var context: [String: Any] = [
             "lang": lang, "title": d.title.text(for: locale), "organization": organization,
-            "period": invitation.round.period.description, "token": token,
-            "visibility_title": d.anonymity == .anonymous ? s.anonymousTitle : s.identifiedTitle,
+            "period": PeriodNames.name(invitation.round.period, lang: lang, dateLocale: DateLocale.identifier(
+                locale: invitation.rep.locale, region: invitation.rep.region, timezone: invitation.rep.timezone)),
+            "token": token,
+            "visibility_title": s.visibilityTitle,
             "visibility": d.anonymity == .anonymous ? fill(s.anonymous, String(minGroupSize)) : s.identified,
             "questions": questions, "submit": s.submit, "has_errors": !errors.isEmpty, "errors_title": s.errorsTitle,
         ]
         if let intro = d.intro { context["intro"] = intro.text(for: locale) }
         if saved { context["saved"] = s.saved }
         if let closes = invitation.closesAt {
-            context["closes"] = fill(s.closes, date(closes, lang: lang, zone: invitation.rep.timezone))
+            context["closes"] = fill(s.closes, date(closes, rep: invitation.rep))
         }
         return library.render(context, withTemplate: "survey") ?? ""
     }
@@ -184,7 +260,7 @@ struct PageRenderer: Sendable {
         let (lang, s) = PageStrings.forLocale(invitation.rep.locale)
         var paragraphs = [s.thanks]
         if let closes = invitation.closesAt {
-            paragraphs.append(fill(s.thanksUntil, date(closes, lang: lang, zone: invitation.rep.timezone)))
+            paragraphs.append(fill(s.thanksUntil, date(closes, rep: invitation.rep)))
         }
         return message(lang: lang, heading: s.thanksTitle, paragraphs: paragraphs, link: ("/s/\(token)", s.change))
     }
@@ -196,18 +272,27 @@ struct PageRenderer: Sendable {
 
     func answeredElsewhere(_ invitation: Invitation) -> String {
         let (lang, s) = PageStrings.forLocale(invitation.rep.locale)
-        return message(lang: lang, heading: s.thanksTitle, paragraphs: [s.elsewhere], link: nil)
+        return message(lang: lang, heading: s.answeredTitle, paragraphs: [s.elsewhere], link: nil)
     }
 
-    /// The same page for every link that does not open a survey: it tells nothing about
-    /// which tokens exist.
-    func notFound() -> String {
-        message(lang: "en", heading: "Page not found",
-                paragraphs: ["This link does not open a survey. Check that the whole link from your mail was copied."], link: nil)
+    /// The same page for every link that does not open a survey, in the browser's
+    /// language: it tells nothing about which tokens exist.
+    func notFound(acceptLanguage: String?) -> String {
+        let (lang, e) = ErrorStrings.forAcceptLanguage(acceptLanguage)
+        return message(lang: lang, heading: e.notFoundTitle, paragraphs: [e.notFound], link: nil)
     }
 
-    func plain(status: String, text: String) -> String {
-        message(lang: "en", heading: status, paragraphs: [text], link: nil)
+    enum Refusal { case tooLarge, badRequest, tooMany }
+
+    /// The page of a request refused before any survey is shown, in the browser's language.
+    func refused(_ why: Refusal, acceptLanguage: String?) -> String {
+        let (lang, e) = ErrorStrings.forAcceptLanguage(acceptLanguage)
+        let (heading, text) = switch why {
+        case .tooLarge: (e.tooLargeTitle, e.tooLarge)
+        case .badRequest: (e.badRequestTitle, e.badRequest)
+        case .tooMany: (e.tooManyTitle, e.tooMany)
+        }
+        return message(lang: lang, heading: heading, paragraphs: [text], link: nil)
     }
 
     func message(lang: String, heading: String, paragraphs: [String], link: (String, String)?) -> String {
@@ -223,15 +308,15 @@ final class Formatters: @unchecked Sendable {
     private let lock = NSLock()
     private var cache: [String: DateFormatter] = [:]
 
-    func string(_ date: Date, lang: String, zone: String?) -> String {
+    func string(_ date: Date, locale: String, zone: String?) -> String {
         lock.withLock {
-            let key = "\(lang)|\(zone ?? "")"
+            let key = "\(locale)|\(zone ?? "")"
             let f: DateFormatter
             if let cached = cache[key] {
                 f = cached
             } else {
                 f = DateFormatter()
-                f.locale = Locale(identifier: lang)
+                f.locale = Locale(identifier: locale)
                 f.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
                 f.dateStyle = .long
                 f.timeStyle = .short

@@ -179,7 +179,7 @@ public enum WebApp {
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
                 guard let q = invitation.definition.enpsQuestion,
                       let score = context.parameters.get("score", as: Int.self), (0...10).contains(score) else {
-                    return html(pages.notFound(), .notFound)
+                    return h.notFound(request)
                 }
                 values[q.id] = String(score)
                 return html(pages.survey(invitation, token: token, values: values, errors: [:], saved: false))
@@ -193,7 +193,7 @@ public enum WebApp {
             do {
                 body = try await request.collectBody(upTo: settings.maxBody)
             } catch {
-                return html(pages.plain(status: "Too large", text: "The answers sent were larger than a survey allows."), .contentTooLarge)
+                return h.refused(.tooLarge, request, .contentTooLarge)
             }
             switch try await h.lookUp(token, request, context) {
             case let .refused(response): return response
@@ -204,7 +204,7 @@ public enum WebApp {
                 // browser would not send (not name=value pairs, a malformed escape, a field
                 // twice), is refused rather than guessed at.
                 guard let form = WebApp.form(contentType: request.headers[.contentType], body: String(buffer: body)) else {
-                    return html(pages.plain(status: "Bad request", text: "The answers sent could not be read as a form."), .badRequest)
+                    return h.refused(.badRequest, request, .badRequest)
                 }
                 let (_, strings) = PageStrings.forLocale(invitation.rep.locale)
                 var answers: [String: AnswerValue] = [:], errors: [String: String] = [:]
@@ -254,6 +254,20 @@ struct Handlers: Sendable {
                  body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
+    /// The 404 page in the browser's language.
+    func notFound(_ request: Request) -> Response {
+        var r = Self.html(pages.notFound(acceptLanguage: request.headers[.acceptLanguage]), .notFound)
+        r.headers[.vary] = "Accept-Language"
+        return r
+    }
+
+    /// A refusal page (413, 400, 429) in the browser's language.
+    func refused(_ why: PageRenderer.Refusal, _ request: Request, _ status: HTTPResponse.Status) -> Response {
+        var r = Self.html(pages.refused(why, acceptLanguage: request.headers[.acceptLanguage]), status)
+        r.headers[.vary] = "Accept-Language"
+        return r
+    }
+
     /// The client's address: the peer, or behind a trusted proxy the address it forwarded
     /// for (the last entry of `X-Forwarded-For`, the one that proxy added).
     func client(_ request: Request, _ context: WebContext) -> String {
@@ -273,11 +287,10 @@ struct Handlers: Sendable {
                             _ fetch: () throws -> T?) async throws -> Result<T, RefusedPage> {
         if WebApp.isWellFormed(token), let found = try fetch() { return .success(found) }
         guard let retry = limiter.recordFailure(client(request, context), now: settings.clock()) else {
-            return .failure(RefusedPage(response: Self.html(pages.notFound(), .notFound)))
+            return .failure(RefusedPage(response: notFound(request)))
         }
         await settings.pause(settings.failureDelay)
-        var response = Self.html(pages.plain(status: "Too many requests",
-            text: "Too many links that do not open a survey came from this address. Check the link in your mail."), .tooManyRequests)
+        var response = refused(.tooMany, request, .tooManyRequests)
         response.headers[.retryAfter] = String(Swift.max(1, Int(retry.rounded(.up))))
         return .failure(RefusedPage(response: response))
     }

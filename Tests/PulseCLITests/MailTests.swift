@@ -106,7 +106,7 @@ final class SMTPServer {
             #expect(html.contains(String(link)))
         }
         // Anonymous survey: the mail says so.
-        #expect((byTo["tom@example.org"]?["text"] as? String)?.contains("stored without your name") == true)
+        #expect((byTo["tom@example.org"]?["text"] as? String)?.contains("only for groups of at least 5 people, never one by one") == true)
         // The outbox says sent with the server's reply, and keeps no body (the link) after.
         let o = try outbox(w)
         #expect((o["counts"] as? [String: Int])?["sent"] == 5)

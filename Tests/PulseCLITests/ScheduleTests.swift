@@ -160,7 +160,9 @@ import Testing
         let closes = ISO8601DateFormatter().date(from: now)!.addingTimeInterval(5 * 86_400)
         func localDate(_ zone: String) -> String {
             let f = DateFormatter()
-            f.locale = Locale(identifier: "en")
+            // English readers in zones of no English-writing country Pulse knows read
+            // international English: day first.
+            f.locale = Locale(identifier: "en-001")
             f.timeZone = TimeZone(identifier: zone)
             f.dateStyle = .long
             return f.string(from: closes)

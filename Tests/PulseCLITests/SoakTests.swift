@@ -94,7 +94,7 @@ import Testing
             """])
         #expect(stored == "[[\(reps), \(reps)]]", "\(stored)")
         #expect(try python("sqlite_exec.py", [db, "SELECT COUNT(*) FROM invitation i JOIN round r ON r.id = i.round_id WHERE r.survey_id = 'enps' AND i.answered"]) == "[[\(reps)]]")
-        let weekly = try smtp.received().filter { ($0["subject"] as? String)?.contains(TestClock.week()) == true }.map { $0["to"] as! String }
+        let weekly = try smtp.received().filter { TestClock.namesWeek($0["subject"]) }.map { $0["to"] as! String }
         #expect(weekly.count == reps && Set(weekly).count == reps, "the weekly round: \(weekly.count) mails to \(Set(weekly).count) reps")
         #expect(try python("sqlite_exec.py", [db, "SELECT COUNT(*) FROM activity"]) == "[[150000]]")
         #expect(try python("sqlite_exec.py", [db, "PRAGMA integrity_check"]) == #"[["ok"]]"#)

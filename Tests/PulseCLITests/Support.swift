@@ -28,6 +28,16 @@ enum TestClock {
     /// The ISO week `offset` weeks after the suite's week, as Pulse spells it.
     static func week(_ offset: Int = 0) -> String { Period.week(of: monday + 7 * offset).description }
     static var month: String { Period.month(of: monday).description }
+
+    /// Whether a mail's subject names the week `offset` weeks after the suite's week, in
+    /// any of Pulse's languages ("week of 23 November 2026", "неделя с 23 ноября 2026 г.").
+    static func namesWeek(_ subject: Any?, _ offset: Int = 0) -> Bool {
+        guard let subject = subject as? String else { return false }
+        let week = Period.week(of: monday + 7 * offset)
+        return [("en", "en-GB"), ("en", "en-001"), ("en", "en-US"), ("th", "th"), ("ms", "ms"), ("ru", "ru")].contains {
+            subject.contains(PeriodNames.name(week, lang: $0.0, dateLocale: $0.1))
+        }
+    }
     static var quarter: String { Period.quarter(of: monday).description }
 }
 

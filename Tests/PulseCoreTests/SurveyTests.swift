@@ -31,7 +31,7 @@ struct SurveyTests {
             }
         }
         #expect(pulse.question("energy")!.text.text(for: "th_TH").hasPrefix("สัปดาห์นี้"))
-        #expect(pulse.question("energy")!.text.text(for: "ru-RU").hasPrefix("Насколько"))
+        #expect(pulse.question("energy")!.text.text(for: "ru-RU").hasPrefix("Сколько сил"))
         #expect(pulse.question("energy")!.text.text(for: "pt-BR").hasPrefix("How"))
     }
 

@@ -75,9 +75,9 @@ struct MIMETests {
         #expect(raw.contains("To: =?UTF-8?B?") == false, "an ASCII name stays a quoted string")
         let html = decodeQP(raw.components(separatedBy: "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")[1])
         for score in 0...10 { #expect(html.contains("https://pulse.acme.example/s/TOKEN123/enps/\(score)\"")) }
-        #expect(html.contains("ไม่ระบุตัวตน"), "the anonymity note is in Thai")
+        #expect(html.contains("ไม่แสดงทีละคน"), "the anonymity note is in Thai")
         #expect(html.contains("อย่างน้อย 5 คน"), "the threshold is stated")
-        #expect(m.subject.hasPrefix("ดัชนีความผูกพันของพนักงาน"))
+        #expect(m.subject == "คะแนนการแนะนำสุทธิของพนักงาน (eNPS) – ไตรมาสที่ 4 ปี 2569: ใช้เวลาหนึ่งนาที", "\(m.subject)")
     }
 
     @Test func identifiedInvitationFallsBackToEnglishAndEscapesNames() throws {
@@ -104,8 +104,8 @@ extension MIMETests {
         second.token = "TOKEN-BO"
         let a = decodeQP(String(decoding: try composer.render(first, now: Date()).data, as: UTF8.self))
         let b = decodeQP(String(decoding: try composer.render(second, now: Date()).data, as: UTF8.self))
-        #expect(a.contains("Hi Ann,") && a.contains("/s/TOKEN-ANN/enps/10\"") && !a.contains("TOKEN-BO"))
-        #expect(b.contains("Hi Bo,") && b.contains("/s/TOKEN-BO\"") && !b.contains("TOKEN-ANN"))
+        #expect(a.contains("Hi Ann <b>Lee</b>,") && a.contains("/s/TOKEN-ANN/enps/10\"") && !a.contains("TOKEN-BO"))
+        #expect(b.contains("Hi Bo & Co,") && b.contains("/s/TOKEN-BO\"") && !b.contains("TOKEN-ANN"))
         #expect(!a.contains("\u{E000}") && !b.contains("\u{E000}"), "no mark is left behind")
         let html = b.components(separatedBy: "Content-Type: text/html").last!
         #expect(!html.contains("<b>"))

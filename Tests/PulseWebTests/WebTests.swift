@@ -123,7 +123,7 @@ import Testing
                 #expect(r.status == .ok)
                 #expect(html.contains("<html lang=\"th\">"))
                 #expect(html.contains("คุณมีแนวโน้มจะแนะนำบริษัทนี้"), "the question in Thai")
-                #expect(html.contains("ไม่ระบุตัวตน:") && html.contains("อย่างน้อย 5 คน"), "anonymous, with the threshold")
+                #expect(html.contains("ใครเห็นคำตอบของคุณ:") && html.contains("อย่างน้อย 5 คน"), "anonymous, with the threshold")
                 #expect((0...10).allSatisfy { html.contains("id=\"q-enps-\($0)\" value=\"\($0)\" required") })
                 #expect(html.contains("<label for=\"q-enps-10\">10</label>"), "each choice has its label")
                 #expect(html.contains("<legend>") && html.contains("<fieldset"))

@@ -15,7 +15,7 @@ extension Pulse.Roster {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import reps from a CSV file (upsert by email; all or nothing).",
-            discussion: "Columns: email (required), name, team, manager_email, region, locale, timezone, start_date.")
+            discussion: "Columns: email (required), name, team, manager_email, region, locale, timezone, start_date, preferred_name (the name mail greets the rep by; the name when empty).")
 
         @OptionGroup var global: GlobalOptions
 
@@ -54,7 +54,8 @@ extension Pulse.Roster {
             switch output.format {
             case .json:
                 Terminal.out(JSON.array(reps.map { r in
-                    .object([("email", .string(r.email)), ("name", .from(r.name)), ("team", .from(r.team)),
+                    .object([("email", .string(r.email)), ("name", .from(r.name)), ("preferred_name", .from(r.preferredName)),
+                             ("team", .from(r.team)),
                              ("manager_email", .from(r.managerEmail)), ("region", .from(r.region)),
                              ("locale", .from(r.locale)), ("timezone", .from(r.timezone)),
                              ("start_date", .from(r.startDate)), ("active", .bool(r.active))])
@@ -64,16 +65,18 @@ extension Pulse.Roster {
                 w.header(AppDatabase.rosterColumns + ["active"])
                 for r in reps {
                     w.row([.text(r.email), .text(r.name), .text(r.team), .text(r.managerEmail), .text(r.region),
-                           .text(r.locale), .text(r.timezone), .text(r.startDate), .bool(r.active)])
+                           .text(r.locale), .text(r.timezone), .text(r.startDate), .text(r.preferredName), .bool(r.active)])
                 }
                 Terminal.out(w.text)
             case .table:
                 let style = Terminal.style
-                var t = TextTable([("email", .left), ("name", .left), ("team", .left), ("manager", .left),
-                                   ("region", .left), ("locale", .left), ("time zone", .left)])
+                // The greeting's name only when some rep has one: most rosters do not.
+                let greeted = reps.contains { $0.preferredName != nil }
+                let titles = ["email", "name"] + (greeted ? ["greeted as"] : []) + ["team", "manager", "region", "locale", "time zone"]
+                var t = TextTable(titles.map { ($0, .left) })
                 for r in reps {
-                    let cells = [r.email, r.name ?? "", r.team ?? "", r.managerEmail ?? "", r.region ?? "",
-                                 r.locale ?? "", r.timezone ?? ""]
+                    let cells = [r.email, r.name ?? ""] + (greeted ? [r.preferredName ?? ""] : [])
+                        + [r.team ?? "", r.managerEmail ?? "", r.region ?? "", r.locale ?? "", r.timezone ?? ""]
                     t.add(cells, styles: r.active ? [] : cells.map { _ in { style.dim($0) } })
                 }
                 Terminal.out(t.render(style: style))
