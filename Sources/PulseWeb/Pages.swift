@@ -176,6 +176,8 @@ struct PageRenderer: Sendable {
             "visibility_title": d.anonymity == .anonymous ? s.anonymousTitle : s.identifiedTitle,
             "visibility": d.anonymity == .anonymous ? fill(s.anonymous, String(minGroupSize)) : s.identified,
             "questions": questions, "submit": s.submit, "has_errors": !errors.isEmpty, "errors_title": s.errorsTitle,
+            // The error summary links each question to correct, in the page's order.
+            "error_list": d.questions.filter { errors[$0.id] != nil }.map { ["id": $0.id, "text": $0.text.text(for: locale)] },
         ]
         if let intro = d.intro { context["intro"] = intro.text(for: locale) }
         if saved { context["saved"] = s.saved }
