@@ -5,6 +5,14 @@ import Foundation
 public enum SVGChart {
     static func n(_ x: Double) -> String { String(format: "%.1f", x) }
 
+    /// A chart never shrinks below the width it is drawn for, where its text is 11 px: on a
+    /// narrower screen (a phone) it scrolls sideways inside its own box, which the keyboard
+    /// can reach, and the page itself keeps to the screen's width.
+    static func framed(_ svg: String, title: String) -> String {
+        #"<div class="chart-frame" role="region" tabindex="0" aria-label="\#(htmlEscaped(title))">"#
+            + svg + "</div>"
+    }
+
     /// A line over labelled points (gaps where a value is missing), with an optional
     /// band (an interval per point) and a dashed reference line.
     public static func line(title: String, labels: [String], values: [Double?], band: [ClosedRange<Double>?]? = nil,
@@ -18,7 +26,7 @@ public enum SVGChart {
             let span = yRange.upperBound - yRange.lowerBound
             return top + plotH * (1 - (min(max(v, yRange.lowerBound), yRange.upperBound) - yRange.lowerBound) / span)
         }
-        var s = #"<svg class="chart" role="img" viewBox="0 0 \#(n(width)) \#(n(height))">"#
+        var s = #"<svg class="chart" role="img" viewBox="0 0 \#(n(width)) \#(n(height))" style="min-width: \#(Int(width.rounded(.up)))px">"#
         s += "<title>\(htmlEscaped(title))</title>"
         // Grid and axis labels: four steps.
         for k in 0...4 {
@@ -63,7 +71,7 @@ public enum SVGChart {
             guard let v else { continue }
             s += #"<circle class="point" cx="\#(n(x(i)))" cy="\#(n(y(v)))" r="3.5"><title>\#(htmlEscaped(labels[i])): \#(n(v))</title></circle>"#
         }
-        return s + "</svg>"
+        return framed(s + "</svg>", title: title)
     }
 
     /// A heatmap of rows by columns, 0-100, a blank cell where there is no value and a
@@ -71,7 +79,7 @@ public enum SVGChart {
     public static func heatmap(title: String, rows: [String], columns: [String], cells: [[HeatCell]]) -> String {
         let labelW = 170.0, cellW = max(22.0, min(44.0, 560.0 / Double(max(columns.count, 1)))), cellH = 22.0, top = 34.0
         let width = labelW + cellW * Double(columns.count) + 10, height = top + cellH * Double(rows.count) + 8
-        var s = #"<svg class="chart heatmap" role="img" viewBox="0 0 \#(n(width)) \#(n(height))">"#
+        var s = #"<svg class="chart heatmap" role="img" viewBox="0 0 \#(n(width)) \#(n(height))" style="min-width: \#(Int(width.rounded(.up)))px">"#
         s += "<title>\(htmlEscaped(title))</title>"
         s += #"<defs><pattern id="hidden" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" class="hatch"/></pattern></defs>"#
         let step = max(1, Int((Double(columns.count) * cellW / 360).rounded(.up)))
@@ -97,7 +105,7 @@ public enum SVGChart {
                 }
             }
         }
-        return s + "</svg>"
+        return framed(s + "</svg>", title: title)
     }
 
     public enum HeatCell: Sendable, Equatable { case empty, hidden, value(Double) }
@@ -118,7 +126,7 @@ public enum SVGChart {
         let x0 = xs.min() ?? 0, x1 = max(xs.max() ?? 1, x0 + 1), y0 = min(ys.min() ?? 0, 0), y1 = max(ys.max() ?? 100, 100)
         func px(_ v: Double) -> Double { left + (width - left - right) * (v - x0) / (x1 - x0) }
         func py(_ v: Double) -> Double { top + (height - top - bottom) * (1 - (v - y0) / (y1 - y0)) }
-        var s = #"<svg class="chart" role="img" viewBox="0 0 \#(n(width)) \#(n(height))">"#
+        var s = #"<svg class="chart" role="img" viewBox="0 0 \#(n(width)) \#(n(height))" style="min-width: \#(Int(width.rounded(.up)))px">"#
         s += "<title>\(htmlEscaped(title))</title>"
         for k in 0...4 {
             let v = y0 + (y1 - y0) * Double(k) / 4, u = x0 + (x1 - x0) * Double(k) / 4
@@ -131,7 +139,7 @@ public enum SVGChart {
         for p in points {
             s += #"<circle class="dot" cx="\#(n(px(p.x)))" cy="\#(n(py(p.y)))" r="3"/>"#
         }
-        return s + "</svg>"
+        return framed(s + "</svg>", title: title)
     }
 
     /// The style sheet the charts and reports share: calm colours, print friendly.
@@ -154,12 +162,15 @@ public enum SVGChart {
         td.num, th.num { text-align: right; }
         blockquote { margin: 6px 0; padding: 6px 12px; border-left: 3px solid var(--line); color: var(--ink); background: #f7f9fb; }
         svg.chart { width: 100%; height: auto; display: block; margin: 8px 0; }
+        .chart-frame { overflow-x: auto; margin: 8px 0; } .chart-frame svg.chart { margin: 0; }
+        .chart-frame:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
         svg .grid { stroke: #e6eaee; stroke-width: 1; } svg .axis { fill: var(--muted); font-size: 11px; }
         svg .series { fill: none; stroke: var(--accent); stroke-width: 2.5; } svg .point { fill: var(--accent); }
         svg .band { fill: #2f6fb0; fill-opacity: .15; } svg .reference { stroke: #8a96a3; stroke-dasharray: 5 4; }
-        svg .dot { fill: var(--accent); fill-opacity: .55; } svg .cell { font-size: 10px; fill: #1d2733; }
+        svg .dot { fill: var(--accent); fill-opacity: .55; } svg .cell { font-size: 11px; fill: #1d2733; }
         svg .empty { fill: #f4f6f8; } svg .hatch { stroke: #b9c2cb; stroke-width: 2; }
         footer { margin-top: 36px; color: var(--muted); font-size: .85em; }
+        @media (max-width: 480px) { body { padding: 20px 12px 40px; } th, td { padding: 5px 6px; } }
         @media print { body { padding: 0; max-width: none; } h2 { break-after: avoid; } svg, table, .card { break-inside: avoid; } }
         """
 

@@ -214,13 +214,18 @@ struct PageRenderer: Sendable {
             switch q.type {
             case .scale, .enps:
                 let b = q.bounds!
+                let low = q.labels?[String(b.lowerBound)]?.text(for: locale), high = q.labels?[String(b.upperBound)]?.text(for: locale)
                 let options: [[String: Any]] = b.map { point in
-                    ["name": q.id, "input_id": "q-\(q.id)-\(point)", "value": String(point), "label": String(point),
-                     "checked": marked ? MarkedPage.checkedMark(q.id, String(point)) : value == String(point) ? " checked" : "",
-                     "required": !q.isOptional]
+                    var option: [String: Any] = [
+                        "name": q.id, "input_id": "q-\(q.id)-\(point)", "value": String(point), "label": String(point),
+                        "checked": marked ? MarkedPage.checkedMark(q.id, String(point)) : value == String(point) ? " checked" : "",
+                        "required": !q.isOptional]
+                    // The end points' labels go into their radios' names: the visible ends are
+                    // hidden from screen readers, which would otherwise hear "1" to "5" alone.
+                    if let end = point == b.lowerBound ? low : point == b.upperBound ? high : nil { option["end"] = end }
+                    return option
                 }
                 var choices: [String: Any] = ["class": q.type == .enps ? "enps" : "scale", "options": options]
-                let low = q.labels?[String(b.lowerBound)]?.text(for: locale), high = q.labels?[String(b.upperBound)]?.text(for: locale)
                 if low != nil || high != nil {
                     choices["ends"] = ["low": "\(b.lowerBound) = \(low ?? "")", "high": "\(b.upperBound) = \(high ?? "")"]
                 }
@@ -247,6 +252,8 @@ struct PageRenderer: Sendable {
             "visibility_title": s.visibilityTitle,
             "visibility": d.anonymity == .anonymous ? fill(s.anonymous, String(minGroupSize)) : s.identified,
             "questions": questions, "submit": s.submit, "has_errors": !errors.isEmpty, "errors_title": s.errorsTitle,
+            // The error summary links each question to correct, in the page's order.
+            "error_list": d.questions.filter { errors[$0.id] != nil }.map { ["id": $0.id, "text": $0.text.text(for: locale)] },
         ]
         if let intro = d.intro { context["intro"] = intro.text(for: locale) }
         if saved { context["saved"] = s.saved }

@@ -125,7 +125,9 @@ import Testing
                 #expect(html.contains("คุณมีแนวโน้มจะแนะนำบริษัทนี้"), "the question in Thai")
                 #expect(html.contains("ใครเห็นคำตอบของคุณ:") && html.contains("อย่างน้อย 5 คน"), "anonymous, with the threshold")
                 #expect((0...10).allSatisfy { html.contains("id=\"q-enps-\($0)\" value=\"\($0)\" required") })
-                #expect(html.contains("<label for=\"q-enps-10\">10</label>"), "each choice has its label")
+                #expect(html.contains("<label for=\"q-enps-9\">9</label>"), "each choice has its label")
+                #expect(html.contains("<label for=\"q-enps-10\">10<span class=\"visually-hidden\">, แนะนำอย่างยิ่ง</span></label>"),
+                        "an end point's label says what the end means")
                 #expect(html.contains("<legend>") && html.contains("<fieldset"))
                 #expect(html.contains("Acme &lt;Sales&gt;"), "configuration text is escaped too")
                 #expect(!html.contains("<script"), "no script at all")
