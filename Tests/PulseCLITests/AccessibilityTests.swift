@@ -1,4 +1,5 @@
 import Foundation
+import PulseCore
 import Testing
 
 /// axe-core 4.10, from the wheel of axe-selenium-python 3.0.0 that `scripts/setup --test`
@@ -136,7 +137,11 @@ struct AccessibilityTests {
             let text = try #require(mail["text"] as? String)
             return String(try #require(text.firstMatch(of: #/(http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{43})\s/#)?.1))
         }
-        let weekly = try link(TestClock.week()), closed = try link(TestClock.week(-1)), enps = try link(TestClock.quarter)
+        // Subjects name the period in words, the way of Tom's country (UTC: international English).
+        func named(_ code: String) throws -> String {
+            PeriodNames.name(try #require(Period(code)), lang: "en", dateLocale: DateLocale.identifier(locale: "en", region: nil, timezone: "UTC"))
+        }
+        let weekly = try link(named(TestClock.week())), closed = try link(named(TestClock.week(-1))), enps = try link(named(TestClock.quarter))
 
         let pages = try axePages(w, [
             ("weekly", weekly, nil),
