@@ -135,11 +135,16 @@ public enum HelpTopic: String, CaseIterable, Sendable {
               default, never under 3), and the next smallest with it when only one would be
               hidden, so no hidden group can be worked out from a total. Exports (json, csv,
               md, html) carry the same nulls.
-            - An anonymous survey's answers are stored with no rep, no time and a random id,
-              in random order; the invitation records only that it was answered. Its team,
-              manager and region at the time are kept for grouping above the threshold. The
-              answer is found again for editing through an HMAC of the personal link under
-              the secret in pulse.sqlite.key, which the database does not hold.
+            - An anonymous survey's answers are stored with no rep, no time and a random id;
+              the invitation records only that it was answered. responses import writes a
+              round's new anonymous answers after every invitation, as one batch in an order
+              of its own, and refuses a batch smaller than min_group_size. Within a batch an
+              answer keeps its rep's team, manager and region only where min_group_size
+              answers of the batch share them (else less, or none).
+            - Not yet guaranteed against the operator who holds the database and the key
+              file: pulse serve writes each web answer as it comes and finds it again for
+              editing through an HMAC of the personal link under the secret in
+              pulse.sqlite.key, so that operator can tie a web answer to its rep.
             - Anonymous answers are never shown per rep: not in prep notes (which show only
               the team's figure above the threshold), not in correlate, not in non_response.
             - Personal links are 256-bit random tokens; only their SHA-256 is stored, and

@@ -40,9 +40,19 @@ extension AppDatabase {
     /// for a new round): the range and type of each answer, required answers, and
     /// cells for questions the survey does not have. Identified answers upsert by
     /// (email, survey, period). Anonymous answers are stored with no rep and no time.
-    /// - Parameter surveys: the definitions in the surveys folder, by id.
+    ///
+    /// The anonymous answers of a round that one file brings are one batch: at least
+    /// `threshold` of them, or the file is refused (written alone, fewer would be tied to
+    /// the reps whose invitations the import marks answered). They are written after every
+    /// invitation, in a random order with random ids, under the groups `AnonymousCells`
+    /// leaves them, so that neither row order, ids, page offsets nor group tags line an
+    /// answer up with its rep.
+    /// - Parameters:
+    ///   - surveys: the definitions in the surveys folder, by id.
+    ///   - threshold: the anonymity threshold (`min_group_size`).
     public func importResponses(_ reader: CSVReader, surveys: [String: SurveyDefinition],
-                                map: [String: String] = [:], now: Date) throws(PulseError) -> ResponsesImportSummary {
+                                map: [String: String] = [:], threshold: Int = PulseConfig().anonymityThreshold,
+                                now: Date) throws(PulseError) -> ResponsesImportSummary {
         let file = reader.file
         let questionColumns = Set(surveys.values.flatMap { $0.questions.map(\.id) })
         let layout = try ColumnLayout(header: reader.header, file: file, required: ["survey", "period"],
@@ -187,21 +197,44 @@ extension AppDatabase {
                layout.has("submitted_at") {
                 summary.warnings.append("\(file): submitted_at is not kept for anonymous surveys")
             }
-            // Anonymous answers go in a random order with random ids, so that neither the
-            // row order nor the ids can be lined up with the roster or the invitations.
-            var rng = SystemRandomNumberGenerator()
-            for p in pending.shuffled(using: &rng) {
-                try store(p, db: db, stamp: stamp, summary: &summary)
+            // Every invitation first, in the file's order; the identified answers with them.
+            var anonymous: [Int64: [PendingResponse]] = [:]
+            for p in pending {
+                let answeredBefore = try markAnswered(p, db: db, stamp: stamp)
+                switch p.survey.anonymity {
+                case .anonymous:
+                    if answeredBefore { summary.anonymousAlreadyAnswered += 1 } else { anonymous[p.roundID!, default: []].append(p) }
+                case .identified:
+                    try storeIdentified(p, db: db, summary: &summary)
+                }
             }
+            // Then each round's anonymous answers, as one batch.
+            var rng = SystemRandomNumberGenerator()
+            var small: [InputIssue] = []
+            for (_, batch) in anonymous.sorted(by: { $0.value[0].line < $1.value[0].line }) {
+                guard let tags = AnonymousCells.tags(batch.map(\.rep.groupKeys), threshold: threshold) else {
+                    let first = batch[0]
+                    small.append(InputIssue(file: file, line: first.line, field: "survey",
+                        "\(Plural.count(batch.count, "new anonymous answer")) to \(first.survey.id) \(first.period) in this file, fewer than "
+                        + "min_group_size (\(threshold)): written alone, they would be tied to the reps this import marks as having "
+                        + "answered; import them with at least \(threshold - batch.count) more of the round's answers"))
+                    continue
+                }
+                for i in batch.indices.shuffled(using: &rng) {
+                    try storeAnonymous(batch[i], tags: tags[i], db: db, rng: &rng)
+                    summary.added += 1
+                }
+            }
+            guard small.isEmpty else { throw PulseError.invalidInput(small) }
             return summary
         }
     }
 
-    private func store(_ p: PendingResponse, db: Database, stamp: String, summary: inout ResponsesImportSummary) throws {
+    /// Marks the rep's invitation answered (making it for an imported round); whether it
+    /// was answered before.
+    private func markAnswered(_ p: PendingResponse, db: Database, stamp: String) throws -> Bool {
         let roundID = p.roundID!
         let keys = p.rep.groupKeys
-        let enps = p.survey.enpsQuestion.flatMap { p.answers[$0.id]?.number }
-        let morale = p.survey.morale(of: p.answers)
         let answered = try Bool.fetchOne(db.cachedStatement(sql: "SELECT answered FROM invitation WHERE round_id = ? AND rep_id = ?"),
                                          arguments: [roundID, p.rep.id])
         if answered == nil {
@@ -212,42 +245,48 @@ extension AppDatabase {
         } else if answered == false {
             try db.cachedStatement(sql: "UPDATE invitation SET answered = 1 WHERE round_id = ? AND rep_id = ?").execute(arguments: [roundID, p.rep.id])
         }
-        switch p.survey.anonymity {
-        case .anonymous:
-            if answered == true {
-                summary.anonymousAlreadyAnswered += 1
+        return answered == true
+    }
+
+    /// An anonymous answer: a random id, no rep, no time, the groups its batch leaves it.
+    private func storeAnonymous(_ p: PendingResponse, tags: GroupKeys, db: Database,
+                                rng: inout SystemRandomNumberGenerator) throws {
+        let enps = p.survey.enpsQuestion.flatMap { p.answers[$0.id]?.number }
+        let morale = p.survey.morale(of: p.answers)
+        let id = Int64.random(in: 1...Int64.max, using: &rng)
+        try db.cachedStatement(sql: """
+            INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+            VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?, 'import')
+            """).execute(arguments: [id, p.roundID!, tags.team, tags.managerEmail, tags.region, morale, enps])
+        try Self.insertAnswers(p.answers, responseID: id, db: db)
+    }
+
+    private func storeIdentified(_ p: PendingResponse, db: Database, summary: inout ResponsesImportSummary) throws {
+        let roundID = p.roundID!
+        let keys = p.rep.groupKeys
+        let enps = p.survey.enpsQuestion.flatMap { p.answers[$0.id]?.number }
+        let morale = p.survey.morale(of: p.answers)
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?"),
+                                      arguments: [roundID, p.rep.id]) {
+            let id: Int64 = row["id"]
+            if try Self.answers(responseID: id, definition: p.survey, db: db) == p.answers {
+                summary.unchanged += 1
                 return
             }
-            let id = Int64.random(in: 1...Int64.max)
             try db.cachedStatement(sql: """
-                INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
-                VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?, 'import')
-                """).execute(arguments: [id, roundID, keys.team, keys.managerEmail, keys.region, morale, enps])
+                UPDATE response SET team = ?, manager_email = ?, region = ?, submitted_at = COALESCE(?, submitted_at),
+                       morale = ?, enps = ?, source = 'import' WHERE id = ?
+                """).execute(arguments: [keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps, id])
+            try db.cachedStatement(sql: "DELETE FROM answer WHERE response_id = ?").execute(arguments: [id])
             try Self.insertAnswers(p.answers, responseID: id, db: db)
+            summary.updated += 1
+        } else {
+            try db.cachedStatement(sql: """
+                INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import')
+                """).execute(arguments: [roundID, p.rep.id, keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps])
+            try Self.insertAnswers(p.answers, responseID: db.lastInsertedRowID, db: db)
             summary.added += 1
-        case .identified:
-            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?"),
-                                          arguments: [roundID, p.rep.id]) {
-                let id: Int64 = row["id"]
-                if try Self.answers(responseID: id, definition: p.survey, db: db) == p.answers {
-                    summary.unchanged += 1
-                    return
-                }
-                try db.cachedStatement(sql: """
-                    UPDATE response SET team = ?, manager_email = ?, region = ?, submitted_at = COALESCE(?, submitted_at),
-                           morale = ?, enps = ?, source = 'import' WHERE id = ?
-                    """).execute(arguments: [keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps, id])
-                try db.cachedStatement(sql: "DELETE FROM answer WHERE response_id = ?").execute(arguments: [id])
-                try Self.insertAnswers(p.answers, responseID: id, db: db)
-                summary.updated += 1
-            } else {
-                try db.cachedStatement(sql: """
-                    INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import')
-                    """).execute(arguments: [roundID, p.rep.id, keys.team, keys.managerEmail, keys.region, p.submittedAt, morale, enps])
-                try Self.insertAnswers(p.answers, responseID: db.lastInsertedRowID, db: db)
-                summary.added += 1
-            }
         }
     }
 

@@ -356,7 +356,7 @@ import Testing
                                               "--from", "2026-W40", "--to", "2026-W47", "--format", "json").json() as? [String: Any])
         #expect((byTeam["groups"] as? [[String: Any]])?.allSatisfy { $0["suppressed"] as? Bool == true } == true)
         // Anonymous: cannot be joined per rep.
-        try w.write("enps.csv", "email,survey,period,enps\nr0@acme.example,enps,2026-Q4,9\n")
+        try w.write("enps.csv", "email,survey,period,enps\n" + (0..<5).map { "r\($0)@acme.example,enps,2026-Q4,9\n" }.joined())
         #expect(try w.pulse("responses", "import", "enps.csv").status == 0)
         let anon = try w.pulse("correlate", "--survey", "enps", "--kpi", "calls", "--period", "2026-Q4")
         #expect(anon.status == 64 && anon.stderr.contains("anonymous"), "\(anon.stderr)")

@@ -201,7 +201,8 @@ import Testing
         let server = try Server(w)
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
-        try w.write("pulse.yaml", "organization: Acme Sales\nbase_url: \(base)\ntimezone: UTC\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
+        // A threshold of 3: an import brings anonymous answers in batches of at least that.
+        try w.write("pulse.yaml", "organization: Acme Sales\nbase_url: \(base)\ntimezone: UTC\nmin_group_size: 3\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
         #expect(try w.pulse("send", "enps", "--period", TestClock.quarter).status == 0)
         for (header, lang, heading) in [("", "en", "Page not found"), ("Accept-Language: th-TH,th;q=0.9,en;q=0.8", "th", "ไม่พบหน้านี้"),
                                         ("Accept-Language: en;q=0.5, ru", "ru", "Страница не найдена"),
@@ -218,8 +219,8 @@ import Testing
         guard case let .quarter(year, q) = Period(TestClock.quarter)! else { Issue.record("not a quarter"); return }
         let page = try fetch(try link("somchai"))
         #expect(page.status == 200 && page.body.contains("<p class=\"period\">ไตรมาสที่ \(q) ปี \(year + 543)</p>"), "\(page.body)")
-        // Answers for Tom and Anna collected elsewhere, imported by their links' tokens.
-        let tokens = try ["tom", "anna"].map { try link($0).components(separatedBy: "/s/").last! }
+        // Answers for Tom, Anna and Somchai collected elsewhere, imported by their links' tokens.
+        let tokens = try ["tom", "anna", "somchai"].map { try link($0).components(separatedBy: "/s/").last! }
         try w.write("answers.csv", "token,survey,period,enps\n" + tokens.map { "\($0),enps,\(TestClock.quarter),9\n" }.joined())
         let imported = try w.pulse("responses", "import", "answers.csv")
         #expect(imported.status == 0, "\(imported.stderr)")

@@ -49,7 +49,9 @@ import Testing
         // The anonymous eNPS: whether each rep answered, never when or what.
         let quarter = TestClock.quarter
         #expect(try w.pulse("send", "enps", "--period", quarter).status == 0)
-        try w.write("e.csv", "email,survey,period,submitted_at,enps\ncai@example.org,enps,\(quarter),\(TestClock.at(1, "09:41")),9\n")
+        // Five: an import brings anonymous answers in batches of at least min_group_size.
+        try w.write("e.csv", "email,survey,period,submitted_at,enps\n"
+            + ["ana", "ben", "cai", "dee", "eve"].map { "\($0)@example.org,enps,\(quarter),\(TestClock.at(1, "09:41")),9\n" }.joined())
         #expect(try w.pulse("responses", "import", "e.csv").status == 0)
         let anon = try w.pulse("rounds", "show", "enps", "--period", quarter, "--format", "json")
         let a = try #require(try anon.json() as? [String: Any])
@@ -112,7 +114,7 @@ import Testing
         #expect(try w.pulse("send", "weekly-pulse", "--period", week).status == 0)
         #expect(try w.pulse("send", "enps", "--period", quarter).status == 0)
         try w.write("a.csv", "email,survey,period,energy,workload,support,quota_confidence\nana@example.org,weekly-pulse,\(week),4,3,5,2\n")
-        try w.write("e.csv", "email,survey,period,enps\nana@example.org,enps,\(quarter),3\nben@example.org,enps,\(quarter),9\n")
+        try w.write("e.csv", "email,survey,period,enps\n" + ["ana", "ben", "cai", "dee", "eve"].map { "\($0)@example.org,enps,\(quarter),9\n" }.joined())
         try w.write("act.csv", "email,date,calls\nana@example.org,2026-11-02,4\nben@example.org,2026-11-02,5\n")
         try w.write("q.csv", "email,period,quota\nana@example.org,2026-Q4,1000\n")
         for args in [["responses", "import", "a.csv"], ["responses", "import", "e.csv"], ["kpi", "import", "act.csv"], ["kpi", "import", "--quota", "q.csv"],
@@ -133,8 +135,8 @@ import Testing
         }
         #expect(try count(w, "SELECT COUNT(*) FROM rep WHERE id = \(id)") == 0)
         #expect(try count(w, "SELECT COUNT(*) FROM outbox WHERE recipient = 'ana@example.org'") == 0)
-        // Both anonymous answers are still counted; nothing said which was hers.
-        #expect(try count(w, "SELECT COUNT(*) FROM response s JOIN round r ON r.id = s.round_id WHERE r.survey_id = 'enps'") == 2)
+        // The five anonymous answers are still counted; nothing said which was hers.
+        #expect(try count(w, "SELECT COUNT(*) FROM response s JOIN round r ON r.id = s.round_id WHERE r.survey_id = 'enps'") == 5)
         #expect(try python("sqlite_exec.py", [w.path("pulse.sqlite"), "PRAGMA foreign_key_check"]) == "[]", "no row points at what was removed")
         let gone = try w.pulse("roster", "erase", "ana@example.org", "--yes")
         #expect(gone.status == 65, "\(gone.stderr)")
@@ -161,7 +163,7 @@ import Testing
         let one = try w.pulse("responses", "export", "--survey", "weekly-pulse", "--from", "2026-W47", "--to", "2026-W47", "--format", "json")
         let list = try #require(try one.json() as? [[String: Any]])
         #expect(list.count == 1 && (list[0]["answers"] as? [String: Any])?["energy"] as? Int == 2)
-        try w.write("e.csv", "email,survey,period,enps\nana@example.org,enps,2026-Q4,3\n")
+        try w.write("e.csv", "email,survey,period,enps\n" + ["ana", "ben", "cai", "dee", "eve"].map { "\($0)@example.org,enps,2026-Q4,3\n" }.joined())
         #expect(try w.pulse("responses", "import", "e.csv").status == 0)
         let anon = try w.pulse("responses", "export", "--survey", "enps")
         #expect(anon.status == 64 && anon.stderr.contains("enps is anonymous") && anon.stdout.isEmpty, "\(anon.stderr)")

@@ -77,7 +77,7 @@ extension Pulse {
             Terminal.out("$ pulse roster import roster.csv\n  \(roster.added) reps in \(teams.count) teams: "
                 + teams.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n")
             let responses = try db.importResponses(
-                try CSVReader(bytes: try readBytes(path("responses.csv")), file: "responses.csv"), surveys: surveys, now: now)
+                try CSVReader(bytes: try readBytes(path("responses.csv")), file: "responses.csv"), surveys: surveys, threshold: config.anonymityThreshold, now: now)
             Terminal.out("$ pulse responses import responses.csv\n  \(responses.added) responses in \(responses.roundsCreated.count) rounds "
                 + "(weekly pulse \(data.weeks.first!) to \(data.weeks.last!), anonymous eNPS and engagement "
                 + "\(data.quarters.map(\.description).joined(separator: " and ")))\n\n")

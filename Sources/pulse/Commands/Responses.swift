@@ -34,7 +34,7 @@ extension Pulse.Responses {
             let known = ["email", "token", "survey", "period", "submitted_at"] + Set(surveys.values.flatMap { $0.questions.map(\.id) }).sorted()
             let renames = try ColumnLayout.parseMap(map, known: known)
             let reader = try CSVReader(bytes: try readBytes(file), file: (file as NSString).lastPathComponent)
-            let s = try global.openDatabase(startsWorkspace: true).importResponses(reader, surveys: surveys, map: renames, now: global.now)
+            let s = try global.openDatabase(startsWorkspace: true).importResponses(reader, surveys: surveys, map: renames, threshold: try global.loadConfig().anonymityThreshold, now: global.now)
             s.warnings.forEach(Terminal.warn)
             if s.anonymousAlreadyAnswered > 0 {
                 Terminal.warn("\(s.anonymousAlreadyAnswered) anonymous answers were from reps who had already answered that round; anonymous answers cannot be replaced, so the earlier ones stay")
