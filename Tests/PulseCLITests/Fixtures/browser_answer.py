@@ -15,6 +15,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import WebDriverException
 
 eml, score, new_score, shot = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 message = email.message_from_bytes(open(eml, "rb").read(), policy=policy.default)
@@ -33,9 +34,12 @@ report = {}
 
 def click_and_wait(selector):
     """Clicks, then waits for the next page to replace this one."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    # A mark on the old page's window, gone once the next page has loaded (staleness_of
+    # asks the old element, which Chromium sometimes answers with an inspector error).
+    driver.execute_script("window.__pulseOldPage = true;")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, 10).until(EC.staleness_of(old))
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return window.__pulseOldPage !== true && document.readyState === 'complete'"))
     return WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.TAG_NAME, "h1"))).text
 
 

@@ -30,6 +30,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import WebDriverException
 
 plan = json.load(open(sys.argv[1]))
 
@@ -128,12 +129,16 @@ def open_page(page):
     driver.get(page["url"])
     action = page.get("action")
     if action:
-        old = driver.find_element(By.TAG_NAME, "html")
+        # A mark on the old page's window: gone once the new page has loaded. (Selenium's
+        # staleness_of asks the old element, and Chromium sometimes answers that with an
+        # inspector error rather than a stale reference.)
+        driver.execute_script("window.__pulseOldPage = true;")
         if action == "submit_empty":
             driver.execute_script("const f = document.querySelector('form'); f.noValidate = true;"
                                   "f.querySelectorAll('input:checked').forEach(i => i.checked = false);")
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        WebDriverWait(driver, 10).until(EC.staleness_of(old))
+        WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script("return window.__pulseOldPage !== true && document.readyState === 'complete'"))
         WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
     # Autofocus happens at the first rendering after the load: give it a moment.
     try:
