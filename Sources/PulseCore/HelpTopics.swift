@@ -141,10 +141,11 @@ public enum HelpTopic: String, CaseIterable, Sendable {
               of its own, and refuses a batch smaller than min_group_size. Within a batch an
               answer keeps its rep's team, manager and region only where min_group_size
               answers of the batch share them (else less, or none).
-            - Not yet guaranteed against the operator who holds the database and the key
-              file: pulse serve writes each web answer as it comes and finds it again for
-              editing through an HMAC of the personal link under the secret in
-              pulse.sqlite.key, so that operator can tie a web answer to its rep.
+            - Nothing stored with an anonymous answer is computable from its link or the key
+              file, and the link never shows it again: an anonymous answer cannot be changed.
+            - Not yet guaranteed against the operator who copies the database while pulse
+              serve runs: each web answer is written as it comes, with the rep's answered
+              flag in the same commit.
             - Anonymous answers are never shown per rep: not in prep notes (which show only
               the team's figure above the threshold), not in correlate, not in non_response.
             - Personal links are 256-bit random tokens; only their SHA-256 is stored, and

@@ -90,12 +90,6 @@ public struct TokenKey: Sendable {
         return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
-
-    /// A value derived from a token that the database cannot recompute (used to find an
-    /// anonymous answer again from its personal link alone).
-    public func derive(_ purpose: String, token: String) -> Data {
-        Data(HMAC<SHA256>.authenticationCode(for: Data("\(purpose)|\(token)".utf8), using: key))
-    }
 }
 
 extension AppDatabase {

@@ -25,6 +25,10 @@ public struct Invitation: Sendable {
     }
 
     public var closesAt: Date? { (ownClosesAt ?? round.closesAt).flatMap(AppDatabase.parseTimestamp) }
+
+    /// An anonymous survey's invitation that is answered: its link says so, and shows
+    /// and changes nothing.
+    public var isRecordedAnonymously: Bool { answered && definition.anonymity == .anonymous }
 }
 
 /// What storing a web answer did.
@@ -32,9 +36,9 @@ public enum WebAnswerOutcome: Sendable, Equatable {
     case stored(firstTime: Bool)
     /// The round closed between showing the page and the answer.
     case closed
-    /// An anonymous answer came for this invitation from an import: with no link back to
-    /// it, it cannot be replaced.
-    case answeredElsewhere
+    /// This invitation of an anonymous survey is answered already (through the page or an
+    /// import): the answer has no link back to it, so it can be neither shown nor replaced.
+    case alreadyRecorded
 }
 
 /// Compares two byte strings in time that depends on their length only.
@@ -54,12 +58,13 @@ extension AppDatabase {
         try read { db in try Self.invitation(token: token, db: db) }
     }
 
-    /// The invitation of a token and the answers given through it so far, in one read.
-    public func invitationAndAnswers(token: String, editKey: Data) throws(PulseError)
+    /// The invitation of a token and the answers given through it so far, in one read
+    /// (never any for an anonymous survey).
+    public func invitationAndAnswers(token: String) throws(PulseError)
         -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
         try read { db in
             guard let invitation = try Self.invitation(token: token, db: db) else { return nil }
-            return (invitation, try Self.currentAnswers(invitation, editKey: editKey, db: db))
+            return (invitation, try Self.currentAnswers(invitation, db: db))
         }
     }
 
@@ -82,32 +87,28 @@ extension AppDatabase {
                           ownClosesAt: row["closes_at"])
     }
 
-    /// The answers given through an invitation so far: for an identified survey by the
-    /// rep, for an anonymous one by the edit key derived from the personal token.
-    public func currentAnswers(_ invitation: Invitation, editKey: Data) throws(PulseError) -> [String: AnswerValue]? {
-        try read { db in try Self.currentAnswers(invitation, editKey: editKey, db: db) }
+    /// The answers given through an invitation so far: for an identified survey, the
+    /// rep's; for an anonymous one, none ever. Nothing stored with an anonymous answer
+    /// is computable from the token, the key file, the rep or the invitation, so no link
+    /// can find one again, nor show it to whoever holds the link.
+    public func currentAnswers(_ invitation: Invitation) throws(PulseError) -> [String: AnswerValue]? {
+        try read { db in try Self.currentAnswers(invitation, db: db) }
     }
 
-    static func currentAnswers(_ invitation: Invitation, editKey: Data, db: Database) throws -> [String: AnswerValue]? {
-        let id: Int64?
-        switch invitation.definition.anonymity {
-        case .identified:
-            id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?"),
+    static func currentAnswers(_ invitation: Invitation, db: Database) throws -> [String: AnswerValue]? {
+        guard invitation.definition.anonymity == .identified else { return nil }
+        let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?"),
                                     arguments: [invitation.round.id, invitation.rep.id])
-        case .anonymous:
-            id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND edit_key = ?"),
-                                    arguments: [invitation.round.id, editKey])
-        }
         return try id.map { try Self.answers(responseID: $0, definition: invitation.definition, db: db) }
     }
 
     /// Stores (or replaces) the answers given through an invitation, in one transaction
     /// that first checks the round is still open.
     ///
-    /// An anonymous answer is stored with no rep, no time and a random id, found again
-    /// only by `editKey` (an HMAC of the token under a secret the database does not
-    /// hold); the invitation records only that it was answered.
-    public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue], editKey: Data,
+    /// An anonymous answer is stored with no rep, no time, a random id and nothing that
+    /// finds it again: once given, it can be neither shown nor changed through the link.
+    /// The invitation records only that it was answered.
+    public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue],
                               now: Date) throws(PulseError) -> WebAnswerOutcome {
         let definition = invitation.definition
         let morale = definition.morale(of: answers)
@@ -142,23 +143,16 @@ extension AppDatabase {
                     try Self.insertAnswers(answers, responseID: db.lastInsertedRowID, db: db)
                 }
             case .anonymous:
-                existing = try Int64.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND edit_key = ?",
-                                              arguments: [round.id, editKey])
+                existing = nil
                 let answered = try Bool.fetchOne(db, sql: "SELECT answered FROM invitation WHERE id = ?",
                                                  arguments: [invitation.id]) ?? false
-                if existing == nil && answered { return .answeredElsewhere }
-                if let id = existing {
-                    try db.execute(sql: "UPDATE response SET morale = ?, enps = ? WHERE id = ?", arguments: [morale, enps, id])
-                    try db.execute(sql: "DELETE FROM answer WHERE response_id = ?", arguments: [id])
-                    try Self.insertAnswers(answers, responseID: id, db: db)
-                } else {
-                    let id = Int64.random(in: 1...Int64.max)
-                    try db.execute(sql: """
-                        INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source, edit_key)
-                        VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?, 'web', ?)
-                        """, arguments: [id, round.id, keys.team, keys.managerEmail, keys.region, morale, enps, editKey])
-                    try Self.insertAnswers(answers, responseID: id, db: db)
-                }
+                if answered { return .alreadyRecorded }
+                let id = Int64.random(in: 1...Int64.max)
+                try db.execute(sql: """
+                    INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                    VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?, 'web')
+                    """, arguments: [id, round.id, keys.team, keys.managerEmail, keys.region, morale, enps])
+                try Self.insertAnswers(answers, responseID: id, db: db)
             }
             try db.execute(sql: "UPDATE invitation SET answered = 1 WHERE id = ?", arguments: [invitation.id])
             return .stored(firstTime: existing == nil)

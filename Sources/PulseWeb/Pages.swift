@@ -21,7 +21,8 @@ struct PageStrings: Sendable {
     var closedTitle: String
     var closed: String
     var answeredTitle: String
-    var elsewhere: String
+    /// After an anonymous answer: recorded, and why the link shows and changes nothing.
+    var recorded: String
 
     static let all: [String: PageStrings] = [
         "en": PageStrings(
@@ -34,7 +35,7 @@ struct PageStrings: Sendable {
             thanksUntil: "You can change them with the same link until %@.", change: "Change my answers",
             closedTitle: "This survey is closed", closed: "Answers can no longer be given or changed for this round.",
             answeredTitle: "Already answered",
-            elsewhere: "An answer for this survey was already recorded from another source, so it cannot be changed here."),
+            recorded: "Your answer is recorded. It is not shown here and cannot be changed: it is kept with no link to you, so this link cannot find it again, and no one who has the link can see it."),
         "th": PageStrings(
             submit: "ส่งคำตอบ", optional: "(ไม่บังคับ)", required: "โปรดตอบคำถามนี้",
             errorsTitle: "มีคำตอบบางข้อที่ต้องตรวจสอบอีกครั้ง", saved: "บันทึกคำตอบของคุณแล้ว คุณสามารถแก้ไขได้ด้านล่าง",
@@ -45,7 +46,7 @@ struct PageStrings: Sendable {
             thanksUntil: "คุณสามารถแก้ไขคำตอบได้ด้วยลิงก์เดิมจนถึง %@", change: "แก้ไขคำตอบ",
             closedTitle: "แบบสำรวจนี้ปิดแล้ว", closed: "ไม่สามารถตอบหรือแก้ไขคำตอบสำหรับรอบนี้ได้อีก",
             answeredTitle: "มีคำตอบแล้ว",
-            elsewhere: "มีการบันทึกคำตอบของแบบสำรวจนี้จากแหล่งอื่นแล้ว จึงไม่สามารถแก้ไขที่นี่ได้"),
+            recorded: "บันทึกคำตอบของคุณแล้ว คำตอบจะไม่แสดงที่นี่และแก้ไขไม่ได้ เพราะจัดเก็บโดยไม่เชื่อมโยงกับตัวคุณ ลิงก์นี้จึงหาคำตอบไม่พบอีก และผู้ที่มีลิงก์นี้ก็มองไม่เห็นคำตอบ"),
         "ms": PageStrings(
             submit: "Hantar jawapan saya", optional: "(tidak wajib)", required: "Sila jawab soalan ini.",
             errorsTitle: "Beberapa jawapan perlu disemak semula.", saved: "Jawapan anda telah disimpan; anda boleh mengubahnya di bawah.",
@@ -56,7 +57,7 @@ struct PageStrings: Sendable {
             thanksUntil: "Anda boleh mengubahnya dengan pautan yang sama sehingga %@.", change: "Ubah jawapan saya",
             closedTitle: "Tinjauan ini telah ditutup", closed: "Jawapan tidak lagi boleh diberi atau diubah bagi tinjauan kali ini.",
             answeredTitle: "Sudah dijawab",
-            elsewhere: "Jawapan untuk tinjauan ini telah direkodkan daripada sumber lain, jadi ia tidak boleh diubah di sini."),
+            recorded: "Jawapan anda telah direkodkan. Ia tidak dipaparkan di sini dan tidak boleh diubah: ia disimpan tanpa kaitan dengan anda, jadi pautan ini tidak dapat menemuinya semula, dan sesiapa yang memegang pautan ini tidak dapat melihatnya."),
         "ru": PageStrings(
             submit: "Отправить ответы", optional: "(необязательно)", required: "Пожалуйста, ответьте на этот вопрос.",
             errorsTitle: "Некоторые ответы нужно проверить.", saved: "Ваши ответы сохранены; их можно изменить ниже.",
@@ -67,7 +68,7 @@ struct PageStrings: Sendable {
             thanksUntil: "Их можно изменить по той же ссылке до %@.", change: "Изменить ответы",
             closedTitle: "Опрос закрыт", closed: "Ответить на этот опрос или изменить ответы больше нельзя.",
             answeredTitle: "Ответ уже есть",
-            elsewhere: "Ответ на этот опрос уже получен из другого источника, поэтому изменить его здесь нельзя."),
+            recorded: "Ваш ответ записан. Он не показывается здесь и не может быть изменён: он хранится без связи с вами, поэтому по этой ссылке его больше не найти, и тот, у кого есть ссылка, его не увидит."),
     ]
 
     static func forLocale(_ locale: String?) -> (String, PageStrings) {
@@ -265,6 +266,9 @@ struct PageRenderer: Sendable {
 
     func thanks(_ invitation: Invitation, token: String) -> String {
         let (lang, s) = PageStrings.forLocale(invitation.rep.locale)
+        if invitation.definition.anonymity == .anonymous {
+            return message(lang: lang, heading: s.thanksTitle, paragraphs: [s.recorded], link: nil)
+        }
         var paragraphs = [s.thanks]
         if let closes = invitation.closesAt {
             paragraphs.append(fill(s.thanksUntil, date(closes, rep: invitation.rep)))
@@ -277,9 +281,10 @@ struct PageRenderer: Sendable {
         return message(lang: lang, heading: s.closedTitle, paragraphs: [s.closed], link: nil)
     }
 
-    func answeredElsewhere(_ invitation: Invitation) -> String {
+    /// The link of an answered anonymous invitation: already answered, and why nothing is shown.
+    func recorded(_ invitation: Invitation) -> String {
         let (lang, s) = PageStrings.forLocale(invitation.rep.locale)
-        return message(lang: lang, heading: s.answeredTitle, paragraphs: [s.elsewhere], link: nil)
+        return message(lang: lang, heading: s.answeredTitle, paragraphs: [s.recorded], link: nil)
     }
 
     /// The same page for every link that does not open a survey, in the browser's

@@ -166,6 +166,7 @@ public enum WebApp {
             case let .refused(response): return response
             case let .found(invitation, values):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
+                if invitation.isRecordedAnonymously { return html(pages.recorded(invitation)) }
                 return html(pages.survey(invitation, token: token, values: values, errors: [:], saved: !values.isEmpty))
             }
         }
@@ -177,6 +178,7 @@ public enum WebApp {
             case let .refused(response): return response
             case .found(let invitation, var values):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
+                if invitation.isRecordedAnonymously { return html(pages.recorded(invitation)) }
                 guard let q = invitation.definition.enpsQuestion,
                       let score = context.parameters.get("score", as: Int.self), (0...10).contains(score) else {
                     return h.notFound(request)
@@ -200,6 +202,7 @@ public enum WebApp {
             case let .found(invitation):
                 let now = settings.clock()
                 guard invitation.isOpen(at: now) else { return html(pages.closed(invitation), .gone) }
+                if invitation.isRecordedAnonymously { return html(pages.recorded(invitation), .conflict) }
                 // Only what the page's form sends is read: a body of another type, or one a
                 // browser would not send (not name=value pairs, a malformed escape, a field
                 // twice), is refused rather than guessed at.
@@ -222,10 +225,10 @@ public enum WebApp {
                 guard errors.isEmpty else {
                     return html(pages.survey(invitation, token: token, values: form, errors: errors, saved: false), .unprocessableContent)
                 }
-                switch try db.submitAnswers(invitation, answers: answers, editKey: h.editKey(token), now: now) {
+                switch try db.submitAnswers(invitation, answers: answers, now: now) {
                 case .stored: return html(pages.thanks(invitation, token: token))
                 case .closed: return html(pages.closed(invitation), .gone)
-                case .answeredElsewhere: return html(pages.answeredElsewhere(invitation), .conflict)
+                case .alreadyRecorded: return html(pages.recorded(invitation), .conflict)
                 }
             }
         }
@@ -311,15 +314,11 @@ struct Handlers: Sendable {
     /// The invitation of a token with its stored answers as form values, in one read.
     func lookUpWithAnswers(_ token: String, _ request: Request, _ context: WebContext) async throws -> LookUpWithAnswers {
         switch try await guarded(token, request, context, {
-            try settings.database.invitationAndAnswers(token: token, editKey: editKey(token))
+            try settings.database.invitationAndAnswers(token: token)
         }) {
         case let .success(found):
             .found(found.invitation, (found.answers ?? [:]).mapValues { v in v.number.map(String.init) ?? v.text ?? "" })
         case let .failure(refused): .refused(refused.response)
         }
     }
-
-    /// The key an anonymous answer is found again by: derived from the token with the
-    /// secret in the key file, which the database does not hold.
-    func editKey(_ token: String) -> Data { settings.key.derive("edit", token: token) }
 }

@@ -104,6 +104,38 @@ import Testing
         #expect(!shown.contains("solo"), "\(shown)")
     }
 
+    /// Attack 3 of issue 13, through `pulse serve`: the operator has the key file and every
+    /// personal link (from the file outbox). Nothing stored with the anonymous answers is
+    /// a hash or HMAC of a link, and opening a link after answering shows none of the
+    /// answer. Pulse stored HMAC(key, "edit|" + token) with each answer, and its page
+    /// showed the chosen score and the reason.
+    @Test func theKeyFileAndTheLinksFindNoAnonymousAnswer() throws {
+        let (w, emails) = try workspace(reps: 6)
+        defer { w.remove() }
+        let server = try Server(w)
+        defer { server.stop() }
+        try w.write("pulse.yaml", "base_url: http://127.0.0.1:\(server.port)\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
+        #expect(try w.pulse("send", "enps", "--period", TestClock.quarter).status == 0)
+        let mails = try readMail(w.path("outbox"))
+        #expect(mails.count == emails.count)
+        var links: [String] = []
+        for (i, mail) in mails.enumerated() {
+            let text = try #require(mail["text"] as? String)
+            let link = String(try #require(text.firstMatch(of: #/(http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{43})\s/#)?.1))
+            links.append(link)
+            #expect(try python("post_form.py", [link, "enps=\(i + 3)", "reason=secret-\(i)-words"]) == "200")
+        }
+        let tokens = links.map { String($0.split(separator: "/").last!) }
+        let found = try #require(try JSONSerialization.jsonObject(with: Data(try python("operator_keys.py",
+            [w.path("pulse.sqlite"), w.path("pulse.sqlite.key")] + tokens).utf8)) as? [String: Int])
+        print("anonymity: the key file and \(tokens.count) links against \(found["values"] ?? 0) stored values of anonymous answers: \(found["matches"] ?? -1) matches")
+        #expect(found["matches"] == 0 && (found["values"] ?? 0) > 0, "\(found)")
+        for (i, link) in links.enumerated() {
+            let page = try python("fetch_page.py", [link])
+            #expect(page.contains("Already answered") && !page.contains("secret-\(i)") && !page.contains("checked"), "\(page)")
+        }
+    }
+
     /// Fewer new anonymous answers to a round than the threshold in one file are refused,
     /// and nothing of the file is kept: written alone they would be these reps' answers.
     @Test func anImportOfFewerAnonymousAnswersThanTheThresholdIsRefused() throws {

@@ -83,21 +83,25 @@ import Testing
         #expect(importer.0.terminationStatus == 0, "\(importOut)")
         #expect(!tickOut.contains("locked") && !importOut.contains("locked"))
         let results = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: posts.1)) as? [[Any]])
+        // The first post of each rep is stored (200); the second, to an anonymous survey
+        // already answered, is refused (409) and changes nothing.
         let ok = results.filter { ($0[1] as? Int) == 200 }.count
-        #expect(ok == 2 * reps, "every post answered 200: \(results.filter { ($0[1] as? Int) != 200 }.prefix(5))")
+        let firsts = results.filter { ($0[0] as? Int ?? 0) < reps }, repeats = results.filter { ($0[0] as? Int ?? 0) >= reps }
+        #expect(firsts.allSatisfy { ($0[1] as? Int) == 200 }, "every first post answered 200: \(firsts.filter { ($0[1] as? Int) != 200 }.prefix(5))")
+        #expect(repeats.allSatisfy { ($0[1] as? Int) == 409 }, "every second post answered 409: \(repeats.filter { ($0[1] as? Int) != 409 }.prefix(5))")
 
-        // Each rep's answer once (the edit replaced the first), each invitation mailed once.
+        // Each rep's answer once (the first: it cannot be changed), each invitation mailed once.
         let db = w.path("pulse.sqlite")
         let stored = try python("sqlite_exec.py", [db, """
             SELECT COUNT(*), SUM(a.text = 'edited') FROM response s JOIN round r ON r.id = s.round_id
             JOIN answer a ON a.response_id = s.id AND a.question_id = 'reason' WHERE r.survey_id = 'enps'
             """])
-        #expect(stored == "[[\(reps), \(reps)]]", "\(stored)")
+        #expect(stored == "[[\(reps), 0]]", "\(stored)")
         #expect(try python("sqlite_exec.py", [db, "SELECT COUNT(*) FROM invitation i JOIN round r ON r.id = i.round_id WHERE r.survey_id = 'enps' AND i.answered"]) == "[[\(reps)]]")
         let weekly = try smtp.received().filter { TestClock.namesWeek($0["subject"]) }.map { $0["to"] as! String }
         #expect(weekly.count == reps && Set(weekly).count == reps, "the weekly round: \(weekly.count) mails to \(Set(weekly).count) reps")
         #expect(try python("sqlite_exec.py", [db, "SELECT COUNT(*) FROM activity"]) == "[[150000]]")
         #expect(try python("sqlite_exec.py", [db, "PRAGMA integrity_check"]) == #"[["ok"]]"#)
-        print("soak: \(2 * reps) posts from 16 connections (\(ok) answered 200), a tick mailing \(weekly.count) invitations to \(Set(weekly).count) reps and a 150,000-row import at once in \(String(format: "%.1f", seconds)) s; stored \(stored) (responses, edited)")
+        print("soak: \(2 * reps) posts from 16 connections (\(ok) answered 200, the \(repeats.count) second answers 409), a tick mailing \(weekly.count) invitations to \(Set(weekly).count) reps and a 150,000-row import at once in \(String(format: "%.1f", seconds)) s; stored \(stored) (responses, edited)")
     }
 }

@@ -153,34 +153,39 @@ import Testing
         #expect(try responses(s.db).isEmpty, "a GET never answers for the rep")
     }
 
-    @Test func anAnonymousAnswerIsStoredWithoutRepOrTimeAndCanBeChanged() async throws {
+    /// An anonymous answer is stored with no rep, no time and nothing a token or the key
+    /// file computes; afterwards the link says it is recorded and shows none of it, to the
+    /// rep or to whoever else holds the link, and a second answer changes nothing.
+    @Test func anAnonymousAnswerIsStoredWithoutRepOrTimeAndNeverShownAgain() async throws {
         let s = try seeded()
         let token = s.tokens["tom@example.org"]!
         try await app(s.db).test(.router) { client in
             try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
                                      body: form([("enps", "9"), ("reason", "<script>alert('x')</script> great team")])) { r in
+                let html = String(buffer: r.body)
                 #expect(r.status == .ok)
-                #expect(String(buffer: r.body).contains("Thank you"))
+                #expect(html.contains("Thank you") && html.contains("Your answer is recorded") && !html.contains("Change my answers"), "\(html)")
             }
-            var rows = try responses(s.db)
+            let rows = try responses(s.db)
             #expect(rows.count == 1)
             #expect(rows[0]["rep_id"] == nil && rows[0]["submitted_at"] == nil, "no rep, no time")
-            #expect((rows[0]["edit_key"] as Data?)?.count == 32)
+            #expect(rows[0]["edit_key"] == nil, "nothing that finds the answer again")
             #expect(rows[0]["team"] as String? == "west" && rows[0]["enps"] as Int? == 9)
             #expect(try answeredCount(s.db) == 1)
-            // The page now shows the stored answers, the comment escaped.
-            try await client.execute(uri: "/s/\(token)", method: .get) { r in
-                let html = String(buffer: r.body)
-                #expect(html.contains("value=\"9\" checked"))
-                #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; great team"))
-                #expect(!html.contains("<script>"))
+            // The link shows none of the answer: not the score, not the reason.
+            for uri in ["/s/\(token)", "/s/\(token)/enps/3"] {
+                try await client.execute(uri: uri, method: .get) { r in
+                    let html = String(buffer: r.body)
+                    #expect(r.status == .ok && html.contains("<h1>Already answered</h1>") && html.contains("cannot be changed"), "\(html)")
+                    #expect(!html.contains("checked") && !html.contains("great team") && !html.contains("<form"), "\(uri): \(html)")
+                }
             }
-            // Changed: the same row, new answers.
+            // A second answer is refused and changes nothing.
             try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
-                                     body: form([("enps", "6"), ("reason", "")])) { r in #expect(r.status == .ok) }
-            rows = try responses(s.db)
-            #expect(rows.count == 1 && rows[0]["enps"] as Int? == 6)
-            #expect(try answers(s.db) == ["enps": "6"])
+                                     body: form([("enps", "6"), ("reason", "")])) { r in #expect(r.status == .conflict) }
+            let after = try responses(s.db)
+            #expect(after.count == 1 && after[0]["enps"] as Int? == 9)
+            #expect(try answers(s.db)["enps"] == "9")
         }
     }
 
@@ -252,21 +257,32 @@ import Testing
         #expect(rows[0]["morale"] as Double? == (75 + 50 + 100 + 25) / 4.0)
     }
 
+    /// Two posts at once to an anonymous survey: one is stored (200), the other finds it
+    /// answered (409).
     @Test func twoPostsAtOnceLeaveOneAnswer() async throws {
         let s = try seeded()
         let token = s.tokens["anna@example.org"]!
+        let statuses = Statuses()
         try await app(s.db).test(.router) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for score in ["3", "10"] {
                     group.addTask {
                         try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
-                                                 body: self.form([("enps", score)])) { r in #expect(r.status == .ok) }
+                                                 body: self.form([("enps", score)])) { r in statuses.add(r.status.code) }
                     }
                 }
                 try await group.waitForAll()
             }
         }
+        #expect(statuses.all.sorted() == [200, 409], "\(statuses.all)")
         #expect(try responses(s.db).count == 1)
+    }
+
+    final class Statuses: @unchecked Sendable {
+        private let lock = NSLock()
+        private var codes: [Int] = []
+        func add(_ code: Int) { lock.withLock { codes.append(code) } }
+        var all: [Int] { lock.withLock { codes } }
     }
 
     @Test func aClosedRoundSaysSo() async throws {
@@ -319,8 +335,9 @@ import Testing
             for round in 1...2 {
                 try await client.execute(uri: "/s/\(token)", method: .get) { r in #expect(r.status == .ok) }
                 try await client.execute(uri: "/s/\(token)/enps/9", method: .get) { r in #expect(r.status == .ok) }
+                // The first answer is stored; the second finds it answered (an anonymous survey).
                 try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders, body: form([("enps", "9")])) { r in
-                    #expect(r.status == .ok)
+                    #expect(r.status == (round == 1 ? .ok : .conflict))
                 }
                 #expect(waits.all.count == round - 1, "a valid link never waits")
                 // A failed look-up from that address now waits, and says why.

@@ -51,14 +51,20 @@ try:
     report["title"] = driver.find_element(By.TAG_NAME, "h1").text
     report["console_errors"] = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     driver.save_screenshot(shot)
+    # Keyboard and pointer: a score's label is clickable and the radio takes it.
+    driver.find_element(By.CSS_SELECTOR, "label[for=q-enps-%s]" % new_score).click()
+    report["label_choice"] = driver.find_element(By.CSS_SELECTOR, "input[name=enps]:checked").get_attribute("value")
+    driver.find_element(By.CSS_SELECTOR, "label[for=q-enps-%s]" % report["preselected"]).click()
     driver.find_element(By.CSS_SELECTOR, "textarea[name=reason]").send_keys("<b>Good</b> team & fair targets")
     report["after_submit"] = click_and_wait("button[type=submit]")
-    click_and_wait("a.button")
-    report["stored_score"] = driver.find_element(By.CSS_SELECTOR, "input[name=enps]:checked").get_attribute("value")
-    report["stored_reason"] = driver.find_element(By.CSS_SELECTOR, "textarea[name=reason]").get_attribute("value")
-    # Keyboard: the label of the new score is clickable; the radio takes it.
-    driver.find_element(By.CSS_SELECTOR, "label[for=q-enps-%s]" % new_score).click()
-    report["after_edit"] = click_and_wait("button[type=submit]")
+    report["after_submit_text"] = driver.find_element(By.TAG_NAME, "body").text
+    # The link again, as anyone holding it would open it: it says the answer is recorded
+    # and shows none of it.
+    driver.get(link)
+    report["revisit_heading"] = driver.find_element(By.TAG_NAME, "h1").text
+    report["revisit_forms"] = len(driver.find_elements(By.TAG_NAME, "form"))
+    report["revisit_text"] = driver.find_element(By.TAG_NAME, "body").text
+    report["revisit_html"] = driver.page_source
 finally:
     driver.quit()
 print(json.dumps(report, ensure_ascii=False))
