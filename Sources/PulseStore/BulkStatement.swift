@@ -120,6 +120,9 @@ struct GroupIndex {
         }
     }
 
+    /// The number of a group by its label.
+    mutating func index(named name: String) -> Int { label(name) }
+
     private mutating func label(_ name: String) -> Int {
         if let i = indexes[name] { return i }
         indexes[name] = indexes.count

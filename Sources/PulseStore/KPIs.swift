@@ -407,7 +407,9 @@ extension AppDatabase {
 extension AppDatabase {
     /// The numeric answers of each response to a survey inside a range (for drivers),
     /// with the definition of the latest round's version to read them by.
-    public func numericAnswers(survey: String, range: PeriodRange) throws(PulseError)
+    /// Anonymous answers of a round with fewer than `minGroupSize` of them are left out, as
+    /// from every figure.
+    public func numericAnswers(survey: String, range: PeriodRange, minGroupSize: Int) throws(PulseError)
         -> (definition: SurveyDefinition?, responses: [[String: Int]]) {
         try read { db in
             let versionID = try Int64.fetchOne(db, sql: """
@@ -415,13 +417,18 @@ extension AppDatabase {
                 ORDER BY period_start DESC LIMIT 1
                 """, arguments: [survey, range.start.description, range.end.description])
             let definition = try versionID.map { try Self.version(id: $0, db: db).definition }
+            let grouping = try AnonymousGrouping(db, rounds: try roundPeriodsByID(db, survey: survey, range: range).keys,
+                                                 threshold: minGroupSize)
             var byResponse: [Int64: [String: Int]] = [:]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT a.response_id, a.question_id, a.number FROM answer a
+                SELECT a.response_id, a.question_id, a.number, s.round_id, s.rep_id FROM answer a
                 JOIN response s ON s.id = a.response_id JOIN round r ON r.id = s.round_id
                 WHERE r.survey_id = ? AND r.period_start >= ? AND r.period_end <= ? AND a.number IS NOT NULL
                 """, arguments: [survey, range.start.description, range.end.description])
-            while let row = try rows.next() { byResponse[row[0], default: [:]][row[1]] = row[2] }
+            while let row = try rows.next() {
+                if (row[4] as Int64?) == nil, grouping.isLeftOut(round: row[3]) { continue }
+                byResponse[row[0], default: [:]][row[1]] = row[2]
+            }
             return (definition, byResponse.keys.sorted().map { byResponse[$0]! })
         }
     }

@@ -4,13 +4,17 @@ import PulseCore
 extension AppDatabase {
     // MARK: - Reads for reports
 
-    /// The responses of a survey's rounds that fall inside a range, as the reports count them.
-    public func responseFacts(survey: String, range: PeriodRange) throws(PulseError) -> [ResponseFact] {
+    /// The responses of a survey's rounds that fall inside a range, as the reports count
+    /// them: anonymous answers under the groups `AnonymousGrouping` reports them in, and
+    /// none of a round with fewer than `minGroupSize` of them.
+    public func responseFacts(survey: String, range: PeriodRange, minGroupSize: Int) throws(PulseError) -> [ResponseFact] {
         try read { db in
+            let grouping = try AnonymousGrouping(db, rounds: try roundPeriodsByID(db, survey: survey, range: range).keys,
+                                                 threshold: minGroupSize)
             var facts: [ResponseFact] = []
             var periods: [String: Period] = [:]
             let statement = try db.makeStatement(sql: """
-                SELECT r.period, s.id, s.rep_id, s.team, s.manager_email, s.region, s.enps, s.morale
+                SELECT r.period, s.id, s.rep_id, s.team, s.manager_email, s.region, s.enps, s.morale, s.round_id
                 FROM response s JOIN round r ON r.id = s.round_id
                 WHERE r.survey_id = ? AND r.period_start >= ? AND r.period_end <= ?
                 """)
@@ -22,9 +26,13 @@ extension AppDatabase {
                     periods[p] = parsed
                     period = parsed
                 }
+                var keys = GroupKeys(team: row.string(3), managerEmail: row.string(4), region: row.string(5))
+                if row.int64(2) == nil {
+                    guard let reported = grouping.reported(round: row.int64(8)!, keys) else { return }
+                    keys = reported
+                }
                 facts.append(ResponseFact(
-                    period: period,
-                    keys: GroupKeys(team: row.string(3), managerEmail: row.string(4), region: row.string(5)),
+                    period: period, keys: keys,
                     respondent: row.int64(2).map(Respondent.rep) ?? .anonymous(row.int64(1)!),
                     enps: row.int(6), morale: row.double(7)))
             }
@@ -46,19 +54,27 @@ extension AppDatabase {
     /// eNPS answers counted per group while streaming the report index, for
     /// `ENPSReport.compute(counts:)`: the figures `responseFacts` would give, without a
     /// row per response in memory.
-    public func enpsCounts(survey: String, range: PeriodRange, by: GroupBy) throws(PulseError) -> [String: ENPSCounts] {
+    public func enpsCounts(survey: String, range: PeriodRange, by: GroupBy,
+                           minGroupSize: Int) throws(PulseError) -> [String: ENPSCounts] {
         try read { db in
             let rounds = try roundPeriodsByID(db, survey: survey, range: range)
+            let grouping = try AnonymousGrouping(db, rounds: rounds.keys, threshold: minGroupSize)
             var groups = GroupIndex()
             var counts: [ENPSCounts] = []
             var reps: [Set<Int64>] = []
             var anonymousPerRound: [Int64: Int] = [:]   // group << 32 | round → answers
             let statement = try db.makeStatement(sql: """
-                SELECT s.round_id, s.rep_id, s.enps, \(Self.groupColumn(by)) FROM response s
+                SELECT s.round_id, s.rep_id, s.enps, \(Self.groupColumn(by)), s.team, s.manager_email, s.region FROM response s
                 WHERE s.round_id IN (\(rounds.keys.map(String.init).joined(separator: ","))) AND s.enps IS NOT NULL
                 """)
             try RawRows(statement, arguments: []).forEach { row in
-                let g = groups.index(row, column: 3, by: by, rep: row.int64(1))
+                let g: Int
+                if row.int64(1) != nil {
+                    g = groups.index(row, column: 3, by: by, rep: row.int64(1))
+                } else {
+                    guard let keys = grouping.reported(round: row.int64(0)!, row: row, firstKeyColumn: 4) else { return }
+                    g = groups.index(named: by.group(of: keys))
+                }
                 if g == counts.count { counts.append(ENPSCounts()); reps.append([]) }
                 counts[g].add(score: row.int(2)!)
                 if let rep = row.int64(1) { reps[g].insert(rep) }
@@ -81,17 +97,26 @@ extension AppDatabase {
     /// `TrendsReport.compute(cells:)`. A respondent has one response per round (a rep
     /// one; an anonymous answer is its own respondent), so a respondent's mean for a
     /// period is their response's morale.
-    public func moraleCells(survey: String, range: PeriodRange, by: GroupBy) throws(PulseError) -> [String: [Period: MoraleCell]] {
+    public func moraleCells(survey: String, range: PeriodRange, by: GroupBy,
+                            minGroupSize: Int) throws(PulseError) -> [String: [Period: MoraleCell]] {
         try read { db in
             let rounds = try roundPeriodsByID(db, survey: survey, range: range)
+            let grouping = try AnonymousGrouping(db, rounds: rounds.keys, threshold: minGroupSize)
             var groups = GroupIndex()
             var sums: [Int64: MoraleCell] = [:]   // group << 32 | round
             let statement = try db.makeStatement(sql: """
-                SELECT s.round_id, s.morale, \(Self.groupColumn(by)), s.rep_id FROM response s
+                SELECT s.round_id, s.morale, \(Self.groupColumn(by)), s.rep_id, s.team, s.manager_email, s.region FROM response s
                 WHERE s.round_id IN (\(rounds.keys.map(String.init).joined(separator: ","))) AND s.morale IS NOT NULL
                 """)
             try RawRows(statement, arguments: []).forEach { row in
-                let key = Int64(groups.index(row, column: 2, by: by, rep: row.int64(3))) << 32 | row.int64(0)!
+                let g: Int
+                if row.int64(3) != nil {
+                    g = groups.index(row, column: 2, by: by, rep: row.int64(3))
+                } else {
+                    guard let keys = grouping.reported(round: row.int64(0)!, row: row, firstKeyColumn: 4) else { return }
+                    g = groups.index(named: by.group(of: keys))
+                }
+                let key = Int64(g) << 32 | row.int64(0)!
                 var cell = sums[key] ?? MoraleCell(sumOfMeans: 0, respondents: 0)
                 cell.sumOfMeans += row.double(1)!
                 cell.respondents += 1
@@ -105,6 +130,17 @@ extension AppDatabase {
                 out[name, default: [:]][period] = cell
             }
             return out
+        }
+    }
+
+    /// The anonymous answers of a survey's rounds inside a range that no figure uses,
+    /// per round: all of a round with fewer than `minGroupSize` of them.
+    public func anonymousAnswersLeftOut(survey: String, range: PeriodRange,
+                                        minGroupSize: Int) throws(PulseError) -> [(period: Period, answers: Int)] {
+        try read { db in
+            let rounds = try roundPeriodsByID(db, survey: survey, range: range)
+            let grouping = try AnonymousGrouping(db, rounds: rounds.keys, threshold: minGroupSize)
+            return grouping.leftOut.compactMap { id, n in rounds[id].map { ($0, n) } }.sorted { $0.period.start < $1.period.start }
         }
     }
 
@@ -162,4 +198,40 @@ extension AppDatabase {
     public func knowsSurvey(_ id: String) throws(PulseError) -> Bool {
         try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM survey WHERE id = ?)", arguments: [id]) ?? false }
     }
+}
+
+/// How the anonymous answers of some rounds are reported: per round, the groups of
+/// `AnonymousCells.tags(counts:threshold:)` over the round's stored tags, so that every
+/// figure is a sum over atoms of at least the threshold, whatever wrote the answers and
+/// whatever the threshold was then. A round with fewer anonymous answers than the
+/// threshold is left out of every figure.
+struct AnonymousGrouping {
+    private var tags: [Int64: [GroupKeys: GroupKeys]] = [:]
+    /// Answers per round left out.
+    private(set) var leftOut: [Int64: Int] = [:]
+
+    init(_ db: Database, rounds: some Collection<Int64>, threshold: Int) throws {
+        guard !rounds.isEmpty else { return }
+        var counts: [Int64: [GroupKeys: Int]] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT round_id, team, manager_email, region, COUNT(*) FROM response
+            WHERE rep_id IS NULL AND round_id IN (\(rounds.map(String.init).joined(separator: ",")))
+            GROUP BY round_id, team, manager_email, region
+            """) {
+            counts[row[0], default: [:]][GroupKeys(team: row[1], managerEmail: row[2], region: row[3])] = row[4]
+        }
+        for (round, c) in counts {
+            if let t = AnonymousCells.tags(counts: c, threshold: threshold) { tags[round] = t }
+            else { leftOut[round] = c.values.reduce(0, +) }
+        }
+    }
+
+    /// The groups an anonymous answer of a round is reported in, or `nil` when it is left out.
+    func reported(round: Int64, _ keys: GroupKeys) -> GroupKeys? { tags[round]?[keys] }
+
+    func reported(round: Int64, row: RawRows.Current, firstKeyColumn c: Int32) -> GroupKeys? {
+        reported(round: round, GroupKeys(team: row.string(c), managerEmail: row.string(c + 1), region: row.string(c + 2)))
+    }
+
+    func isLeftOut(round: Int64) -> Bool { leftOut[round] != nil }
 }

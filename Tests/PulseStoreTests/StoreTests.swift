@@ -81,7 +81,7 @@ import Testing
             (error as? PulseError)?.description.contains("test.csv:2: focus: pulse (version 1, used by the round 2026-W46) has no question \"focus\"") == true
         }
         // Morale follows each version's own scales: 4 on 1..5 is 75; (75 + 70) / 2 with focus 7 on 0..10.
-        let facts = try db.responseFacts(survey: "pulse", range: PeriodRange(from: Period("2026-W46")!, to: Period("2026-W47")!))
+        let facts = try db.responseFacts(survey: "pulse", range: PeriodRange(from: Period("2026-W46")!, to: Period("2026-W47")!), minGroupSize: 1)
         #expect(facts.map(\.morale).sorted { ($0 ?? 0) < ($1 ?? 0) } == [72.5, 75])
         #expect(try db.surveyHistory()["pulse"]?.versions == 2)
     }
@@ -106,7 +106,7 @@ import Testing
         let second = try db.importResponses(try csv("email,survey,period,energy,enps\na@x.org,pulse,2026-W46,2,9\n"),
                                             surveys: ["pulse": v1], now: now)
         #expect(second.updated == 1 && second.added == 0)
-        let facts = try db.responseFacts(survey: "pulse", range: PeriodRange(Period("2026-W46")!))
+        let facts = try db.responseFacts(survey: "pulse", range: PeriodRange(Period("2026-W46")!), minGroupSize: 1)
         #expect(facts.count == 1 && facts[0].morale == 25)
     }
 
@@ -117,7 +117,7 @@ import Testing
                                    surveys: ["pulse": v1], now: now)
         // c moves team afterwards; the answer stays with the team c was in.
         _ = try db.importRoster(try csv("email,team\nc@x.org,west\n"), now: now)
-        let facts = try db.responseFacts(survey: "pulse", range: PeriodRange(Period("2026-W46")!))
+        let facts = try db.responseFacts(survey: "pulse", range: PeriodRange(Period("2026-W46")!), minGroupSize: 1)
         #expect(facts.first?.keys.team == "east")
     }
 
@@ -141,24 +141,24 @@ import Testing
         let weeks = (40...45).map { Period("2026-W\($0)")! }
         for id in ["pulse", "anon"] {
             for range in [PeriodRange(weeks[2]), try PeriodRange(from: weeks[0], to: weeks[5])] {
-                let facts = try db.responseFacts(survey: id, range: range)
                 for by in GroupBy.allCases {
                     for threshold in [3, 9] {
+                        let facts = try db.responseFacts(survey: id, range: range, minGroupSize: threshold)
                         let a = ENPSReport.compute(survey: id, range: range, by: by, facts: facts, invited: nil, minGroupSize: threshold)
-                        let b = ENPSReport.compute(survey: id, range: range, by: by, counts: try db.enpsCounts(survey: id, range: range, by: by),
+                        let b = ENPSReport.compute(survey: id, range: range, by: by, counts: try db.enpsCounts(survey: id, range: range, by: by, minGroupSize: threshold),
                                                    invited: nil, minGroupSize: threshold)
                         #expect(a == b, "\(id) \(range) \(by) \(threshold)")
                         let periods = range.weeks
                         let t1 = TrendsReport.compute(survey: id, range: range, by: by, periods: periods, facts: facts, minGroupSize: threshold)
                         let t2 = TrendsReport.compute(survey: id, range: range, by: by, periods: periods,
-                                                      cells: try db.moraleCells(survey: id, range: range, by: by), minGroupSize: threshold)
+                                                      cells: try db.moraleCells(survey: id, range: range, by: by, minGroupSize: threshold), minGroupSize: threshold)
                         #expect(t1 == t2, "\(id) \(range) \(by) \(threshold)")
                     }
                 }
             }
         }
         let morale = try db.weeklyMorale(survey: "pulse", range: try PeriodRange(from: weeks[0], to: weeks[5]))
-        let facts = try db.responseFacts(survey: "pulse", range: try PeriodRange(from: weeks[0], to: weeks[5]))
+        let facts = try db.responseFacts(survey: "pulse", range: try PeriodRange(from: weeks[0], to: weeks[5]), minGroupSize: 1)
         #expect(morale.values.map(\.count).reduce(0, +) == facts.count)
         #expect(try db.weeklyMorale(survey: "anon", range: try PeriodRange(from: weeks[0], to: weeks[5])).isEmpty, "no rep behind anonymous answers")
     }

@@ -88,26 +88,26 @@ extension Pulse {
             let trends = TrendsReport.compute(
                 survey: "weekly-pulse", range: weekRange, by: .team,
                 periods: try db.roundPeriods(survey: "weekly-pulse", range: weekRange),
-                facts: try db.responseFacts(survey: "weekly-pulse", range: weekRange), minGroupSize: threshold)
+                facts: try db.responseFacts(survey: "weekly-pulse", range: weekRange, minGroupSize: threshold), minGroupSize: threshold)
             Terminal.out(indent(trends.table(style: style, minGroupSize: threshold)) + "\n")
 
             let quarter = PeriodRange(data.quarters.last!)
             Terminal.out("$ pulse enps --survey enps --period \(data.quarters.last!) --by team\n")
             let enps = ENPSReport.compute(
-                survey: "enps", range: quarter, by: .team, facts: try db.responseFacts(survey: "enps", range: quarter),
+                survey: "enps", range: quarter, by: .team, facts: try db.responseFacts(survey: "enps", range: quarter, minGroupSize: threshold),
                 invited: try db.invitedCounts(survey: "enps", range: quarter, by: .team), minGroupSize: threshold)
             Terminal.out(indent(enps.table(style: style, minGroupSize: threshold)) + "\n")
 
             Terminal.out("$ pulse enps --survey enps --period \(data.quarters.last!) --by manager --format json\n")
             let byManager = ENPSReport.compute(
-                survey: "enps", range: quarter, by: .manager, facts: try db.responseFacts(survey: "enps", range: quarter),
+                survey: "enps", range: quarter, by: .manager, facts: try db.responseFacts(survey: "enps", range: quarter, minGroupSize: threshold),
                 invited: nil, minGroupSize: threshold)
             Terminal.out("  " + byManager.json.serialized() + "\n\n")
 
             // What goes with the eNPS answer, from the quarterly engagement survey.
             Terminal.out("$ pulse drivers --survey engagement\n")
             let quarters = try PeriodRange(from: data.quarters.first!, to: data.quarters.last!)
-            let (engagement, engagementAnswers) = try db.numericAnswers(survey: "engagement", range: quarters)
+            let (engagement, engagementAnswers) = try db.numericAnswers(survey: "engagement", range: quarters, minGroupSize: threshold)
             if let engagement, let enpsQuestion = engagement.enpsQuestion {
                 let drivers = DriversReport.compute(survey: engagement, range: quarters, enpsID: enpsQuestion.id, responses: engagementAnswers,
                                                     minGroupSize: threshold)
@@ -196,7 +196,7 @@ extension Pulse {
             let latest = TrendsReport.compute(
                 survey: "weekly-pulse", range: recent, by: .team,
                 periods: try db.roundPeriods(survey: "weekly-pulse", range: recent),
-                facts: try db.responseFacts(survey: "weekly-pulse", range: recent), minGroupSize: threshold)
+                facts: try db.responseFacts(survey: "weekly-pulse", range: recent, minGroupSize: threshold), minGroupSize: threshold)
             Terminal.out(indent(latest.table(style: style, minGroupSize: threshold)) + "\n")
 
             // Monday's one-on-one with the rep whose morale fell, and the team's report.

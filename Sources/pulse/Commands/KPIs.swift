@@ -148,7 +148,7 @@ extension Pulse {
                 throw PulseError.usage("\(survey) runs by \(p.kind.rawValue); correlate pairs weekly morale with weekly KPIs")
             }
             let morale = try db.weeklyMorale(survey: survey, range: r)
-            if morale.isEmpty, try !db.moraleCells(survey: survey, range: r, by: .all).isEmpty {
+            if morale.isEmpty, try !db.moraleCells(survey: survey, range: r, by: .all, minGroupSize: 1).isEmpty {
                 throw PulseError.usage("\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs")
             }
             let shift = 7 * lag
@@ -211,7 +211,7 @@ extension Pulse {
             }
             try requireSurvey(survey, in: db)
             let r = try range.resolve(db: db, survey: survey)
-            let (definition, responses) = try db.numericAnswers(survey: survey, range: r)
+            let (definition, responses) = try db.numericAnswers(survey: survey, range: r, minGroupSize: config.anonymityThreshold)
             guard let definition else { throw PulseError.usage("\(survey) has no answers in \(r)") }
             if let why = Self.unanalysable(definition) {
                 throw PulseError.usage(why + " (drivers rank a survey's scale questions by how their answers go with its "
@@ -229,6 +229,7 @@ extension Pulse {
                 }
             case .table: Terminal.out(report.table(style: Terminal.style))
             }
+            try noteAnonymousAnswersLeftOut(db: db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
         }
     }
 }

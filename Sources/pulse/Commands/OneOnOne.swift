@@ -284,7 +284,7 @@ struct PrepBuilder {
         where report == nil && definition.anonymity == .anonymous && definition.enpsQuestion != nil {
             guard let period = try db.latestRoundPeriod(survey: id, onOrBefore: asOf) else { continue }
             let range = PeriodRange(period)
-            report = ENPSReport.compute(survey: id, range: range, by: .team, counts: try db.enpsCounts(survey: id, range: range, by: .team),
+            report = ENPSReport.compute(survey: id, range: range, by: .team, counts: try db.enpsCounts(survey: id, range: range, by: .team, minGroupSize: config.anonymityThreshold),
                                         invited: nil, minGroupSize: config.anonymityThreshold)
         }
         teamENPS = report
@@ -381,13 +381,13 @@ struct TeamReportBuilder {
         }
 
         // Morale per week with suppression across the teams, and the heatmap.
-        let teamCells = try db.moraleCells(survey: moraleSurvey, range: range, by: .team)
+        let teamCells = try db.moraleCells(survey: moraleSurvey, range: range, by: .team, minGroupSize: threshold)
         let byTeam = TrendsReport.compute(survey: moraleSurvey, range: range, by: .team, periods: weeks,
                                           cells: teamCells, minGroupSize: threshold)
         let mine: TrendSeries?
         if by == .all {
             mine = TrendsReport.compute(survey: moraleSurvey, range: range, by: .all, periods: weeks,
-                                        cells: try db.moraleCells(survey: moraleSurvey, range: range, by: .all), minGroupSize: threshold).series.first
+                                        cells: try db.moraleCells(survey: moraleSurvey, range: range, by: .all, minGroupSize: threshold), minGroupSize: threshold).series.first
         } else if identified {
             // An identified survey's team report shows each rep's line: hiding the team's
             // own line beside them would protect no one and only lose the summary.
@@ -414,6 +414,10 @@ struct TeamReportBuilder {
                 }))
             }
             if team != nil && !identified { notes.append("\(moraleSurvey) is anonymous: the heatmap shows the team, never a rep") }
+            for (period, n) in try db.anonymousAnswersLeftOut(survey: moraleSurvey, range: range, minGroupSize: threshold) {
+                notes.append("\(n) anonymous \(n == 1 ? "answer" : "answers") to \(moraleSurvey) \(period) left out: fewer than "
+                    + "the anonymity threshold (\(threshold)) in that round")
+            }
         }
 
         // Response rates: invitations sent against respondents, where rounds were sent through Pulse.
@@ -432,7 +436,7 @@ struct TeamReportBuilder {
             let yearBack = try PeriodRange(from: Period.week(of: range.end - 364), to: Period.quarter(of: range.end))
             for p in try db.roundPeriods(survey: enpsID, range: yearBack) {
                 let r = ENPSReport.compute(survey: enpsID, range: PeriodRange(p), by: by,
-                                           counts: try db.enpsCounts(survey: enpsID, range: PeriodRange(p), by: by), invited: nil, minGroupSize: threshold)
+                                           counts: try db.enpsCounts(survey: enpsID, range: PeriodRange(p), by: by, minGroupSize: threshold), invited: nil, minGroupSize: threshold)
                 if let g = r.groups.first(where: { $0.group == (by == .all ? "all" : group) }) { enps.append((p, g)) }
             }
         }

@@ -71,13 +71,14 @@ extension Pulse {
             try requireSurvey(survey, in: db)
             let r = try range.resolve(db: db, survey: survey)
             let report = ENPSReport.compute(
-                survey: survey, range: r, by: by, counts: try db.enpsCounts(survey: survey, range: r, by: by),
+                survey: survey, range: r, by: by, counts: try db.enpsCounts(survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold),
                 invited: try db.invitedCounts(survey: survey, range: r, by: by), minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv: Terminal.out(report.csv)
             case .table: Terminal.out(report.table(style: Terminal.style, minGroupSize: config.anonymityThreshold))
             }
+            try noteAnonymousAnswersLeftOut(db: db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
         }
     }
 
@@ -102,12 +103,22 @@ extension Pulse {
             let r = try range.resolve(db: db, survey: survey)
             let report = TrendsReport.compute(
                 survey: survey, range: r, by: by, periods: try db.roundPeriods(survey: survey, range: r),
-                cells: try db.moraleCells(survey: survey, range: r, by: by), minGroupSize: config.anonymityThreshold)
+                cells: try db.moraleCells(survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold), minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv: Terminal.out(report.csv)
             case .table: Terminal.out(report.table(style: Terminal.style, minGroupSize: config.anonymityThreshold))
             }
+            try noteAnonymousAnswersLeftOut(db: db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
         }
+    }
+}
+
+/// Says which anonymous answers no figure uses (a round with fewer than the threshold),
+/// on stderr beside any format.
+func noteAnonymousAnswersLeftOut(db: AppDatabase, survey: String, range: PeriodRange, minGroupSize: Int) throws {
+    for (period, n) in try db.anonymousAnswersLeftOut(survey: survey, range: range, minGroupSize: minGroupSize) {
+        Terminal.note("left out: \(n) anonymous \(n == 1 ? "answer" : "answers") to \(survey) \(period), fewer than "
+            + "min_group_size (\(minGroupSize)) in that round; no figure uses them")
     }
 }
