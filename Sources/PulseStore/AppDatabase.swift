@@ -329,6 +329,7 @@ extension AppDatabase {
         registerOneOnOneMigrations(&migrator)
         registerInvitationCloseMigration(&migrator)
         registerPreferredNameMigration(&migrator)
+        registerAnswerHoldMigration(&migrator)
         return migrator
     }
 }

@@ -236,11 +236,11 @@ extension AppDatabase {
             let candidates = try Row.fetchAll(db, sql: """
                 SELECT i.id, i.rep_id, i.reminders, COALESCE(i.closes_at, r.closes_at) AS closes
                 FROM invitation i JOIN rep ON rep.id = i.rep_id JOIN round r ON r.id = i.round_id
-                WHERE i.round_id = ? AND NOT i.answered AND i.sent_at IS NOT NULL AND rep.active
+                WHERE i.round_id = ? AND NOT i.answered AND NOT \(Self.heldSQL) AND i.sent_at IS NOT NULL AND rep.active
                   AND i.reminders < ? AND COALESCE(i.last_reminded_at, i.sent_at) <= ?
                   AND (COALESCE(i.closes_at, r.closes_at) IS NULL OR COALESCE(i.closes_at, r.closes_at) > ?)
                 ORDER BY rep.email
-                """, arguments: [r.id, max, cutoff, Timestamp.string(now.addingTimeInterval(Self.lastReminderBeforeClose))])
+                """, arguments: [r.id, stamp, max, cutoff, Timestamp.string(now.addingTimeInterval(Self.lastReminderBeforeClose))])
             for c in candidates {
                 let closes = (c["closes"] as String?).flatMap(Self.parseTimestamp)
                 let invitationID: Int64 = c["id"]
@@ -274,8 +274,8 @@ extension AppDatabase {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT rep.email, rep.active, i.sent_at, i.reminders, i.last_reminded_at, COALESCE(i.closes_at, r.closes_at) AS closes
                 FROM invitation i JOIN rep ON rep.id = i.rep_id JOIN round r ON r.id = i.round_id
-                WHERE i.round_id = ? AND NOT i.answered ORDER BY rep.email
-                """, arguments: [r.id])
+                WHERE i.round_id = ? AND NOT i.answered AND NOT \(Self.heldSQL) ORDER BY rep.email
+                """, arguments: [r.id, Timestamp.string(now)])
             return rows.map { c in
                 var plan = ReminderPlan(email: c["email"], sent: c["reminders"], due: nil, reason: "")
                 let closes = (c["closes"] as String?).flatMap(Self.parseTimestamp)

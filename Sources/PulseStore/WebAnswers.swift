@@ -17,6 +17,10 @@ public struct Invitation: Sendable {
     /// made before invitations had their own.
     public var ownClosesAt: String?
 
+    /// Until when the lease of the `serve` holding this invitation's anonymous answer
+    /// runs (`nil`: not held).
+    public var heldUntil: String?
+
     /// Whether answers can still be given or changed at `now`.
     public func isOpen(at now: Date) -> Bool {
         guard round.closedAt == nil else { return false }
@@ -26,9 +30,16 @@ public struct Invitation: Sendable {
 
     public var closesAt: Date? { (ownClosesAt ?? round.closesAt).flatMap(AppDatabase.parseTimestamp) }
 
-    /// An anonymous survey's invitation that is answered: its link says so, and shows
-    /// and changes nothing.
-    public var isRecordedAnonymously: Bool { answered && definition.anonymity == .anonymous }
+    /// An anonymous survey's invitation that is answered, or whose answer a running
+    /// `serve` holds: its link says so, and shows and changes nothing.
+    public func isRecordedAnonymously(at now: Date) -> Bool {
+        definition.anonymity == .anonymous && (answered || isHeld(at: now))
+    }
+
+    /// Whether a live `serve` holds this invitation's answer, to be written in a batch.
+    public func isHeld(at now: Date) -> Bool {
+        heldUntil.map { $0 > Timestamp.string(now) } ?? false
+    }
 }
 
 /// What storing a web answer did.
@@ -71,7 +82,8 @@ extension AppDatabase {
     static func invitation(token: String, db: Database) throws -> Invitation? {
         let hash = tokenHash(token)
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id, i.closes_at
+            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id, i.closes_at,
+                   (SELECT l.expires_at FROM answer_hold_lease l WHERE l.id = i.held_by) AS held_until
             FROM invitation i WHERE i.token_hash = ?
             """), arguments: [hash]) else { return nil }
         let stored: Data = row["token_hash"]
@@ -84,7 +96,7 @@ extension AppDatabase {
         return Invitation(id: row["id"], round: round, definition: try Self.version(id: round.versionID, db: db).definition,
                           rep: Rep(row: repRow), answered: row["answered"],
                           keys: GroupKeys(team: row["team"], managerEmail: row["manager_email"], region: row["region"]),
-                          ownClosesAt: row["closes_at"])
+                          ownClosesAt: row["closes_at"], heldUntil: row["held_until"])
     }
 
     /// The answers given through an invitation so far: for an identified survey, the
@@ -102,12 +114,11 @@ extension AppDatabase {
         return try id.map { try Self.answers(responseID: $0, definition: invitation.definition, db: db) }
     }
 
-    /// Stores (or replaces) the answers given through an invitation, in one transaction
-    /// that first checks the round is still open.
+    /// Stores (or replaces) the answers given through an invitation of an identified
+    /// survey, in one transaction that first checks the round is still open.
     ///
-    /// An anonymous answer is stored with no rep, no time, a random id and nothing that
-    /// finds it again: once given, it can be neither shown nor changed through the link.
-    /// The invitation records only that it was answered.
+    /// Anonymous answers are never written one at a time: `serve` holds them
+    /// (`holdAnonymousAnswer`) and writes them in batches (`writeHeldBatch`).
     public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue],
                               now: Date) throws(PulseError) -> WebAnswerOutcome {
         let definition = invitation.definition
@@ -143,16 +154,7 @@ extension AppDatabase {
                     try Self.insertAnswers(answers, responseID: db.lastInsertedRowID, db: db)
                 }
             case .anonymous:
-                existing = nil
-                let answered = try Bool.fetchOne(db, sql: "SELECT answered FROM invitation WHERE id = ?",
-                                                 arguments: [invitation.id]) ?? false
-                if answered { return .alreadyRecorded }
-                let id = Int64.random(in: 1...Int64.max)
-                try db.execute(sql: """
-                    INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
-                    VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?, 'web')
-                    """, arguments: [id, round.id, keys.team, keys.managerEmail, keys.region, morale, enps])
-                try Self.insertAnswers(answers, responseID: id, db: db)
+                throw PulseError.runtime("an anonymous answer is held and written in a batch, never alone")
             }
             try db.execute(sql: "UPDATE invitation SET answered = 1 WHERE id = ?", arguments: [invitation.id])
             return .stored(firstTime: existing == nil)

@@ -40,12 +40,15 @@ public struct WebSettings: Sendable {
     }
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the real client.
     public var trustedProxies: Set<String> = []
+    /// Where anonymous answers wait to be written in batches.
+    public var anonymousAnswers: AnonymousAnswers
 
     public init(database: AppDatabase, key: TokenKey, organization: String, minGroupSize: Int,
                 clock: @escaping @Sendable () -> Date = { Date() }, maxBody: Int = 64 * 1024,
                 maxFailures: Int = 30, failureWindow: TimeInterval = 600) {
         self.database = database; self.key = key; self.organization = organization; self.minGroupSize = minGroupSize
         self.clock = clock; self.maxBody = maxBody; self.maxFailures = maxFailures; self.failureWindow = failureWindow
+        anonymousAnswers = AnonymousAnswers(database: database, threshold: minGroupSize, clock: clock)
     }
 }
 
@@ -166,7 +169,7 @@ public enum WebApp {
             case let .refused(response): return response
             case let .found(invitation, values):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
-                if invitation.isRecordedAnonymously { return html(pages.recorded(invitation)) }
+                if invitation.isRecordedAnonymously(at: settings.clock()) { return html(pages.recorded(invitation)) }
                 return html(pages.survey(invitation, token: token, values: values, errors: [:], saved: !values.isEmpty))
             }
         }
@@ -178,7 +181,7 @@ public enum WebApp {
             case let .refused(response): return response
             case .found(let invitation, var values):
                 guard invitation.isOpen(at: settings.clock()) else { return html(pages.closed(invitation), .gone) }
-                if invitation.isRecordedAnonymously { return html(pages.recorded(invitation)) }
+                if invitation.isRecordedAnonymously(at: settings.clock()) { return html(pages.recorded(invitation)) }
                 guard let q = invitation.definition.enpsQuestion,
                       let score = context.parameters.get("score", as: Int.self), (0...10).contains(score) else {
                     return h.notFound(request)
@@ -202,7 +205,7 @@ public enum WebApp {
             case let .found(invitation):
                 let now = settings.clock()
                 guard invitation.isOpen(at: now) else { return html(pages.closed(invitation), .gone) }
-                if invitation.isRecordedAnonymously { return html(pages.recorded(invitation), .conflict) }
+                if invitation.isRecordedAnonymously(at: now) { return html(pages.recorded(invitation), .conflict) }
                 // Only what the page's form sends is read: a body of another type, or one a
                 // browser would not send (not name=value pairs, a malformed escape, a field
                 // twice), is refused rather than guessed at.
@@ -225,7 +228,10 @@ public enum WebApp {
                 guard errors.isEmpty else {
                     return html(pages.survey(invitation, token: token, values: form, errors: errors, saved: false), .unprocessableContent)
                 }
-                switch try db.submitAnswers(invitation, answers: answers, now: now) {
+                let outcome = invitation.definition.anonymity == .anonymous
+                    ? try await settings.anonymousAnswers.hold(invitation, answers: answers, now: now)
+                    : try db.submitAnswers(invitation, answers: answers, now: now)
+                switch outcome {
                 case .stored: return html(pages.thanks(invitation, token: token))
                 case .closed: return html(pages.closed(invitation), .gone)
                 case .alreadyRecorded: return html(pages.recorded(invitation), .conflict)

@@ -262,8 +262,33 @@ extension Pulse.Rounds {
         @Option(help: ArgumentHelp("The round's period.", valueName: "period")) var period: Period
 
         func run() throws {
-            let changed = try global.openDatabase().closeRound(survey: survey, period: period, now: global.now)
+            let db = try global.openDatabase()
+            let changed = try db.closeRound(survey: survey, period: period, now: global.now)
             Terminal.result(changed ? "closed \(survey) \(period)" : "\(survey) \(period) was already closed")
+            if changed { try awaitHeldAnswers(db, survey: survey, period: period, clock: global.clock) }
         }
+    }
+}
+
+/// After a round closes, a running `serve` writes the anonymous answers it holds for it
+/// within a second or two: waits for that (up to ten seconds), and says what became of
+/// them.
+func awaitHeldAnswers(_ db: AppDatabase, survey: String, period: Period, clock: () -> Date) throws {
+    guard let round = try db.rounds(survey: survey).first(where: { $0.period == period }) else { return }
+    var held = try db.heldAnswerCount(roundID: round.id, now: clock())
+    let deadline = Date().addingTimeInterval(10)
+    while held > 0 && Date() < deadline {
+        Thread.sleep(forTimeInterval: 0.1)
+        held = try db.heldAnswerCount(roundID: round.id, now: clock())
+    }
+    if held > 0 {
+        Terminal.warn("\(held) anonymous \(held == 1 ? "answer" : "answers") to \(survey) \(period) are still held by a "
+            + "pulse serve: it writes them within seconds while it runs; a serve that stopped without writing them lost them, "
+            + "and those reps count as not having answered")
+    }
+    let notKept = try db.answersNotKept(roundID: round.id)
+    if notKept > 0 {
+        Terminal.note("\(notKept) anonymous \(notKept == 1 ? "answer" : "answers") to \(survey) \(period) not kept: the round "
+            + "ended with fewer than min_group_size answers, and no figure may single anyone out")
     }
 }

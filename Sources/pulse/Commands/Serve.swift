@@ -52,13 +52,36 @@ extension Pulse {
             var settings = WebSettings(database: db, key: key, organization: config.organization ?? PulseConfig.Default.organization,
                                        minGroupSize: config.anonymityThreshold, clock: global.clock)
             settings.trustedProxies = Set(trustedProxies)
+            settings.anonymousAnswers = AnonymousAnswers(
+                database: db, threshold: config.anonymityThreshold, clock: global.clock,
+                note: { Terminal.note("pulse serve: " + $0) })
             let host = self.host
             let baseURL = config.baseURL ?? PulseConfig.Default.baseURL
             let app = try WebApp.application(settings, host: host, port: port, logger: logger) { bound in
                 Terminal.note("pulse serve: answering on http://\(host):\(bound)/s/<token> (Ctrl-C stops)")
                 if let warning = Self.baseURLWarning(baseURL: baseURL, host: host, port: bound) { Terminal.warn(warning) }
             }
+            // Anonymous answers wait in memory for a batch; every second, the lease is kept
+            // alive and the rounds that ended get what is held for them.
+            let held = settings.anonymousAnswers
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    do { try await held.tick() } catch { Terminal.warn("pulse serve: \(error)") }
+                }
+            }
             try await app.runService()
+            ticker.cancel()
+            let stopped = try await held.stop()
+            if stopped.written > 0 {
+                Terminal.note("pulse serve: wrote the \(stopped.written) anonymous \(stopped.written == 1 ? "answer" : "answers") it held")
+            }
+            if stopped.released > 0 {
+                Terminal.warn("pulse serve: \(stopped.released) anonymous \(stopped.released == 1 ? "answer was" : "answers were") "
+                    + "held in rounds with fewer than min_group_size (\(config.anonymityThreshold)) answers so far: not written, "
+                    + "so that no one's answer can be singled out; those reps count as not having answered, and their links "
+                    + "open the form again")
+            }
         }
     }
 }

@@ -36,6 +36,11 @@ extension Pulse {
             func say(_ s: String) { Terminal.result(s) }
             for closed in try setup.db.closeDueRounds(now: now, dryRun: dryRun) {
                 say(dryRun ? "would close \(closed) (its last invitation's window has ended)" : "closed \(closed)")
+                let parts = closed.split(separator: " ")
+                if !dryRun, parts.count == 2, let period = Period(String(parts[1])) {
+                    do { try awaitHeldAnswers(setup.db, survey: String(parts[0]), period: period, clock: global.clock) }
+                    catch { throw PulseError.runtime("\(error)") }
+                }
             }
             let fallbackZone = setup.config.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: PulseConfig.Default.timezone)!
             let reps = try setup.db.reps(includeInactive: false)

@@ -1,0 +1,182 @@
+import Foundation
+import GRDB
+import PulseCore
+
+/// An anonymous answer given through a link and not yet written: `serve` holds it in
+/// memory until it can be written with at least `min_group_size` others.
+public struct HeldAnswer: Sendable {
+    public var invitationID: Int64
+    public var roundID: Int64
+    public var keys: GroupKeys
+    public var answers: [String: AnswerValue]
+    public var morale: Double?
+    public var enps: Int?
+
+    public init(invitationID: Int64, roundID: Int64, keys: GroupKeys, answers: [String: AnswerValue], morale: Double?, enps: Int?) {
+        self.invitationID = invitationID; self.roundID = roundID; self.keys = keys; self.answers = answers
+        self.morale = morale; self.enps = enps
+    }
+}
+
+/// Where a round stands for the answers held for it.
+public enum HeldRoundState: Sendable, Equatable {
+    case open
+    /// Closed (by tick, `rounds close` or its closing time): every held answer is written now.
+    case ended
+    /// Deleted, or not there.
+    case gone
+}
+
+/// Held answers, in the database: only *that* an invitation's answer is held, and by
+/// which lease, never the answer. A lease is one running `serve`; it renews its expiry
+/// while it runs. When it stops without writing what it held (a crash), the lease
+/// expires and those invitations count as not answered again: their links open the form,
+/// and reminders reach them.
+extension AppDatabase {
+    static func registerAnswerHoldMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v6-answer-holds") { db in
+            try db.execute(sql: """
+                CREATE TABLE answer_hold_lease (
+                    id TEXT PRIMARY KEY,
+                    expires_at TEXT NOT NULL
+                ) WITHOUT ROWID;
+                ALTER TABLE invitation ADD COLUMN held_by TEXT;
+                -- Answers given to a round that ended with fewer than the threshold: not kept.
+                ALTER TABLE round ADD COLUMN answers_not_kept INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
+    }
+
+    /// The SQL condition "invitation `i` is held by a live lease at ?".
+    static let heldSQL = "(i.held_by IS NOT NULL AND EXISTS (SELECT 1 FROM answer_hold_lease l WHERE l.id = i.held_by AND l.expires_at > ?))"
+
+    /// Starts (or renews) a lease until `expires`, and lets go of the holds of leases that
+    /// expired: those answers were lost with their server.
+    public func renewLease(_ id: String, expires: Date, now: Date) throws(PulseError) {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO answer_hold_lease (id, expires_at) VALUES (?, ?)
+                ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
+                """, arguments: [id, Timestamp.string(expires)])
+            try Self.releaseExpiredHolds(now: now, db: db)
+        }
+    }
+
+    static func releaseExpiredHolds(now: Date, db: Database) throws {
+        let stamp = Timestamp.string(now)
+        try db.execute(sql: """
+            UPDATE invitation SET held_by = NULL WHERE held_by IS NOT NULL
+              AND held_by NOT IN (SELECT id FROM answer_hold_lease WHERE expires_at > ?)
+            """, arguments: [stamp])
+        try db.execute(sql: "DELETE FROM answer_hold_lease WHERE expires_at <= ?", arguments: [stamp])
+    }
+
+    /// Ends a lease whose holds are all written or let go.
+    public func endLease(_ id: String) throws(PulseError) {
+        try write { db in
+            try db.execute(sql: "UPDATE invitation SET held_by = NULL WHERE held_by = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM answer_hold_lease WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// Marks an anonymous invitation's answer as held by a lease, in one transaction that
+    /// first checks that the round is open and that the invitation is neither answered
+    /// nor held. Nothing of the answer is written.
+    public func holdAnonymousAnswer(_ invitation: Invitation, lease: String, now: Date) throws(PulseError) -> WebAnswerOutcome {
+        try transaction(dryRun: false) { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT closed_at, closes_at FROM round WHERE id = ?",
+                                             arguments: [invitation.round.id]) else { return .closed }
+            var current = invitation
+            current.round.closedAt = row["closed_at"]
+            current.round.closesAt = row["closes_at"]
+            guard current.isOpen(at: now) else { return .closed }
+            let taken = try Bool.fetchOne(db, sql: "SELECT i.answered OR \(Self.heldSQL) FROM invitation i WHERE i.id = ?",
+                                          arguments: [Timestamp.string(now), invitation.id]) ?? true
+            if taken { return .alreadyRecorded }
+            try db.execute(sql: "UPDATE invitation SET held_by = ? WHERE id = ?", arguments: [lease, invitation.id])
+            return .stored(firstTime: true)
+        }
+    }
+
+    /// Writes held answers of one round as one batch, with their invitations' answered
+    /// flags, in one transaction: in a random order, with random ids, no time, and the
+    /// group tags `AnonymousCells` gives the batch. Only answers whose invitations this
+    /// lease still holds are written (an expired lease lost its holds), and none when they
+    /// are fewer than the threshold.
+    /// - Returns: how many were written.
+    @discardableResult
+    public func writeHeldBatch(_ all: [HeldAnswer], lease: String, threshold: Int) throws(PulseError) -> Int {
+        try transaction(dryRun: false) { db in
+            var batch: [HeldAnswer] = []
+            for a in all where try Bool.fetchOne(db, sql: "SELECT held_by = ? AND NOT answered FROM invitation WHERE id = ?",
+                                                 arguments: [lease, a.invitationID]) == true {
+                batch.append(a)
+            }
+            guard let tags = AnonymousCells.tags(batch.map(\.keys), threshold: threshold) else { return 0 }
+            for i in Array(batch.indices).shuffled() {
+                let a = batch[i], keys = tags[i]
+                let id = Int64.random(in: 1...Int64.max)
+                try db.execute(sql: """
+                    INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                    VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?, 'web')
+                    """, arguments: [id, a.roundID, keys.team, keys.managerEmail, keys.region, a.morale, a.enps])
+                try Self.insertAnswers(a.answers, responseID: id, db: db)
+            }
+            for a in batch.shuffled() {
+                try db.execute(sql: "UPDATE invitation SET answered = 1, held_by = NULL WHERE id = ?", arguments: [a.invitationID])
+            }
+            return batch.count
+        }
+    }
+
+    /// The held answers of a round that ended with fewer than the threshold: their reps
+    /// answered, and nothing of what they said is kept (the round counts how many).
+    public func discardHeldAnswers(_ held: [HeldAnswer], roundID: Int64) throws(PulseError) {
+        try transaction(dryRun: false) { db in
+            for a in held {
+                try db.execute(sql: "UPDATE invitation SET answered = 1, held_by = NULL WHERE id = ?", arguments: [a.invitationID])
+            }
+            try db.execute(sql: "UPDATE round SET answers_not_kept = answers_not_kept + ? WHERE id = ?",
+                           arguments: [held.count, roundID])
+        }
+    }
+
+    /// Lets go of holds without writing their answers (a stop under the threshold): those
+    /// reps count as not having answered; their links open the form again.
+    public func releaseHolds(_ invitationIDs: [Int64], lease: String) throws(PulseError) {
+        try write { db in
+            for id in invitationIDs {
+                try db.execute(sql: "UPDATE invitation SET held_by = NULL WHERE id = ? AND held_by = ?", arguments: [id, lease])
+            }
+        }
+    }
+
+    /// Whether each round is still open for the answers held for it.
+    public func heldRoundStates(_ roundIDs: some Collection<Int64>, now: Date) throws(PulseError) -> [Int64: HeldRoundState] {
+        try read { db in
+            var out: [Int64: HeldRoundState] = [:]
+            for id in roundIDs { out[id] = .gone }
+            guard !roundIDs.isEmpty else { return out }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT id, closed_at IS NOT NULL OR (closes_at IS NOT NULL AND closes_at <= ?) FROM round
+                WHERE id IN (\(roundIDs.map(String.init).joined(separator: ",")))
+                """, arguments: [Timestamp.string(now)]) {
+                out[row[0]] = (row[1] as Bool) ? .ended : .open
+            }
+            return out
+        }
+    }
+
+    /// Invitations of a round whose answers a live `serve` holds.
+    public func heldAnswerCount(roundID: Int64, now: Date) throws(PulseError) -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invitation i WHERE i.round_id = ? AND \(Self.heldSQL)",
+                             arguments: [roundID, Timestamp.string(now)]) ?? 0
+        }
+    }
+
+    /// A round's answers given but not kept (the round ended with fewer than the threshold).
+    public func answersNotKept(roundID: Int64) throws(PulseError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT answers_not_kept FROM round WHERE id = ?", arguments: [roundID]) ?? 0 }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import PulseCore
+import PulseStore
+
+/// Holds the anonymous answers given through the links and writes them in shuffled
+/// batches of at least the threshold, so that no copy of the database (with its WAL),
+/// taken at any moment, shows a new anonymous answer beside fewer than `threshold`
+/// others, nor in the order reps answered.
+///
+/// A round's answers are written once `2 × threshold` are held: all but `threshold` of
+/// them, chosen at random; the rest stay held, so that the round's end and a stop can
+/// always write at least `threshold`. When the round ends (closed by tick, by `rounds
+/// close` or by its closing time) every held answer is written; a round that ends with
+/// fewer answers than the threshold keeps none (its reps count as having answered, and
+/// the round counts the answers not kept). At a stop (SIGTERM), a round's held answers
+/// are written when there are at least `threshold`; under that, nothing about them is
+/// written and their reps count as not having answered: their links open the form
+/// again. A crash loses what was held the same way, once the lease expires.
+public actor AnonymousAnswers {
+    let database: AppDatabase
+    let threshold: Int
+    let clock: @Sendable () -> Date
+    /// This server's lease: held invitations name it, and it expires unless renewed.
+    public nonisolated let lease: String
+    private var leaseExpires: Date?
+    private var held: [Int64: [HeldAnswer]] = [:]
+    private let note: @Sendable (String) -> Void
+
+    /// How long a lease runs unrenewed, and how much of it is left when it is renewed.
+    public static let leaseLength: TimeInterval = 60
+    static let renewWhenLeft: TimeInterval = 45
+
+    public init(database: AppDatabase, threshold: Int, clock: @escaping @Sendable () -> Date,
+                note: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.database = database
+        self.threshold = max(1, threshold)
+        self.clock = clock
+        self.note = note
+        lease = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    /// Answers held now, over all rounds.
+    public var heldCount: Int { held.values.reduce(0) { $0 + $1.count } }
+
+    /// Holds an answer: marks its invitation held (nothing of the answer is written) and
+    /// writes a batch of the round when enough are held.
+    public func hold(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) throws(PulseError) -> WebAnswerOutcome {
+        try renewLeaseIfDue(now)
+        let outcome = try database.holdAnonymousAnswer(invitation, lease: lease, now: now)
+        guard case .stored = outcome else { return outcome }
+        let definition = invitation.definition
+        held[invitation.round.id, default: []].append(HeldAnswer(
+            invitationID: invitation.id, roundID: invitation.round.id, keys: invitation.keys, answers: answers,
+            morale: definition.morale(of: answers), enps: definition.enpsQuestion.flatMap { answers[$0.id]?.number }))
+        if held[invitation.round.id]!.count >= 2 * threshold {
+            // Acknowledged already (the invitation is held); a failed batch stays held for the next try.
+            try? writeBatch(of: invitation.round.id, keeping: threshold)
+        }
+        return outcome
+    }
+
+    /// Writes all but `keeping` of a round's held answers, chosen at random.
+    private func writeBatch(of round: Int64, keeping: Int) throws(PulseError) {
+        let pool = (held[round] ?? []).shuffled()
+        let batch = Array(pool.dropLast(keeping))
+        guard batch.count >= threshold else { return }
+        try database.writeHeldBatch(batch, lease: lease, threshold: threshold)
+        held[round] = Array(pool.suffix(keeping))
+    }
+
+    private func renewLeaseIfDue(_ now: Date) throws(PulseError) {
+        if let expires = leaseExpires, expires.timeIntervalSince(now) > Self.renewWhenLeft { return }
+        let expires = now.addingTimeInterval(Self.leaseLength)
+        try database.renewLease(lease, expires: expires, now: now)
+        leaseExpires = expires
+    }
+
+    /// Renews the lease and writes what the rounds that ended hold. `serve` calls it every
+    /// second; the closing commands wait for it.
+    public func tick() throws(PulseError) {
+        let now = clock()
+        if leaseExpires != nil || !held.isEmpty { try renewLeaseIfDue(now) }
+        guard !held.isEmpty else { return }
+        for (round, state) in try database.heldRoundStates(held.keys, now: now) where state != .open {
+            let pool = held[round] ?? []
+            if state == .gone {
+                held[round] = nil
+            } else if pool.count >= threshold {
+                try writeBatch(of: round, keeping: 0)
+                held[round] = nil
+            } else {
+                try database.discardHeldAnswers(pool, roundID: round)
+                held[round] = nil
+                note("a round ended with \(pool.count) anonymous \(pool.count == 1 ? "answer" : "answers") held, fewer than "
+                    + "min_group_size (\(threshold)): not kept, so that no one's answer can be singled out")
+            }
+        }
+    }
+
+    /// What a stop did with the held answers.
+    public struct StopSummary: Sendable, Equatable {
+        public var written = 0
+        /// Answers under the threshold in their round: not written, their reps not answered.
+        public var released = 0
+        public init(written: Int = 0, released: Int = 0) { self.written = written; self.released = released }
+    }
+
+    /// Writes every round's held answers where there are at least `threshold`, lets go
+    /// of the others (their reps count as not having answered), and ends the lease.
+    public func stop() throws(PulseError) -> StopSummary {
+        var summary = StopSummary()
+        for (round, pool) in held {
+            if pool.count >= threshold {
+                try writeBatch(of: round, keeping: 0)
+                summary.written += pool.count
+            } else {
+                try database.releaseHolds(pool.map(\.invitationID), lease: lease)
+                summary.released += pool.count
+            }
+            held[round] = nil
+        }
+        if leaseExpires != nil { try database.endLease(lease) }
+        leaseExpires = nil
+        return summary
+    }
+}
