@@ -104,36 +104,182 @@ import Testing
         #expect(!shown.contains("solo"), "\(shown)")
     }
 
+    /// Starts `pulse serve` on the workspace with extra environment (a later clock).
+    func serve(_ w: Workspace, env: [String: String] = [:]) throws -> (ChildServer, Int) {
+        let child = try ChildServer({ p in
+            p.executableURL = try Binary.pulse()
+            p.arguments = ["serve", "--port", "0"]
+            p.environment = w.environment.merging(env) { $1 }
+            p.currentDirectoryURL = w.dir
+        }, readyOnStderr: true)
+        return (child, try child.port(#/127\.0\.0\.1:(\d+)/#))
+    }
+
+    /// Sends the eNPS survey through the file outbox and returns each rep's link, in
+    /// roster order.
+    func links(_ w: Workspace, port: Int, count: Int) throws -> [String] {
+        try w.write("pulse.yaml", "base_url: http://127.0.0.1:\(port)\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
+        #expect(try w.pulse("send", "enps", "--period", TestClock.quarter).status == 0)
+        var byRep: [String: String] = [:]
+        for mail in try readMail(w.path("outbox")) {
+            let text = try #require(mail["text"] as? String)
+            let link = String(try #require(text.firstMatch(of: #/(http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{43})\s/#)?.1))
+            byRep[try #require(mail["to"] as? String)] = link
+        }
+        #expect(byRep.count == count)
+        return (0..<count).map { byRep["rep\($0)@example.org"] ?? "" }
+    }
+
+    func sql(_ file: String, _ query: String) throws -> [[Any]] {
+        try #require(try JSONSerialization.jsonObject(with: Data(try python("sqlite_exec.py", [file, query]).utf8)) as? [[Any]])
+    }
+
+    func count(_ file: String, _ query: String) throws -> Int { (try sql(file, query).first?.first as? Int) ?? -1 }
+
     /// Attack 3 of issue 13, through `pulse serve`: the operator has the key file and every
     /// personal link (from the file outbox). Nothing stored with the anonymous answers is
     /// a hash or HMAC of a link, and opening a link after answering shows none of the
-    /// answer. Pulse stored HMAC(key, "edit|" + token) with each answer, and its page
-    /// showed the chosen score and the reason.
+    /// answer, while `serve` holds it and after it is written. Pulse stored HMAC(key,
+    /// "edit|" + token) with each answer, and its page showed the chosen score and the reason.
     @Test func theKeyFileAndTheLinksFindNoAnonymousAnswer() throws {
         let (w, emails) = try workspace(reps: 6)
         defer { w.remove() }
-        let server = try Server(w)
+        var (server, port) = try serve(w)
         defer { server.stop() }
-        try w.write("pulse.yaml", "base_url: http://127.0.0.1:\(server.port)\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
-        #expect(try w.pulse("send", "enps", "--period", TestClock.quarter).status == 0)
-        let mails = try readMail(w.path("outbox"))
-        #expect(mails.count == emails.count)
-        var links: [String] = []
-        for (i, mail) in mails.enumerated() {
-            let text = try #require(mail["text"] as? String)
-            let link = String(try #require(text.firstMatch(of: #/(http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{43})\s/#)?.1))
-            links.append(link)
+        let links = try self.links(w, port: port, count: emails.count)
+        for (i, link) in links.enumerated() {
             #expect(try python("post_form.py", [link, "enps=\(i + 3)", "reason=secret-\(i)-words"]) == "200")
         }
+        func pagesShowNothing(port: Int) throws {
+            for (i, link) in links.enumerated() {
+                let page = try python("fetch_page.py", [moved(link, to: port)])
+                #expect(page.contains("Already answered") && !page.contains("secret-\(i)") && !page.contains("checked"), "\(page)")
+            }
+        }
+        try pagesShowNothing(port: port)
+        // Stopping serve writes the six held answers (at least the threshold) as one batch.
+        server.stop()
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM response") == 6)
         let tokens = links.map { String($0.split(separator: "/").last!) }
         let found = try #require(try JSONSerialization.jsonObject(with: Data(try python("operator_keys.py",
             [w.path("pulse.sqlite"), w.path("pulse.sqlite.key")] + tokens).utf8)) as? [String: Int])
         print("anonymity: the key file and \(tokens.count) links against \(found["values"] ?? 0) stored values of anonymous answers: \(found["matches"] ?? -1) matches")
         #expect(found["matches"] == 0 && (found["values"] ?? 0) > 0, "\(found)")
-        for (i, link) in links.enumerated() {
-            let page = try python("fetch_page.py", [link])
-            #expect(page.contains("Already answered") && !page.contains("secret-\(i)") && !page.contains("checked"), "\(page)")
+        (server, port) = try serve(w)
+        try pagesShowNothing(port: port)
+    }
+
+    /// A link pointed at another server's port.
+    func moved(_ link: String, to port: Int) -> String { link.replacing(#/:\d+\/s\//#, with: ":\(port)/s/") }
+
+    /// Attack 2 of issue 13: the operator copies the database with its WAL and SHM after
+    /// every answer given through the links while `serve` runs, and compares each copy with
+    /// the one before. New anonymous answers appear only in batches of at least the
+    /// threshold, with exactly their reps' answered flags, and each batch's stored groups
+    /// each hold at least the threshold of its answers. Pulse wrote each answer and its
+    /// rep's flag in one commit: 13 of 13 copies showed whose answer was new.
+    @Test func copiesTakenAfterEveryWebAnswerShowAnswersOnlyInBatchesOfTheThreshold() throws {
+        let (w, emails) = try workspace(reps: 13)
+        defer { w.remove() }
+        let (server, port) = try serve(w)
+        defer { server.stop() }
+        let links = try self.links(w, port: port, count: emails.count)
+        var seen = Set<String>()
+        var before = (responses: 0, answered: 0)
+        var batches: [Int] = []
+        var singledOut = 0
+        for (step, i) in Array(emails.indices).shuffled().enumerated() {
+            #expect(try python("post_form.py", [links[i], "enps=\(i % 11)", "reason=zq\(1000 + i)zq"]) == "200")
+            let copy = w.path("copy-\(step)")
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: w.path("pulse.sqlite" + suffix)) {
+                try FileManager.default.copyItem(atPath: w.path("pulse.sqlite" + suffix), toPath: copy + "/pulse.sqlite" + suffix)
+            }
+            let file = copy + "/pulse.sqlite"
+            let now = (responses: try count(file, "SELECT COUNT(*) FROM response"),
+                       answered: try count(file, "SELECT COUNT(*) FROM invitation WHERE answered"))
+            #expect(now.responses == now.answered, "step \(step): answered flags are written with their answers")
+            let added = now.responses - before.responses
+            if added > 0 {
+                batches.append(added)
+                if added < 5 { singledOut += 1 }
+                // The new rows' groups, as the operator reads them: each held by at least the threshold.
+                let groups = try sql(file, """
+                    SELECT COALESCE(team, '-') || '|' || COALESCE(manager_email, '-') || '|' || COALESCE(region, '-'), COUNT(*)
+                    FROM response GROUP BY 1
+                    """)
+                var fresh: [String: Int] = [:]
+                for row in try sql(file, "SELECT a.text, COALESCE(s.team, '-') || '|' || COALESCE(s.manager_email, '-') || '|' || "
+                    + "COALESCE(s.region, '-') FROM answer a JOIN response s ON s.id = a.response_id WHERE a.question_id = 'reason'")
+                where !seen.contains(row[0] as? String ?? "") {
+                    fresh[row[1] as? String ?? "", default: 0] += 1
+                    seen.insert(row[0] as? String ?? "")
+                }
+                #expect(fresh.values.allSatisfy { $0 >= 5 }, "step \(step): a batch's groups \(fresh) (all: \(groups))")
+            }
+            before = now
         }
+        print("anonymity: copies after each of \(emails.count) web answers showed new answers in batches of \(batches), \(singledOut) under the threshold")
+        #expect(singledOut == 0 && batches == [5], "\(batches)")
+        // The stop writes the eight held (five kept back, three since) with their flags.
+        server.stop()
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM response") == 13)
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM invitation WHERE answered") == 13)
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM invitation WHERE held_by IS NOT NULL") == 0)
+    }
+
+    /// What a crash, a stop and a round's close do with held answers: a crash loses them,
+    /// and once the lease has expired those reps count as not answered (the link opens the
+    /// form, a reminder is due); a stop under the threshold writes nothing and frees them
+    /// the same way; a close writes what is held, and a round that ends under the
+    /// threshold keeps no answer and says so.
+    @Test func heldAnswersAreWrittenAtTheCloseAndOnlyACrashLosesThem() throws {
+        let (w, emails) = try workspace(reps: 13)
+        defer { w.remove() }
+        var (server, port) = try serve(w)
+        let links = try self.links(w, port: port, count: emails.count)
+        for i in 0..<3 { #expect(try python("post_form.py", [links[i], "enps=9"]) == "200") }
+        #expect(try python("fetch_page.py", [links[0]]).contains("Already answered"))
+        let remindBefore = try w.pulse("remind", "enps", "--period", TestClock.quarter, "--dry-run")
+        #expect(!remindBefore.stdout.contains("rep0@example.org") && remindBefore.stdout.contains("rep3@example.org"), "\(remindBefore.stdout)")
+        // A crash: the three answers were only held.
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        let later = ["PULSE_NOW": TestClock.at(0, "10:05")]
+        (server, port) = try serve(w, env: later)
+        defer { server.stop() }
+        let reopened = try python("fetch_page.py", [moved(links[0], to: port)])
+        #expect(reopened.contains("<form") && !reopened.contains("Already answered"), "\(reopened.prefix(300))")
+        let remind = try w.pulse(["remind", "enps", "--period", TestClock.quarter, "--dry-run"], env: later)
+        #expect(remind.stdout.contains("rep0@example.org"), "\(remind.stdout)")
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM invitation WHERE answered") == 0)
+        // Seven answers through the new server, then the round is closed: all seven written.
+        for i in 0..<7 { #expect(try python("post_form.py", [moved(links[i], to: port), "enps=\(i)"]) == "200") }
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM response") == 0)
+        let close = try w.pulse(["rounds", "close", "enps", "--period", TestClock.quarter], env: later)
+        #expect(close.status == 0 && close.stdout.contains("closed enps"), "\(close.stderr)")
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM response") == 7, "written before rounds close returned")
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM invitation WHERE answered") == 7)
+    }
+
+    /// A round that ends with fewer answers than the threshold keeps none of them, and
+    /// `rounds close` says so; a stop under the threshold writes nothing either.
+    @Test func aRoundEndingUnderTheThresholdKeepsNoAnswer() throws {
+        let (w, emails) = try workspace(reps: 8)
+        defer { w.remove() }
+        var (server, port) = try serve(w)
+        defer { server.stop() }
+        let links = try self.links(w, port: port, count: emails.count)
+        for i in 0..<2 { #expect(try python("post_form.py", [links[i], "enps=4"]) == "200") }
+        server.stop()
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM response") == 0)
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM invitation WHERE answered OR held_by IS NOT NULL") == 0)
+        (server, port) = try serve(w)
+        for i in 0..<3 { #expect(try python("post_form.py", [moved(links[i], to: port), "enps=4"]) == "200") }
+        let close = try w.pulse("rounds", "close", "enps", "--period", TestClock.quarter)
+        #expect(close.status == 0 && close.stderr.contains("3 anonymous answers to enps \(TestClock.quarter) not kept"), "\(close.stderr)")
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM response") == 0)
+        #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM invitation WHERE answered") == 3)
     }
 
     /// Fewer new anonymous answers to a round than the threshold in one file are refused,

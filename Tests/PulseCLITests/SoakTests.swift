@@ -91,6 +91,8 @@ import Testing
         #expect(repeats.allSatisfy { ($0[1] as? Int) == 409 }, "every second post answered 409: \(repeats.filter { ($0[1] as? Int) != 409 }.prefix(5))")
 
         // Each rep's answer once (the first: it cannot be changed), each invitation mailed once.
+        // serve holds the last answers back for a batch; its stop writes them.
+        server.stop()
         let db = w.path("pulse.sqlite")
         let stored = try python("sqlite_exec.py", [db, """
             SELECT COUNT(*), SUM(a.text = 'edited') FROM response s JOIN round r ON r.id = s.round_id
