@@ -429,7 +429,10 @@ extension AppDatabase {
                 if (row[4] as Int64?) == nil, grouping.isLeftOut(round: row[3]) { continue }
                 byResponse[row[0], default: [:]][row[1]] = row[2]
             }
-            return (definition, byResponse.keys.sorted().map { byResponse[$0]! })
+            // In an order of their own (not of the random ids of anonymous answers), so that the
+            // sums, to their last bit, are a function of the answers alone.
+            func key(_ r: [String: Int]) -> String { r.keys.sorted().map { "\($0)=\(r[$0]!)" }.joined(separator: "&") }
+            return (definition, byResponse.values.map { (key($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1))
         }
     }
 }

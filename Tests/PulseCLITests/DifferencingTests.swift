@@ -1,0 +1,328 @@
+import Foundation
+import PulseCore
+import Testing
+
+/// Attack 4 of issue 13: an operator who collects every output of `enps`, `trends`,
+/// `drivers`, `report` and `prep`, in every breakdown, single period and range, over
+/// three rounds of an anonymous survey with cells of 1, 2 and 3 respondents and a rep
+/// who changes team between rounds, and tries to work out any small cell's answers:
+/// by linear algebra over the group counts, and by the exchange test (answers exchanged
+/// within each reporting group change no output). Pulse decided suppression per table:
+/// `--by all` minus the shown teams, or a region minus its manager, gave the hidden ones.
+@Suite(.serialized, .timeLimit(.minutes(6))) struct DifferencingTests {
+    static let threshold = 5
+    static let drivers = AnonymityTests.drivers
+
+    /// The roster: east and west of eight, smb of three and ops of two (sharing east's
+    /// and west's managers and regions), and solo, one rep with a manager of their own.
+    static let teams: [(team: String, manager: String, region: String, size: Int)] = [
+        ("east", "mia", "APAC", 8), ("west", "noa", "EMEA", 8), ("smb", "mia", "APAC", 3), ("ops", "noa", "EMEA", 2),
+        ("solo", "zed", "APAC", 1),
+    ]
+    static var reps: [(email: String, team: Int)] {
+        teams.indices.flatMap { t in (0..<teams[t].size).map { ("\(teams[t].team)\($0)@example.org", t) } }
+    }
+
+    /// The three quarters up to the suite's, oldest first.
+    static let quarters: [Period] = {
+        let q4 = Period.quarter(of: TestClock.monday)
+        let q3 = Period.quarter(of: q4.start - 1)
+        return [Period.quarter(of: q3.start - 1), q3, q4]
+    }()
+
+    /// Who answers in which round: everyone first; then smb of one, ops of two and no solo;
+    /// then, with east7 moved to smb, smb of three, ops of one and solo.
+    static func answers(round: Int) -> [String] {
+        reps.map(\.email).filter { e in
+            switch round {
+            case 0: true
+            case 1: !["east6@", "east7@", "smb1@", "smb2@", "solo0@"].contains { e.hasPrefix($0) }
+            default: !["west7@", "smb0@", "ops1@"].contains { e.hasPrefix($0) }
+            }
+        }
+    }
+
+    /// One answer row (eNPS, the seven drivers, a comment) per rep and round, from a fixed seed.
+    static func answerRows() -> [[String: [String]]] {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        return (0..<3).map { round in
+            var rows: [String: [String]] = [:]
+            for e in answers(round: round) {
+                rows[e] = [String(next(11))] + drivers.map { _ in String(1 + next(5)) } + ["c\(round)-\(e.prefix(while: { $0 != "@" }))"]
+            }
+            return rows
+        }
+    }
+
+    func rosterCSV(moved: Bool) -> String {
+        var csv = "email,name,team,manager_email,region\n"
+        for (email, t) in Self.reps {
+            let team = moved && email.hasPrefix("east7@") ? 2 : t
+            let g = Self.teams[team]
+            csv += "\(email),\(email.prefix(while: { $0 != "@" })),\(g.team),\(g.manager)@example.org,\(g.region)\n"
+        }
+        return csv
+    }
+
+    /// A workspace with the three rounds imported (the roster change between the second
+    /// and the third), from the given answers.
+    func workspace(_ rows: [[String: [String]]]) throws -> Workspace {
+        let w = try Workspace()
+        #expect(try w.pulse("init", "--with", "engagement").status == 0)
+        for round in 0..<3 {
+            try w.write("roster.csv", rosterCSV(moved: round == 2))
+            #expect(try w.pulse("roster", "import", "roster.csv").status == 0)
+            var csv = "email,survey,period,enps,\(Self.drivers.joined(separator: ",")),comment\n"
+            for e in Self.answers(round: round) { csv += "\(e),engagement,\(Self.quarters[round])," + rows[round][e]!.joined(separator: ",") + "\n" }
+            try w.write("answers-\(round).csv", csv)
+            let r = try w.pulse("responses", "import", "answers-\(round).csv")
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        return w
+    }
+
+    /// The ranges every command is asked about: each quarter, each two, all three.
+    static let ranges: [(label: String, rounds: [Int], args: [String])] = {
+        var out: [(String, [Int], [String])] = []
+        for i in 0..<3 { out.append((quarters[i].description, [i], ["--period", quarters[i].description])) }
+        for (a, b) in [(0, 1), (1, 2), (0, 2)] {
+            out.append(("\(quarters[a])..\(quarters[b])", Array(a...b), ["--from", quarters[a].description, "--to", quarters[b].description]))
+        }
+        return out
+    }()
+
+    /// A figure the operator reads: over which rounds, by what, which group, and how many
+    /// answers it says it holds.
+    struct Figure: Hashable {
+        var rounds: [Int]
+        var by: GroupBy
+        var group: String
+        var n: Int
+    }
+
+    /// Every output, by command line, and the figures in it.
+    func collect(_ w: Workspace) throws -> (outputs: [String: String], figures: [Figure]) {
+        var outputs: [String: String] = [:], figures: [Figure] = []
+        func run(_ args: [String]) throws -> [String: Any] {
+            let r = try w.pulse(args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            outputs[args.joined(separator: " ")] = r.stdout + r.stderr
+            return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
+        }
+        for range in Self.ranges {
+            for by in GroupBy.allCases {
+                let enps = try run(["enps", "--survey", "engagement", "--by", by.rawValue, "--format", "json"] + range.args)
+                for g in enps["groups"] as? [[String: Any]] ?? [] {
+                    if let n = g["responses"] as? Int { figures.append(Figure(rounds: range.rounds, by: by, group: g["group"] as! String, n: n)) }
+                }
+                let trends = try run(["trends", "--survey", "engagement", "--by", by.rawValue, "--format", "json"] + range.args)
+                for s in trends["series"] as? [[String: Any]] ?? [] {
+                    for p in s["points"] as? [[String: Any]] ?? [] {
+                        guard let n = p["respondents"] as? Int, let i = Self.quarters.firstIndex(where: { $0.description == p["period"] as? String })
+                        else { continue }
+                        figures.append(Figure(rounds: [i], by: by, group: s["group"] as! String, n: n))
+                    }
+                }
+            }
+            let drivers = try run(["drivers", "--survey", "engagement", "--format", "json"] + range.args)
+            if let n = drivers["responses"] as? Int { figures.append(Figure(rounds: range.rounds, by: .all, group: "all", n: n)) }
+        }
+        let weeks = ["--from", Period.week(of: Self.quarters[0].start).description, "--to", Period.week(of: Self.quarters[2].end).description]
+        for team in [nil] + Self.teams.map(\.team) {
+            let report = try run(["report", "--survey", "engagement", "--enps-survey", "engagement", "--format", "json", "--as-of",
+                                  Self.quarters[2].end.description] + weeks + (team.map { ["--team", $0] } ?? []))
+            for e in report["enps"] as? [[String: Any]] ?? [] {
+                guard let n = e["responses"] as? Int, let i = Self.quarters.firstIndex(where: { $0.description == e["period"] as? String }) else { continue }
+                figures.append(Figure(rounds: [i], by: team == nil ? .all : .team, group: team ?? "all", n: n))
+            }
+        }
+        for (round, quarter) in Self.quarters.enumerated() {
+            for (email, _) in Self.reps {
+                let prep = try run(["prep", email, "--as-of", quarter.end.description, "--format", "json"])
+                if let t = prep["team_enps"] as? [String: Any], let n = t["responses"] as? Int {
+                    figures.append(Figure(rounds: [round], by: .team, group: t["team"] as! String, n: n))
+                }
+            }
+        }
+        return (outputs, figures)
+    }
+
+    typealias Cell = GroupKeys
+
+    /// What the operator reads from the database: per round, each respondent's groups at
+    /// answering time (their invitation) and the groups stored with the answers.
+    func operatorView(_ w: Workspace) throws -> (cells: [[String: Cell]], stored: [[Cell: Int]]) {
+        let db = w.path("pulse.sqlite")
+        var cells = [[String: Cell]](repeating: [:], count: 3), stored = [[Cell: Int]](repeating: [:], count: 3)
+        let invitations = try #require(try JSONSerialization.jsonObject(with: Data(try python("sqlite_exec.py", [db, """
+            SELECT r.period, p.email, i.team, i.manager_email, i.region FROM invitation i JOIN round r ON r.id = i.round_id
+            JOIN rep p ON p.id = i.rep_id WHERE i.answered AND r.survey_id = 'engagement'
+            """]).utf8)) as? [[Any]])
+        for row in invitations {
+            guard let q = Self.quarters.firstIndex(where: { $0.description == row[0] as? String }) else { continue }
+            cells[q][row[1] as! String] = Cell(team: row[2] as? String, managerEmail: row[3] as? String, region: row[4] as? String)
+        }
+        let tags = try #require(try JSONSerialization.jsonObject(with: Data(try python("sqlite_exec.py", [db, """
+            SELECT r.period, s.team, s.manager_email, s.region, COUNT(*) FROM response s JOIN round r ON r.id = s.round_id
+            WHERE r.survey_id = 'engagement' GROUP BY 1, 2, 3, 4
+            """]).utf8)) as? [[Any]])
+        for row in tags {
+            guard let q = Self.quarters.firstIndex(where: { $0.description == row[0] as? String }) else { continue }
+            stored[q][Cell(team: row[1] as? String, managerEmail: row[2] as? String, region: row[3] as? String)] = row[4] as? Int
+        }
+        return (cells, stored)
+    }
+
+    static func project(_ c: Cell, level: Int) -> Cell {
+        switch level {
+        case 0: c
+        case 1: Cell(team: nil, managerEmail: c.managerEmail, region: c.region)
+        case 2: Cell(team: nil, managerEmail: nil, region: c.region)
+        default: Cell()
+        }
+    }
+
+    /// Every way of giving each cell of a round one of its generalisations (all of the
+    /// cell, manager and region, region, nothing) that reproduces the stored groups: the
+    /// attacker's hypotheses of where each respondent's answer is counted.
+    static func hypotheses(cells: [String: Cell], stored: [Cell: Int]) -> [[String: Cell]] {
+        let distinct = Array(Set(cells.values)).sorted { "\($0)" < "\($1)" }
+        var out: [[String: Cell]] = []
+        var levels = [Int](repeating: 0, count: distinct.count)
+        func fill(_ i: Int) {
+            if i == distinct.count {
+                var counts: [Cell: Int] = [:]
+                var reported: [String: Cell] = [:]
+                for (rep, c) in cells {
+                    let p = project(c, level: levels[distinct.firstIndex(of: c)!])
+                    counts[p, default: 0] += 1
+                    reported[rep] = p
+                }
+                if counts == stored { out.append(reported) }
+                return
+            }
+            for l in 0..<4 { levels[i] = l; fill(i + 1) }
+        }
+        fill(0)
+        return out
+    }
+
+    /// Rank of a set of rows, by Gaussian elimination (0/1 rows of a few hundred: doubles suffice).
+    static func rank(_ rows: [[Double]]) -> Int {
+        var m = rows
+        var r = 0
+        let columns = m.first?.count ?? 0
+        for c in 0..<columns where r < m.count {
+            guard let p = (r..<m.count).max(by: { abs(m[$0][c]) < abs(m[$1][c]) }), abs(m[p][c]) > 1e-9 else { continue }
+            m.swapAt(r, p)
+            for i in 0..<m.count where i != r && abs(m[i][c]) > 1e-12 {
+                let f = m[i][c] / m[r][c]
+                for j in c..<columns { m[i][j] -= f * m[r][j] }
+            }
+            r += 1
+        }
+        return r
+    }
+
+    @Test func noCombinationOfOutputsSinglesOutASmallCell() throws {
+        let rows = Self.answerRows()
+        let w = try workspace(rows)
+        defer { w.remove() }
+        let (outputs, figures) = try collect(w)
+        let view = try operatorView(w)
+        // The unknowns: each respondent's answer in each round.
+        var unknowns: [String] = []
+        var index: [String: Int] = [:]
+        for q in 0..<3 { for rep in view.cells[q].keys.sorted() { index["\(q) \(rep)"] = unknowns.count; unknowns.append("\(q) \(rep)") } }
+        // The targets: each respondent alone, and each cell and team of fewer than the threshold in a round.
+        var targets: [(String, [Int])] = unknowns.enumerated().map { ($0.element, [$0.offset]) }
+        for q in 0..<3 {
+            var byCell: [Cell: [Int]] = [:], byTeam: [String: [Int]] = [:]
+            for (rep, c) in view.cells[q] {
+                byCell[c, default: []].append(index["\(q) \(rep)"]!)
+                byTeam[c.team ?? "", default: []].append(index["\(q) \(rep)"]!)
+            }
+            for (c, members) in byCell where members.count < Self.threshold { targets.append(("\(Self.quarters[q]) cell \(c)", members)) }
+            for (t, members) in byTeam where members.count < Self.threshold { targets.append(("\(Self.quarters[q]) team \(t)", members)) }
+        }
+        let small = view.cells.map { cells in Dictionary(grouping: cells.values, by: { $0 }).values.filter { $0.count < Self.threshold }.count }
+        #expect(small.reduce(0, +) >= 5, "the data has small cells to attack: \(small)")
+
+        // Every hypothesis the stored groups allow, kept where every figure's count agrees.
+        var perRound = (0..<3).map { Self.hypotheses(cells: view.cells[$0], stored: view.stored[$0]) }
+        #expect(perRound.allSatisfy { !$0.isEmpty }, "the stored groups are generalisations of the respondents' cells")
+        func members(_ f: Figure, _ h: [[String: Cell]]) -> [Int] {
+            f.rounds.flatMap { q in h[q].filter { f.by.group(of: $0.value) == f.group }.map { index["\(q) \($0.key)"]! } }
+        }
+        var found: [String] = []
+        var consistent = 0
+        let distinctFigures = Array(Set(figures))
+        // Rounds are independent under a hypothesis, so each round's choices are tried one at a time.
+        for q in 0..<3 { perRound[q] = perRound[q].filter { h in
+            distinctFigures.filter { $0.rounds == [q] }.allSatisfy { f in
+                h.filter { f.by.group(of: $0.value) == f.group }.count == f.n
+            }
+        } }
+        #expect(perRound.allSatisfy { !$0.isEmpty }, "some reading of the stored groups explains every single-round figure")
+        for h0 in perRound[0] { for h1 in perRound[1] { for h2 in perRound[2] {
+            let h = [h0, h1, h2]
+            guard distinctFigures.allSatisfy({ members($0, h).count == $0.n }) else { continue }
+            consistent += 1
+            let matrix = Set(distinctFigures.map { members($0, h) }).map { m -> [Double] in
+                var row = [Double](repeating: 0, count: unknowns.count)
+                for i in m { row[i] = 1 }
+                return row
+            }
+            let base = Self.rank(matrix)
+            for (name, t) in targets {
+                var row = [Double](repeating: 0, count: unknowns.count)
+                for i in t { row[i] = 1 }
+                if Self.rank(matrix + [row]) == base { found.append(name) }
+            }
+        } } }
+        print("differencing: \(outputs.count) outputs, \(figures.count) figures over \(Set(figures.map { "\($0.rounds) \($0.by) \($0.group)" }).count) groups, \(unknowns.count) answers, \(targets.count) targets (each respondent, each cell and team under \(Self.threshold)), \(consistent) readings of the stored groups: \(Set(found).count) determined \(Array(Set(found)).sorted().prefix(6))")
+        #expect(consistent > 0, "the attacker's reading of the groups explains every figure")
+        #expect(found.isEmpty, "determined from the outputs: \(Set(found).sorted())")
+    }
+
+    /// The exchange test: answers exchanged among the respondents of each reporting group
+    /// of a round (each of at least the threshold) change no output of any command; the
+    /// same exchange across two groups does change some (the outputs are not blind).
+    @Test func answersExchangedWithinAReportingGroupChangeNoOutput() throws {
+        let rows = Self.answerRows()
+        let a = try workspace(rows)
+        defer { a.remove() }
+        let view = try operatorView(a)
+        var exchanged = rows
+        var groups: [[String]] = []
+        for q in 0..<3 {
+            let h = try #require(Self.hypotheses(cells: view.cells[q], stored: view.stored[q]).first)
+            let atoms = Dictionary(grouping: h.keys.sorted(), by: { h[$0]! }).values.map { $0.sorted() }
+            groups += atoms
+            for atom in atoms where atom.count > 1 {
+                // Each answer row moves to the next rep of its group: every small cell's rep gets another's answer.
+                for (i, rep) in atom.enumerated() { exchanged[q][rep] = rows[q][atom[(i + 1) % atom.count]] }
+            }
+        }
+        #expect(groups.allSatisfy { $0.count >= Self.threshold }, "every reporting group holds at least the threshold: \(groups.map(\.count))")
+        let b = try workspace(exchanged)
+        defer { b.remove() }
+        let (outA, _) = try collect(a), (outB, _) = try collect(b)
+        let changed = outA.keys.filter { outA[$0] != outB[$0] }.sorted()
+        // The control: solo0's and west0's answers of the first round exchanged.
+        var across = rows
+        across[0]["solo0@example.org"] = rows[0]["west0@example.org"]
+        across[0]["west0@example.org"] = rows[0]["solo0@example.org"]
+        let c = try workspace(across)
+        defer { c.remove() }
+        let (outC, _) = try collect(c)
+        let changedAcross = outA.keys.filter { outA[$0] != outC[$0] }.count
+        print("exchange: answers exchanged within \(groups.count) reporting groups of \(groups.map(\.count).min() ?? 0) or more changed \(changed.count) of \(outA.count) outputs; across two groups, \(changedAcross)")
+        #expect(changed.isEmpty, "changed: \(changed.prefix(5))")
+        #expect(changedAcross > 0 || rows[0]["solo0@example.org"] == rows[0]["west0@example.org"])
+    }
+}
