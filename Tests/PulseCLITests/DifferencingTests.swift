@@ -89,15 +89,26 @@ import Testing
         return w
     }
 
-    /// The ranges every command is asked about: each quarter, each two, all three.
-    static let ranges: [(label: String, rounds: [Int], args: [String])] = {
-        var out: [(String, [Int], [String])] = []
-        for i in 0..<3 { out.append((quarters[i].description, [i], ["--period", quarters[i].description])) }
-        for (a, b) in [(0, 1), (1, 2), (0, 2)] {
-            out.append(("\(quarters[a])..\(quarters[b])", Array(a...b), ["--from", quarters[a].description, "--to", quarters[b].description]))
+    /// What the operator attacks: an anonymous survey's rounds, the teams and the reps,
+    /// and where the commands find the workspace.
+    struct Target {
+        var survey = "engagement"
+        var periods = DifferencingTests.quarters
+        var teams = DifferencingTests.teams.map(\.team)
+        var emails = DifferencingTests.reps.map(\.email)
+        var env: [String: String] = [:]
+        /// Whether the survey has scale questions for `drivers`.
+        var drivers = true
+
+        /// The ranges every command is asked about: each round, and every run of rounds.
+        var ranges: [(rounds: [Int], args: [String])] {
+            var out: [([Int], [String])] = periods.indices.map { ([$0], ["--period", periods[$0].description]) }
+            for a in periods.indices { for b in periods.indices where b > a {
+                out.append((Array(a...b), ["--from", periods[a].description, "--to", periods[b].description]))
+            } }
+            return out
         }
-        return out
-    }()
+    }
 
     /// A figure the operator reads: over which rounds, by what, which group, and how many
     /// answers it says it holds.
@@ -109,46 +120,49 @@ import Testing
     }
 
     /// Every output, by command line, and the figures in it.
-    func collect(_ w: Workspace) throws -> (outputs: [String: String], figures: [Figure]) {
+    func collect(_ w: Workspace, _ t: Target = Target()) throws -> (outputs: [String: String], figures: [Figure]) {
         var outputs: [String: String] = [:], figures: [Figure] = []
+        let survey = t.survey, periods = t.periods
         func run(_ args: [String]) throws -> [String: Any] {
-            let r = try w.pulse(args)
+            let r = try w.pulse(args, env: t.env)
             #expect(r.status == 0, "\(args): \(r.stderr)")
             outputs[args.joined(separator: " ")] = r.stdout + r.stderr
             return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
         }
-        for range in Self.ranges {
+        for range in t.ranges {
             for by in GroupBy.allCases {
-                let enps = try run(["enps", "--survey", "engagement", "--by", by.rawValue, "--format", "json"] + range.args)
+                let enps = try run(["enps", "--survey", survey, "--by", by.rawValue, "--format", "json"] + range.args)
                 for g in enps["groups"] as? [[String: Any]] ?? [] {
                     if let n = g["responses"] as? Int { figures.append(Figure(rounds: range.rounds, by: by, group: g["group"] as! String, n: n)) }
                 }
-                let trends = try run(["trends", "--survey", "engagement", "--by", by.rawValue, "--format", "json"] + range.args)
+                let trends = try run(["trends", "--survey", survey, "--by", by.rawValue, "--format", "json"] + range.args)
                 for s in trends["series"] as? [[String: Any]] ?? [] {
                     for p in s["points"] as? [[String: Any]] ?? [] {
-                        guard let n = p["respondents"] as? Int, let i = Self.quarters.firstIndex(where: { $0.description == p["period"] as? String })
+                        guard let n = p["respondents"] as? Int, let i = periods.firstIndex(where: { $0.description == p["period"] as? String })
                         else { continue }
                         figures.append(Figure(rounds: [i], by: by, group: s["group"] as! String, n: n))
                     }
                 }
             }
-            let drivers = try run(["drivers", "--survey", "engagement", "--format", "json"] + range.args)
-            if let n = drivers["responses"] as? Int { figures.append(Figure(rounds: range.rounds, by: .all, group: "all", n: n)) }
+            if t.drivers {
+                let drivers = try run(["drivers", "--survey", survey, "--format", "json"] + range.args)
+                if let n = drivers["responses"] as? Int { figures.append(Figure(rounds: range.rounds, by: .all, group: "all", n: n)) }
+            }
         }
-        let weeks = ["--from", Period.week(of: Self.quarters[0].start).description, "--to", Period.week(of: Self.quarters[2].end).description]
-        for team in [nil] + Self.teams.map(\.team) {
-            let report = try run(["report", "--survey", "engagement", "--enps-survey", "engagement", "--format", "json", "--as-of",
-                                  Self.quarters[2].end.description] + weeks + (team.map { ["--team", $0] } ?? []))
+        let weeks = ["--from", Period.week(of: periods.first!.start).description, "--to", Period.week(of: periods.last!.end).description]
+        for team in [nil] + t.teams {
+            let report = try run(["report", "--survey", survey, "--enps-survey", survey, "--format", "json", "--as-of",
+                                  periods.last!.end.description] + weeks + (team.map { ["--team", $0] } ?? []))
             for e in report["enps"] as? [[String: Any]] ?? [] {
-                guard let n = e["responses"] as? Int, let i = Self.quarters.firstIndex(where: { $0.description == e["period"] as? String }) else { continue }
+                guard let n = e["responses"] as? Int, let i = periods.firstIndex(where: { $0.description == e["period"] as? String }) else { continue }
                 figures.append(Figure(rounds: [i], by: team == nil ? .all : .team, group: team ?? "all", n: n))
             }
         }
-        for (round, quarter) in Self.quarters.enumerated() {
-            for (email, _) in Self.reps {
-                let prep = try run(["prep", email, "--as-of", quarter.end.description, "--format", "json"])
-                if let t = prep["team_enps"] as? [String: Any], let n = t["responses"] as? Int {
-                    figures.append(Figure(rounds: [round], by: .team, group: t["team"] as! String, n: n))
+        for (round, period) in periods.enumerated() {
+            for email in t.emails {
+                let prep = try run(["prep", email, "--as-of", period.end.description, "--format", "json"])
+                if let e = prep["team_enps"] as? [String: Any], e["survey"] as? String == survey, let n = e["responses"] as? Int {
+                    figures.append(Figure(rounds: [round], by: .team, group: e["team"] as! String, n: n))
                 }
             }
         }
@@ -159,23 +173,24 @@ import Testing
 
     /// What the operator reads from the database: per round, each respondent's groups at
     /// answering time (their invitation) and the groups stored with the answers.
-    func operatorView(_ w: Workspace) throws -> (cells: [[String: Cell]], stored: [[Cell: Int]]) {
-        let db = w.path("pulse.sqlite")
-        var cells = [[String: Cell]](repeating: [:], count: 3), stored = [[Cell: Int]](repeating: [:], count: 3)
+    func operatorView(_ w: Workspace, _ t: Target = Target(), db: String? = nil) throws -> (cells: [[String: Cell]], stored: [[Cell: Int]]) {
+        let db = db ?? w.path("pulse.sqlite")
+        let periods = t.periods
+        var cells = [[String: Cell]](repeating: [:], count: periods.count), stored = [[Cell: Int]](repeating: [:], count: periods.count)
         let invitations = try #require(try JSONSerialization.jsonObject(with: Data(try python("sqlite_exec.py", [db, """
             SELECT r.period, p.email, i.team, i.manager_email, i.region FROM invitation i JOIN round r ON r.id = i.round_id
-            JOIN rep p ON p.id = i.rep_id WHERE i.answered AND r.survey_id = 'engagement'
+            JOIN rep p ON p.id = i.rep_id WHERE i.answered AND r.survey_id = '\(t.survey)'
             """]).utf8)) as? [[Any]])
         for row in invitations {
-            guard let q = Self.quarters.firstIndex(where: { $0.description == row[0] as? String }) else { continue }
+            guard let q = periods.firstIndex(where: { $0.description == row[0] as? String }) else { continue }
             cells[q][row[1] as! String] = Cell(team: row[2] as? String, managerEmail: row[3] as? String, region: row[4] as? String)
         }
         let tags = try #require(try JSONSerialization.jsonObject(with: Data(try python("sqlite_exec.py", [db, """
             SELECT r.period, s.team, s.manager_email, s.region, COUNT(*) FROM response s JOIN round r ON r.id = s.round_id
-            WHERE r.survey_id = 'engagement' GROUP BY 1, 2, 3, 4
+            WHERE r.survey_id = '\(t.survey)' GROUP BY 1, 2, 3, 4
             """]).utf8)) as? [[Any]])
         for row in tags {
-            guard let q = Self.quarters.firstIndex(where: { $0.description == row[0] as? String }) else { continue }
+            guard let q = periods.firstIndex(where: { $0.description == row[0] as? String }) else { continue }
             stored[q][Cell(team: row[1] as? String, managerEmail: row[2] as? String, region: row[3] as? String)] = row[4] as? Int
         }
         return (cells, stored)
@@ -243,45 +258,61 @@ import Testing
         let w = try workspace(rows, importThreshold: importThreshold)
         defer { w.remove() }
         let (outputs, figures) = try collect(w)
-        let view = try operatorView(w)
-        // The unknowns: each respondent's answer in each round.
+        let result = try attack(figures, view: try operatorView(w), periods: Self.quarters)
+        #expect(result.smallCells >= 5, "the data has small cells to attack: \(result.smallCells)")
+        print("differencing (imported under \(importThreshold)): \(outputs.count) outputs, \(result.summary)")
+        #expect(result.consistent > 0, "the attacker's reading of the groups explains every figure")
+        #expect(result.found.isEmpty, "determined from the outputs: \(result.found)")
+    }
+
+    struct AttackResult {
+        var consistent = 0
+        var found: [String] = []
+        var smallCells = 0
+        var summary = ""
+    }
+
+    /// The linear-algebra attacker. The unknowns are each respondent's answer in each
+    /// round; each figure is a sum of them over the respondents it counts. Under every
+    /// reading of where each cell's answers are counted that agrees with every figure's
+    /// count, a target (a respondent alone, a cell or a team of fewer than the threshold
+    /// in a round) is determined when its sum lies in the span of the figures' sums.
+    func attack(_ figures: [Figure], view: (cells: [[String: Cell]], stored: [[Cell: Int]]), periods: [Period]) throws -> AttackResult {
+        let rounds = periods.indices
         var unknowns: [String] = []
         var index: [String: Int] = [:]
-        for q in 0..<3 { for rep in view.cells[q].keys.sorted() { index["\(q) \(rep)"] = unknowns.count; unknowns.append("\(q) \(rep)") } }
-        // The targets: each respondent alone, and each cell and team of fewer than the threshold in a round.
+        for q in rounds { for rep in view.cells[q].keys.sorted() { index["\(q) \(rep)"] = unknowns.count; unknowns.append("\(q) \(rep)") } }
         var targets: [(String, [Int])] = unknowns.enumerated().map { ($0.element, [$0.offset]) }
-        for q in 0..<3 {
+        var result = AttackResult()
+        for q in rounds {
             var byCell: [Cell: [Int]] = [:], byTeam: [String: [Int]] = [:]
             for (rep, c) in view.cells[q] {
                 byCell[c, default: []].append(index["\(q) \(rep)"]!)
                 byTeam[c.team ?? "", default: []].append(index["\(q) \(rep)"]!)
             }
-            for (c, members) in byCell where members.count < Self.threshold { targets.append(("\(Self.quarters[q]) cell \(c)", members)) }
-            for (t, members) in byTeam where members.count < Self.threshold { targets.append(("\(Self.quarters[q]) team \(t)", members)) }
+            for (c, members) in byCell where members.count < Self.threshold {
+                targets.append(("\(periods[q]) cell \(c.team ?? "-")/\(c.managerEmail ?? "-")/\(c.region ?? "-")", members))
+                result.smallCells += 1
+            }
+            for (t, members) in byTeam where members.count < Self.threshold { targets.append(("\(periods[q]) team \(t)", members)) }
         }
-        let small = view.cells.map { cells in Dictionary(grouping: cells.values, by: { $0 }).values.filter { $0.count < Self.threshold }.count }
-        #expect(small.reduce(0, +) >= 5, "the data has small cells to attack: \(small)")
-
-        // Every hypothesis, kept where every figure's count agrees.
-        var perRound = (0..<3).map { Self.hypotheses(cells: view.cells[$0]) }
         func members(_ f: Figure, _ h: [[String: Cell]]) -> [Int] {
             f.rounds.flatMap { q in h[q].filter { f.by.group(of: $0.value) == f.group }.map { index["\(q) \($0.key)"]! } }
         }
-        var found: [String] = []
-        var consistent = 0
         let distinctFigures = Array(Set(figures))
-        // Rounds are independent under a hypothesis, so each round's choices are tried one at a time.
-        for q in 0..<3 { perRound[q] = perRound[q].filter { h in
-            distinctFigures.filter { $0.rounds == [q] }.allSatisfy { f in
-                h.filter { f.by.group(of: $0.value) == f.group }.count == f.n
-            }
+        // Rounds are independent under a reading, so each round's readings are sifted by its own figures first.
+        let perRound = rounds.map { q in Self.hypotheses(cells: view.cells[q]).filter { h in
+            distinctFigures.filter { $0.rounds == [q] }.allSatisfy { f in h.filter { f.by.group(of: $0.value) == f.group }.count == f.n }
         } }
-        #expect(perRound.allSatisfy { !$0.isEmpty }, "some reading of the stored groups explains every single-round figure")
-        for h0 in perRound[0] { for h1 in perRound[1] { for h2 in perRound[2] {
-            let h = [h0, h1, h2]
-            guard distinctFigures.allSatisfy({ members($0, h).count == $0.n }) else { continue }
-            consistent += 1
-            let matrix = Set(distinctFigures.map { members($0, h) }).map { m -> [Double] in
+        var found = Set<String>()
+        func tryReadings(_ chosen: [[String: Cell]]) {
+            if chosen.count < perRound.count {
+                for h in perRound[chosen.count] { tryReadings(chosen + [h]) }
+                return
+            }
+            guard distinctFigures.allSatisfy({ members($0, chosen).count == $0.n }) else { return }
+            result.consistent += 1
+            let matrix = Set(distinctFigures.map { members($0, chosen) }).map { m -> [Double] in
                 var row = [Double](repeating: 0, count: unknowns.count)
                 for i in m { row[i] = 1 }
                 return row
@@ -290,12 +321,91 @@ import Testing
             for (name, t) in targets {
                 var row = [Double](repeating: 0, count: unknowns.count)
                 for i in t { row[i] = 1 }
-                if Self.rank(matrix + [row]) == base { found.append(name) }
+                if Self.rank(matrix + [row]) == base { found.insert(name) }
             }
-        } } }
-        print("differencing (imported under \(importThreshold)): \(outputs.count) outputs, \(figures.count) figures over \(Set(figures.map { "\($0.rounds) \($0.by) \($0.group)" }).count) groups, \(unknowns.count) answers, \(targets.count) targets (each respondent, each cell and team under \(Self.threshold)), \(consistent) readings of the groups agree with every figure: \(Set(found).count) determined \(Array(Set(found)).sorted().prefix(6))")
-        #expect(consistent > 0, "the attacker's reading of the groups explains every figure")
-        #expect(found.isEmpty, "determined from the outputs: \(Set(found).sorted())")
+        }
+        tryReadings([])
+        result.found = found.sorted()
+        result.summary = "\(figures.count) figures over \(Set(figures.map { "\($0.rounds) \($0.by) \($0.group)" }).count) groups, "
+            + "\(unknowns.count) answers, \(targets.count) targets (each respondent, each cell and team under \(Self.threshold)), "
+            + "\(result.consistent) readings of the groups agree with every figure: \(found.count) determined \(result.found.prefix(6))"
+        return result
+    }
+
+    /// The demo's own data, attacked as the review did: its anonymous eNPS and engagement
+    /// rounds (a team of three, teams with one or two not answering) through every
+    /// output, by linear algebra; its import order; and its key file with a token for
+    /// every invitation. (Its answers are imported: the web path is attacked in
+    /// `AnonymityTests`.) On the code the issue was filed against, the linear algebra gave
+    /// the smb team's answers of the first quarter.
+    @Test func theDemosDataGivesNoSmallCellAway() throws {
+        let w = try Workspace()
+        defer { w.remove() }
+        let demo = try w.pulse("demo", w.path("demo"), "--date", TestClock.monday.description)
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let env = ["PULSE_DB": w.path("demo/pulse.sqlite"), "PULSE_SURVEYS": w.path("demo/Surveys"), "PULSE_CONFIG": w.path("demo/pulse.yaml")]
+        let q = Period.quarter(of: TestClock.monday)
+        let periods = [Period.quarter(of: q.start - 1), q]
+        let roster = try String(contentsOfFile: w.path("demo/roster.csv"), encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst()
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let emails = roster.map { $0[0] }, teams = Array(Set(roster.map { $0[2] })).sorted()
+        for survey in ["enps", "engagement"] {
+            let t = Target(survey: survey, periods: periods, teams: teams, emails: emails, env: env, drivers: survey == "engagement")
+            let (outputs, figures) = try collect(w, t)
+            let result = try attack(figures, view: try operatorView(w, t, db: w.path("demo/pulse.sqlite")), periods: periods)
+            print("differencing (the demo's \(survey)): \(outputs.count) outputs, \(result.summary)")
+            #expect(result.smallCells > 0, "\(survey): the demo has small cells to attack")
+            #expect(result.consistent > 0 && result.found.isEmpty, "\(survey): \(result.found)")
+        }
+        // The import order: each round's answered invitations in id order paired with its
+        // answers in the order their cells sit in the file (in the table's pages, and in
+        // the response_report index's, where the review found it), against what the demo's
+        // responses.csv says each rep answered.
+        let db = w.path("demo/pulse.sqlite")
+        var truth: [String: String] = [:]
+        let lines = try String(contentsOfFile: w.path("demo/responses.csv"), encoding: .utf8).split(whereSeparator: \.isNewline)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let enpsColumn = try #require(header.firstIndex(of: "enps"))
+        for line in lines.dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if ["enps", "engagement"].contains(f[1]) { truth["\(f[1]) \(f[2]) \(f[0])"] = f[enpsColumn] }
+        }
+        var paired = 0, right = 0, chance = 0.0
+        for place in ["response", "response_report"] {
+        let cells = try #require(try JSONSerialization.jsonObject(with: Data(try python("sqlite_cells.py", [db, place]).utf8))
+            as? [String: [Int]])
+        for survey in ["enps", "engagement"] { for period in periods {
+            let invited = try sqlRows(db, """
+                SELECT p.email FROM invitation i JOIN round r ON r.id = i.round_id JOIN rep p ON p.id = i.rep_id
+                WHERE r.survey_id = '\(survey)' AND r.period = '\(period)' AND i.answered ORDER BY i.id
+                """).map { $0[0] as! String }
+            let answers = try sqlRows(db, """
+                SELECT s.id, s.enps FROM response s JOIN round r ON r.id = s.round_id WHERE r.survey_id = '\(survey)' AND r.period = '\(period)'
+                """).map { (id: ($0[0] as! NSNumber).int64Value, enps: "\($0[1])") }
+                .sorted { a, b in
+                    let x = cells[String(a.id)] ?? [0, 0], y = cells[String(b.id)] ?? [0, 0]
+                    return x[0] * 65_536 - x[1] < y[0] * 65_536 - y[1]
+                }
+            #expect(invited.count == answers.count)
+            var share: [String: Int] = [:]
+            for a in answers { share[a.enps, default: 0] += 1 }
+            chance += share.values.map { Double($0 * $0) / Double(answers.count) }.reduce(0, +)
+            for (email, a) in zip(invited, answers) {
+                paired += 1
+                if truth["\(survey) \(period) \(email)"] == a.enps { right += 1 }
+            }
+        } }
+        }
+        // The key file: every invitation's token recomputed, against every stored value.
+        let keys = try #require(try JSONSerialization.jsonObject(with: Data(try python("operator_keys.py",
+            [db, db + ".key", "--every-invitation"]).utf8)) as? [String: Int])
+        print("anonymity (the demo): import order pairs \(right) of \(paired) anonymous answers with their reps (chance: \(String(format: "%.1f", chance))); the key file's \(keys["tokens"] ?? 0) tokens match \(keys["matches"] ?? -1) of \(keys["values"] ?? 0) stored values")
+        #expect(paired > 50 && Double(right) < 0.5 * Double(paired), "\(right) of \(paired)")
+        #expect(keys["matches"] == 0 && (keys["tokens"] ?? 0) > 0)
+    }
+
+    func sqlRows(_ db: String, _ query: String) throws -> [[Any]] {
+        try #require(try JSONSerialization.jsonObject(with: Data(try python("sqlite_exec.py", [db, query]).utf8)) as? [[Any]])
     }
 
     /// The exchange test: answers exchanged among the respondents of each reporting group
@@ -309,6 +419,7 @@ import Testing
         var exchanged = rows
         var groups: [[String]] = []
         for q in 0..<3 {
+            // The groups stored with the answers tell which reading Pulse used.
             let h = try #require(Self.hypotheses(cells: view.cells[q], stored: view.stored[q]).first)
             let atoms = Dictionary(grouping: h.keys.sorted(), by: { h[$0]! }).values.map { $0.sorted() }
             groups += atoms
