@@ -131,23 +131,33 @@ public enum HelpTopic: String, CaseIterable, Sendable {
         case .privacy: """
             PRIVACY
 
-            - Reports hide a group with fewer distinct respondents than min_group_size (5 by
-              default, never under 3), and the next smallest with it when only one would be
-              hidden, so no hidden group can be worked out from a total. Exports (json, csv,
-              md, html) carry the same nulls.
-            - An anonymous survey's answers are stored with no rep, no time and a random id;
-              the invitation records only that it was answered. responses import writes a
-              round's new anonymous answers after every invitation, as one batch in an order
-              of its own, and refuses a batch smaller than min_group_size. Within a batch an
-              answer keeps its rep's team, manager and region only where min_group_size
-              answers of the batch share them (else less, or none).
+            For an anonymous survey, whoever runs Pulse (with the database and its WAL copied at
+            any moment, the backups, the key file, every mail and link, every output of every
+            command, and who answered when) cannot narrow an answer down to fewer than
+            min_group_size (5 by default, never under 3) of the round's respondents. Not covered:
+            changing Pulse's code, reading the memory of a running pulse serve, and import files,
+            which name each rep beside their answer (delete them once imported).
+
+            - Figures: each round's anonymous answers count under their rep's team, manager and
+              region only where min_group_size answers of the round share them (else manager and
+              region, then region, then none, shown as "(none)"). A round with fewer anonymous
+              answers than the threshold is left out of every figure, and the report says so.
+              Every breakdown, period and range is a union of such groups.
+            - Storage: no rep, no time, a random id. responses import writes a round's new
+              anonymous answers as one shuffled batch after every invitation, and refuses fewer
+              than min_group_size. pulse serve holds web answers and writes them in shuffled
+              batches of at least min_group_size, with exactly those reps' answered flags: a
+              batch at twice the threshold, the rest at the round's close or a stop.
             - Nothing stored with an anonymous answer is computable from its link or the key
-              file, and the link never shows it again: an anonymous answer cannot be changed.
-            - Not yet guaranteed against the operator who copies the database while pulse
-              serve runs: each web answer is written as it comes, with the rep's answered
-              flag in the same commit.
-            - Anonymous answers are never shown per rep: not in prep notes (which show only
-              the team's figure above the threshold), not in correlate, not in non_response.
+              file, and the link never shows it: an anonymous answer cannot be changed.
+            - Costs: a round ending with fewer answers than the threshold keeps none; answers
+              serve holds are lost in a crash (those reps count as not answered again, and get
+              reminders), as are a stop's under the threshold in their round.
+            - The operator still sees who answered, when each batch was written, how many
+              answered per group, and group figures of at least min_group_size answers.
+            - Identified surveys' groups under the threshold are hidden (with the next smallest
+              when only one would be). Anonymous answers are never shown per rep: not in prep
+              notes, not in correlate, not in non_response.
             - Personal links are 256-bit random tokens; only their SHA-256 is stored, and
               they are compared in constant time. The answer pages log no tokens and no
               answers, set no cookies, and send no-referrer and no-store.
