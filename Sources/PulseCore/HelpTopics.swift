@@ -135,8 +135,10 @@ public enum HelpTopic: String, CaseIterable, Sendable {
             any moment, the backups, the key file, every mail and link, every output of every
             command, and who answered when) cannot narrow an answer down to fewer than
             min_group_size (5 by default, never under 3) of the round's respondents. Not covered:
-            changing Pulse's code, reading the memory of a running pulse serve, and import files,
-            which name each rep beside their answer (delete them once imported).
+            changing Pulse's code, reading the memory of a running pulse serve, answering through
+            other reps' links, and import files, which name each rep beside their answer (delete
+            them once imported). A round keeps the largest min_group_size its mail or pages
+            promised: lowering it in pulse.yaml later changes nothing for that round.
 
             - Figures: each round's anonymous answers count under their rep's team, manager and
               region only where min_group_size answers of the round share them (else manager and

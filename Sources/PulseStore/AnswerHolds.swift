@@ -43,6 +43,9 @@ extension AppDatabase {
                 ALTER TABLE invitation ADD COLUMN held_by TEXT;
                 -- Answers given to a round that ended with fewer than the threshold: not kept.
                 ALTER TABLE round ADD COLUMN answers_not_kept INTEGER NOT NULL DEFAULT 0;
+                -- The largest min_group_size the round's mail or pages promised: its answers
+                -- are kept and shown under no smaller one, whatever pulse.yaml says later.
+                ALTER TABLE round ADD COLUMN min_group_size INTEGER;
                 """)
         }
     }
@@ -52,13 +55,20 @@ extension AppDatabase {
 
     /// Starts (or renews) a lease until `expires`, and lets go of the holds of leases that
     /// expired: those answers were lost with their server.
-    public func renewLease(_ id: String, expires: Date, now: Date) throws(PulseError) {
+    /// - Parameter renewing: whether the caller holds the lease already.
+    /// - Returns: `false` when the caller's lease was found gone (expired and let go by
+    ///   another process): its holds were released, and the answers it held must be
+    ///   dropped, as if it had crashed, since their reps may answer again.
+    @discardableResult
+    public func renewLease(_ id: String, expires: Date, now: Date, renewing: Bool = false) throws(PulseError) -> Bool {
         try write { db in
+            let alive = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM answer_hold_lease WHERE id = ?)", arguments: [id]) ?? false
             try db.execute(sql: """
                 INSERT INTO answer_hold_lease (id, expires_at) VALUES (?, ?)
                 ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
                 """, arguments: [id, Timestamp.string(expires)])
             try Self.releaseExpiredHolds(now: now, db: db)
+            return alive || !renewing
         }
     }
 
@@ -80,21 +90,34 @@ extension AppDatabase {
     }
 
     /// Marks an anonymous invitation's answer as held by a lease, in one transaction that
-    /// first checks that the round is open and that the invitation is neither answered
-    /// nor held. Nothing of the answer is written.
-    public func holdAnonymousAnswer(_ invitation: Invitation, lease: String, now: Date) throws(PulseError) -> WebAnswerOutcome {
+    /// renews the lease until `expires`, checks that the round is open and that the
+    /// invitation is neither answered nor held, and raises the round's threshold to
+    /// `promised` (what the page said). Nothing of the answer is written.
+    /// - Parameter renewing: whether the caller holds the lease already.
+    /// - Returns: the outcome, and `false` as `leaseAlive` when the caller's lease was
+    ///   found gone: the answers it held were let go, and must be dropped.
+    public func holdAnonymousAnswer(_ invitation: Invitation, lease: String, expires: Date, promised: Int, renewing: Bool,
+                                    now: Date) throws(PulseError) -> (outcome: WebAnswerOutcome, leaseAlive: Bool) {
         try transaction(dryRun: false) { db in
+            let alive = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM answer_hold_lease WHERE id = ?)", arguments: [lease]) ?? false
+            try db.execute(sql: """
+                INSERT INTO answer_hold_lease (id, expires_at) VALUES (?, ?)
+                ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
+                """, arguments: [lease, Timestamp.string(expires)])
+            try Self.releaseExpiredHolds(now: now, db: db)
+            let leaseAlive = alive || !renewing
             guard let row = try Row.fetchOne(db, sql: "SELECT closed_at, closes_at FROM round WHERE id = ?",
-                                             arguments: [invitation.round.id]) else { return .closed }
+                                             arguments: [invitation.round.id]) else { return (.closed, leaseAlive) }
             var current = invitation
             current.round.closedAt = row["closed_at"]
             current.round.closesAt = row["closes_at"]
-            guard current.isOpen(at: now) else { return .closed }
+            guard current.isOpen(at: now) else { return (.closed, leaseAlive) }
             let taken = try Bool.fetchOne(db, sql: "SELECT i.answered OR \(Self.heldSQL) FROM invitation i WHERE i.id = ?",
                                           arguments: [Timestamp.string(now), invitation.id]) ?? true
-            if taken { return .alreadyRecorded }
+            if taken { return (.alreadyRecorded, leaseAlive) }
             try db.execute(sql: "UPDATE invitation SET held_by = ? WHERE id = ?", arguments: [lease, invitation.id])
-            return .stored(firstTime: true)
+            try Self.promise(promised, roundID: invitation.round.id, db: db)
+            return (.stored(firstTime: true), leaseAlive)
         }
     }
 
@@ -108,9 +131,13 @@ extension AppDatabase {
     public func writeHeldBatch(_ all: [HeldAnswer], lease: String, threshold: Int) throws(PulseError) -> Int {
         try transaction(dryRun: false) { db in
             var batch: [HeldAnswer] = []
-            for a in all where try Bool.fetchOne(db, sql: "SELECT held_by = ? AND NOT answered FROM invitation WHERE id = ?",
-                                                 arguments: [lease, a.invitationID]) == true {
-                batch.append(a)
+            var seen: Set<Int64> = []
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM answer_hold_lease WHERE id = ?)", arguments: [lease]) == true
+            else { return 0 }
+            // One answer per invitation, and only while this lease holds it.
+            for a in all.reversed() where seen.insert(a.invitationID).inserted {
+                if try Bool.fetchOne(db, sql: "SELECT held_by = ? AND NOT answered FROM invitation WHERE id = ?",
+                                     arguments: [lease, a.invitationID]) == true { batch.append(a) }
             }
             guard let tags = AnonymousCells.tags(batch.map(\.keys), threshold: threshold) else { return 0 }
             for i in Array(batch.indices).shuffled() {
@@ -173,6 +200,20 @@ extension AppDatabase {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invitation i WHERE i.round_id = ? AND \(Self.heldSQL)",
                              arguments: [roundID, Timestamp.string(now)]) ?? 0
         }
+    }
+
+    /// The threshold a round's answers are kept and shown under: `configured`, or the
+    /// larger one its mail or pages promised.
+    public func roundThreshold(roundID: Int64, configured: Int) throws(PulseError) -> Int {
+        try read { db in
+            max(configured, try Int.fetchOne(db, sql: "SELECT min_group_size FROM round WHERE id = ?", arguments: [roundID]) ?? 0)
+        }
+    }
+
+    /// Raises the threshold a round promised to `k` (never lowers it).
+    static func promise(_ k: Int?, roundID: Int64, db: Database) throws {
+        guard let k else { return }
+        try db.execute(sql: "UPDATE round SET min_group_size = MAX(COALESCE(min_group_size, 0), ?) WHERE id = ?", arguments: [k, roundID])
     }
 
     /// A round's answers given but not kept (the round ended with fewer than the threshold).

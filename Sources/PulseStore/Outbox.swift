@@ -143,8 +143,11 @@ extension AppDatabase {
     ///   - openDays: how long each invitation stays open after `now`; the round's closing
     ///     time moves later when an invitation's window ends after it.
     ///   - only: invite only the reps it accepts; with it, no round is opened for nobody.
+    /// - Parameter minGroupSize: the threshold the mail promises; the round keeps the
+    ///   largest it was promised.
     public func queueInvitations(survey: SurveyDefinition, period: Period, team: String?, closesAt: Date?,
-                                 openDays: Int? = nil, key: TokenKey, now: Date, dryRun: Bool, only: ((Rep) -> Bool)? = nil,
+                                 openDays: Int? = nil, minGroupSize: Int? = nil, key: TokenKey, now: Date, dryRun: Bool,
+                                 only: ((Rep) -> Bool)? = nil,
                                  render: (MessageDraft) throws -> RenderedMessage) throws(PulseError) -> QueueSummary {
         try transaction(dryRun: dryRun) { db in
             var summary = QueueSummary()
@@ -175,6 +178,7 @@ extension AppDatabase {
                 summary.roundCreated = true
             }
             let r = round!
+            try Self.promise(minGroupSize, roundID: r.id, db: db)
             let definition = try Self.version(id: r.versionID, db: db).definition
             let roundCloses = r.closesAt.flatMap { ISO8601DateFormatter().date(from: $0) }
             // A rep invited now gets their whole window, from now.
@@ -213,7 +217,7 @@ extension AppDatabase {
 
     /// Queues reminders for the reps of an open round who have not answered: at most
     /// `max` per rep and at least `minDaysApart` days after the invitation or the last reminder.
-    public func queueReminders(survey: String, period: Period, max: Int, minDaysApart: Int, key: TokenKey,
+    public func queueReminders(survey: String, period: Period, max: Int, minDaysApart: Int, minGroupSize: Int? = nil, key: TokenKey,
                                now: Date, dryRun: Bool,
                                render: (MessageDraft) throws -> RenderedMessage) throws(PulseError) -> QueueSummary {
         try transaction(dryRun: dryRun) { db in
@@ -228,6 +232,7 @@ extension AppDatabase {
             if let closes = r.closesAt, closes <= stamp {
                 throw PulseError.usage("the round \(survey) \(period) closed at \(closes); no reminders go out for it")
             }
+            try Self.promise(minGroupSize, roundID: r.id, db: db)
             let definition = try Self.version(id: r.versionID, db: db).definition
             let cutoff = Timestamp.string(now.addingTimeInterval(-Double(minDaysApart) * 86_400))
             var summary = QueueSummary()

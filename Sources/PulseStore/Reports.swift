@@ -201,7 +201,8 @@ extension AppDatabase {
 }
 
 /// How the anonymous answers of some rounds are reported: per round, the groups of
-/// `AnonymousCells.tags(counts:threshold:)` over the round's stored tags, so that every
+/// `AnonymousCells.tags(counts:threshold:)` over the round's stored tags (under the
+/// larger of the threshold and the one the round promised), so that every
 /// figure is a sum over atoms of at least the threshold, whatever wrote the answers and
 /// whatever the threshold was then. A round with fewer anonymous answers than the
 /// threshold is left out of every figure.
@@ -213,6 +214,10 @@ struct AnonymousGrouping {
     init(_ db: Database, rounds: some Collection<Int64>, threshold: Int) throws {
         guard !rounds.isEmpty else { return }
         var counts: [Int64: [GroupKeys: Int]] = [:]
+        var promised: [Int64: Int] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT id, min_group_size FROM round WHERE id IN (\(rounds.map(String.init).joined(separator: ","))) AND min_group_size IS NOT NULL
+            """) { promised[row[0]] = row[1] }
         for row in try Row.fetchAll(db, sql: """
             SELECT round_id, team, manager_email, region, COUNT(*) FROM response
             WHERE rep_id IS NULL AND round_id IN (\(rounds.map(String.init).joined(separator: ",")))
@@ -221,7 +226,8 @@ struct AnonymousGrouping {
             counts[row[0], default: [:]][GroupKeys(team: row[1], managerEmail: row[2], region: row[3])] = row[4]
         }
         for (round, c) in counts {
-            if let t = AnonymousCells.tags(counts: c, threshold: threshold) { tags[round] = t }
+            // A round whose mail or pages promised a larger threshold is shown under it.
+            if let t = AnonymousCells.tags(counts: c, threshold: max(threshold, promised[round] ?? 0)) { tags[round] = t }
             else { leftOut[round] = c.values.reduce(0, +) }
         }
     }

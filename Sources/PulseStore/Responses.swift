@@ -211,7 +211,11 @@ extension AppDatabase {
             // Then each round's anonymous answers, as one batch.
             var rng = SystemRandomNumberGenerator()
             var small: [InputIssue] = []
-            for (_, batch) in anonymous.sorted(by: { $0.value[0].line < $1.value[0].line }) {
+            for (roundID, batch) in anonymous.sorted(by: { $0.value[0].line < $1.value[0].line }) {
+                // The round's own threshold when its mail promised a larger one.
+                let threshold = max(threshold, try Int.fetchOne(db, sql: "SELECT min_group_size FROM round WHERE id = ?",
+                                                                arguments: [roundID]) ?? 0)
+                try Self.promise(threshold, roundID: roundID, db: db)
                 guard let tags = AnonymousCells.tags(batch.map(\.rep.groupKeys), threshold: threshold) else {
                     let first = batch[0]
                     small.append(InputIssue(file: file, line: first.line, field: "survey",

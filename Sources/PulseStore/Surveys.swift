@@ -19,6 +19,8 @@ public struct Round: Sendable, Equatable, FetchableRecord {
     public var openedAt: String
     public var closesAt: String?
     public var closedAt: String?
+    /// The largest `min_group_size` its mail or pages promised (`nil`: none recorded).
+    public var minGroupSize: Int?
 
     public init(row: Row) throws {
         id = row["id"]
@@ -33,6 +35,7 @@ public struct Round: Sendable, Equatable, FetchableRecord {
         openedAt = row["opened_at"]
         closesAt = row["closes_at"]
         closedAt = row["closed_at"]
+        minGroupSize = row.hasColumn("min_group_size") ? row["min_group_size"] : nil
     }
 }
 

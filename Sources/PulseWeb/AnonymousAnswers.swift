@@ -42,37 +42,61 @@ public actor AnonymousAnswers {
     /// Answers held now, over all rounds.
     public var heldCount: Int { held.values.reduce(0) { $0 + $1.count } }
 
+    /// Each round's threshold: the larger of this server's and the one the round promised.
+    private var thresholds: [Int64: Int] = [:]
+    private func threshold(of round: Int64) -> Int { max(threshold, thresholds[round] ?? 0) }
+
     /// Holds an answer: marks its invitation held (nothing of the answer is written) and
     /// writes a batch of the round when enough are held.
     public func hold(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) throws(PulseError) -> WebAnswerOutcome {
-        try renewLeaseIfDue(now)
-        let outcome = try database.holdAnonymousAnswer(invitation, lease: lease, now: now)
+        let round = invitation.round.id
+        let k = max(threshold, invitation.round.minGroupSize ?? 0)
+        let expires = now.addingTimeInterval(Self.leaseLength)
+        let (outcome, alive) = try database.holdAnonymousAnswer(invitation, lease: lease, expires: expires, promised: k,
+                                                                renewing: leaseExpires != nil, now: now)
+        leaseExpires = expires
+        if !alive { dropAll() }
         guard case .stored = outcome else { return outcome }
+        thresholds[round] = max(thresholds[round] ?? 0, k)
         let definition = invitation.definition
-        held[invitation.round.id, default: []].append(HeldAnswer(
-            invitationID: invitation.id, roundID: invitation.round.id, keys: invitation.keys, answers: answers,
+        held[round, default: []].removeAll { $0.invitationID == invitation.id }
+        held[round, default: []].append(HeldAnswer(
+            invitationID: invitation.id, roundID: round, keys: invitation.keys, answers: answers,
             morale: definition.morale(of: answers), enps: definition.enpsQuestion.flatMap { answers[$0.id]?.number }))
-        if held[invitation.round.id]!.count >= 2 * threshold {
+        if held[round]!.count >= 2 * threshold(of: round) {
             // Acknowledged already (the invitation is held); a failed batch stays held for the next try.
-            try? writeBatch(of: invitation.round.id, keeping: threshold)
+            try? writeBatch(of: round, keeping: threshold(of: round))
         }
         return outcome
+    }
+
+    /// The lease was found gone (let go by another process after it expired): the holds
+    /// were released and those reps may answer again, so what this server held is lost,
+    /// as in a crash.
+    private func dropAll() {
+        let lost = heldCount
+        held = [:]
+        if lost > 0 {
+            note("this server's lease had expired and \(lost) held anonymous \(lost == 1 ? "answer was" : "answers were") let go: "
+                + "not written; those reps count as not having answered")
+        }
     }
 
     /// Writes all but `keeping` of a round's held answers, chosen at random.
     private func writeBatch(of round: Int64, keeping: Int) throws(PulseError) {
         let pool = (held[round] ?? []).shuffled()
         let batch = Array(pool.dropLast(keeping))
-        guard batch.count >= threshold else { return }
-        try database.writeHeldBatch(batch, lease: lease, threshold: threshold)
+        guard batch.count >= threshold(of: round) else { return }
+        try database.writeHeldBatch(batch, lease: lease, threshold: threshold(of: round))
         held[round] = Array(pool.suffix(keeping))
     }
 
     private func renewLeaseIfDue(_ now: Date) throws(PulseError) {
         if let expires = leaseExpires, expires.timeIntervalSince(now) > Self.renewWhenLeft { return }
         let expires = now.addingTimeInterval(Self.leaseLength)
-        try database.renewLease(lease, expires: expires, now: now)
+        let alive = try database.renewLease(lease, expires: expires, now: now, renewing: leaseExpires != nil)
         leaseExpires = expires
+        if !alive { dropAll() }
     }
 
     /// Renews the lease and writes what the rounds that ended hold. `serve` calls it every
@@ -83,16 +107,17 @@ public actor AnonymousAnswers {
         guard !held.isEmpty else { return }
         for (round, state) in try database.heldRoundStates(held.keys, now: now) where state != .open {
             let pool = held[round] ?? []
+            let k = threshold(of: round)
             if state == .gone {
                 held[round] = nil
-            } else if pool.count >= threshold {
+            } else if pool.count >= k {
                 try writeBatch(of: round, keeping: 0)
                 held[round] = nil
             } else {
                 try database.discardHeldAnswers(pool, roundID: round)
                 held[round] = nil
                 note("a round ended with \(pool.count) anonymous \(pool.count == 1 ? "answer" : "answers") held, fewer than "
-                    + "min_group_size (\(threshold)): not kept, so that no one's answer can be singled out")
+                    + "min_group_size (\(k)): not kept, so that no one's answer can be singled out")
             }
         }
     }
@@ -110,7 +135,7 @@ public actor AnonymousAnswers {
     public func stop() throws(PulseError) -> StopSummary {
         var summary = StopSummary()
         for (round, pool) in held {
-            if pool.count >= threshold {
+            if pool.count >= threshold(of: round) {
                 try writeBatch(of: round, keeping: 0)
                 summary.written += pool.count
             } else {

@@ -251,7 +251,7 @@ struct PageRenderer: Sendable {
                 locale: invitation.rep.locale, region: invitation.rep.region, timezone: invitation.rep.timezone)),
             "token": token,
             "visibility_title": s.visibilityTitle,
-            "visibility": d.anonymity == .anonymous ? fill(s.anonymous, String(minGroupSize)) : s.identified,
+            "visibility": d.anonymity == .anonymous ? fill(s.anonymous, String(max(minGroupSize, invitation.round.minGroupSize ?? 0))) : s.identified,
             "questions": questions, "submit": s.submit, "has_errors": !errors.isEmpty, "errors_title": s.errorsTitle,
             // The error summary links each question to correct, in the page's order.
             "error_list": d.questions.filter { errors[$0.id] != nil }.map { ["id": $0.id, "text": $0.text.text(for: locale)] },

@@ -135,6 +135,7 @@ extension Pulse {
                 let days = definition.schedule?.openDays ?? 7
                 let closes = now.addingTimeInterval(Double(days) * 86_400)
                 let summary = try setup.db.queueInvitations(survey: definition, period: p, team: team, closesAt: closes, openDays: days,
+                                                            minGroupSize: setup.config.anonymityThreshold,
                                                             key: setup.key, now: now, dryRun: dryRun) { draft in
                     try setup.composer.render(draft, now: now)
                 }
@@ -176,7 +177,8 @@ extension Pulse {
                 let reminders = setup.config.reminders
                 let summary = try setup.db.queueReminders(
                     survey: survey, period: p, max: reminders?.max ?? PulseConfig.Default.reminderMax,
-                    minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart, key: setup.key, now: now, dryRun: dryRun
+                    minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart,
+                    minGroupSize: setup.config.anonymityThreshold, key: setup.key, now: now, dryRun: dryRun
                 ) { draft in try setup.composer.render(draft, now: now) }
                 Terminal.result("\(survey) \(p): \(Plural.count(summary.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
                 if dryRun {

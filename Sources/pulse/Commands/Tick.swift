@@ -60,7 +60,8 @@ extension Pulse {
                     let closes = schedule.roundCloses(in: period, zones: Array(Set(reps.map(zone))), now: now)
                     do {
                         let s = try setup.db.queueInvitations(survey: survey, period: period, team: nil, closesAt: closes,
-                                                              openDays: schedule.openDays, key: setup.key, now: now,
+                                                              openDays: schedule.openDays, minGroupSize: setup.config.anonymityThreshold,
+                                                              key: setup.key, now: now,
                                                               dryRun: dryRun, only: { ids.contains($0.id ?? -1) }) { draft in
                             try setup.composer.render(draft, now: now)
                         }
@@ -93,6 +94,7 @@ extension Pulse {
                 do {
                     let s = try setup.db.queueReminders(
                         survey: survey, period: period, max: reminders?.max ?? PulseConfig.Default.reminderMax, minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart,
+                        minGroupSize: setup.config.anonymityThreshold,
                         key: setup.key, now: now, dryRun: dryRun) { draft in try setup.composer.render(draft, now: now) }
                     if !s.queued.isEmpty {
                         say("\(survey) \(period): \(Plural.count(s.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
