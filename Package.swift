@@ -73,11 +73,17 @@ let package = Package(
                 .embedInCode("Templates/pulse.css"),
             ]
         ),
+        // What the commands do with the store, as a library: the reports, prep notes and
+        // team reports the commands, the demo and the tests share.
+        .target(
+            name: "PulseService",
+            dependencies: ["PulseCore", "PulseStore"]
+        ),
         // The thin command-line front end.
         .executableTarget(
             name: "pulse",
             dependencies: [
-                "PulseCore", "PulseStore", "PulseMail", "PulseWeb",
+                "PulseCore", "PulseStore", "PulseMail", "PulseWeb", "PulseService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +102,7 @@ let package = Package(
         // Fixtures are read by path (#filePath): the reference figures and the fuzz corpus.
         .testTarget(name: "PulseCoreTests", dependencies: ["PulseCore"], exclude: ["Fixtures"]),
         .testTarget(name: "PulseStoreTests", dependencies: ["PulseStore", "PulseCore"]),
+        .testTarget(name: "PulseServiceTests", dependencies: ["PulseService", "PulseStore", "PulseCore"]),
         .testTarget(name: "PulseMailTests", dependencies: ["PulseMail", "PulseStore", "PulseCore"]),
         .testTarget(
             name: "PulseWebTests",

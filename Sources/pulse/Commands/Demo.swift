@@ -7,6 +7,7 @@ import Logging
 import PulseCore
 import PulseMail
 import PulseStore
+import PulseService
 import PulseWeb
 import ServiceLifecycle
 
@@ -85,34 +86,23 @@ extension Pulse {
             let threshold = config.anonymityThreshold
             let weekRange = try PeriodRange(from: data.weeks.first!, to: data.weeks.last!)
             Terminal.out("$ pulse trends --survey weekly-pulse --by team\n")
-            let trends = TrendsReport.compute(
-                survey: "weekly-pulse", range: weekRange, by: .team,
-                periods: try db.roundPeriods(survey: "weekly-pulse", range: weekRange),
-                facts: try db.responseFacts(survey: "weekly-pulse", range: weekRange, minGroupSize: threshold), minGroupSize: threshold)
+            let trends = try ReportQueries.trends(db, survey: "weekly-pulse", range: weekRange, by: .team, minGroupSize: threshold)
             Terminal.out(indent(trends.table(style: style, minGroupSize: threshold)) + "\n")
 
             let quarter = PeriodRange(data.quarters.last!)
             Terminal.out("$ pulse enps --survey enps --period \(data.quarters.last!) --by team\n")
-            let enps = ENPSReport.compute(
-                survey: "enps", range: quarter, by: .team, facts: try db.responseFacts(survey: "enps", range: quarter, minGroupSize: threshold),
-                invited: try db.invitedCounts(survey: "enps", range: quarter, by: .team), minGroupSize: threshold)
+            let enps = try ReportQueries.enps(db, survey: "enps", range: quarter, by: .team, minGroupSize: threshold)
             Terminal.out(indent(enps.table(style: style, minGroupSize: threshold)) + "\n")
 
             Terminal.out("$ pulse enps --survey enps --period \(data.quarters.last!) --by manager --format json\n")
-            let byManager = ENPSReport.compute(
-                survey: "enps", range: quarter, by: .manager, facts: try db.responseFacts(survey: "enps", range: quarter, minGroupSize: threshold),
-                invited: nil, minGroupSize: threshold)
+            let byManager = try ReportQueries.enps(db, survey: "enps", range: quarter, by: .manager, minGroupSize: threshold)
             Terminal.out("  " + byManager.json.serialized() + "\n\n")
 
             // What goes with the eNPS answer, from the quarterly engagement survey.
             Terminal.out("$ pulse drivers --survey engagement\n")
             let quarters = try PeriodRange(from: data.quarters.first!, to: data.quarters.last!)
-            let (engagement, engagementAnswers) = try db.numericAnswers(survey: "engagement", range: quarters, minGroupSize: threshold)
-            if let engagement, let enpsQuestion = engagement.enpsQuestion {
-                let drivers = DriversReport.compute(survey: engagement, range: quarters, enpsID: enpsQuestion.id, responses: engagementAnswers,
-                                                    minGroupSize: threshold)
-                Terminal.out(indent(drivers.table(style: style)) + "\n")
-            }
+            let drivers = try ReportQueries.drivers(db, survey: "engagement", range: quarters, minGroupSize: threshold)
+            Terminal.out(indent(drivers.table(style: style)) + "\n")
 
             // Activity from the CRM, and whether morale moves with it.
             let activity = try db.importActivity(try CSVReader(bytes: try readBytes(path("activity.csv")), file: "activity.csv"))
@@ -120,11 +110,8 @@ extension Pulse {
             Terminal.out("$ pulse kpi import activity.csv && pulse kpi import --quota quota.csv\n  \(activity.added) days of activity"
                 + " (\(activity.firstDay!) to \(activity.lastDay!)), \(quotas.added) quarterly quotas\n")
             Terminal.out("$ pulse correlate --survey weekly-pulse --kpi calls\n")
-            let callsByRep = try db.weeklyValues(of: .calls, from: weekRange.start, to: weekRange.end)
-            let correlation = CorrelationReport.compute(
-                survey: "weekly-pulse", kpi: .calls, lag: 0, range: weekRange,
-                morale: try db.weeklyMorale(survey: "weekly-pulse", range: weekRange), kpis: callsByRep, groups: nil,
-                minGroupSize: threshold)
+            let correlation = try ReportQueries.correlation(db, survey: "weekly-pulse", anonymous: false, kpi: .calls, lag: 0,
+                                                            range: weekRange, byTeam: false, minGroupSize: threshold)
             Terminal.out(indent(correlation.table(style: style)))
 
             // A round of this week's pulse, mailed to the file outbox; one message shown.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PulseCore
 import PulseStore
+import PulseService
 
 extension KPI: ExpressibleByArgument {}
 extension DateFormat: ExpressibleByArgument {}
@@ -140,23 +141,9 @@ extension Pulse {
             let db = try global.openDatabase()
             try requireSurvey(survey, in: db)
             let r = try range.resolve(db: db, survey: survey)
-            if let definition = try global.loadSurveys()[survey]?.definition, definition.anonymity == .anonymous {
-                throw PulseError.usage("\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs (use an identified survey such as weekly-pulse)")
-            }
-            let periods = try db.roundPeriods(survey: survey, range: r)
-            if let p = periods.first, p.kind != .week {
-                throw PulseError.usage("\(survey) runs by \(p.kind.rawValue); correlate pairs weekly morale with weekly KPIs")
-            }
-            let morale = try db.weeklyMorale(survey: survey, range: r)
-            if morale.isEmpty, try !db.moraleCells(survey: survey, range: r, by: .all, minGroupSize: 1).isEmpty {
-                throw PulseError.usage("\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs")
-            }
-            let shift = 7 * lag
-            let kpis = try db.weeklyValues(of: kpi, from: r.start + min(0, shift), to: r.end + max(0, shift))
-            let groups: [Int64: String]? = by == nil ? nil
-                : Dictionary(uniqueKeysWithValues: try db.reps().map { ($0.id!, $0.team ?? GroupBy.noneLabel) })
-            let report = CorrelationReport.compute(survey: survey, kpi: kpi, lag: lag, range: r, morale: morale, kpis: kpis,
-                                                   groups: groups, minGroupSize: config.anonymityThreshold)
+            let anonymous = try global.loadSurveys()[survey]?.definition.anonymity == .anonymous
+            let report = try ReportQueries.correlation(db, survey: survey, anonymous: anonymous, kpi: kpi, lag: lag, range: r,
+                                                       byTeam: by != nil, minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv: Terminal.out(report.csv)
@@ -180,17 +167,6 @@ extension Pulse {
         @OptionGroup var range: RangeOptions
         @OptionGroup var output: FormatOption
 
-        /// Why a survey cannot be ranked for drivers, in a sentence; `nil` when it can.
-        static func unanalysable(_ d: SurveyDefinition) -> String? {
-            let scales = d.questions.filter { $0.type == .scale }.count
-            switch (d.enpsQuestion != nil, scales > 0) {
-            case (true, true): return nil
-            case (false, true): return "\(d.id) cannot be analysed for drivers: it has scale questions but no eNPS question to rank them against"
-            case (true, false): return "\(d.id) cannot be analysed for drivers: it has an eNPS question but no scale questions to rank"
-            case (false, false): return "\(d.id) cannot be analysed for drivers: it has neither an eNPS question nor scale questions"
-            }
-        }
-
         func run() throws {
             let config = try global.loadConfig()
             let db = try global.openDatabase()
@@ -201,7 +177,7 @@ extension Pulse {
                 // The latest survey with answers that has both an eNPS question and scales.
                 let files = (try? global.loadSurveys()) ?? [:]
                 let candidates = try db.rounds().reversed().map(\.surveyID).filter { id in
-                    files[id].map { Self.unanalysable($0.definition) == nil } ?? false
+                    files[id].map { ReportQueries.unanalysable($0.definition) == nil } ?? false
                 }
                 guard let first = candidates.first else {
                     throw PulseError.usage("no survey with an eNPS question and scale questions has rounds yet: send one "
@@ -211,15 +187,7 @@ extension Pulse {
             }
             try requireSurvey(survey, in: db)
             let r = try range.resolve(db: db, survey: survey)
-            let (definition, responses) = try db.numericAnswers(survey: survey, range: r, minGroupSize: config.anonymityThreshold)
-            guard let definition else { throw PulseError.usage("\(survey) has no answers in \(r)") }
-            if let why = Self.unanalysable(definition) {
-                throw PulseError.usage(why + " (drivers rank a survey's scale questions by how their answers go with its "
-                    + "eNPS answer; the shipped engagement survey has both)")
-            }
-            let enps = definition.enpsQuestion!
-            let report = DriversReport.compute(survey: definition, range: r, enpsID: enps.id, responses: responses,
-                                               minGroupSize: config.anonymityThreshold)
+            let report = try ReportQueries.drivers(db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv:

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PulseCore
 import PulseStore
+import PulseService
 
 extension Period: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
@@ -70,9 +71,7 @@ extension Pulse {
             let db = try global.openDatabase()
             try requireSurvey(survey, in: db)
             let r = try range.resolve(db: db, survey: survey)
-            let report = ENPSReport.compute(
-                survey: survey, range: r, by: by, counts: try db.enpsCounts(survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold),
-                invited: try db.invitedCounts(survey: survey, range: r, by: by), minGroupSize: config.anonymityThreshold)
+            let report = try ReportQueries.enps(db, survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv: Terminal.out(report.csv)
@@ -101,9 +100,7 @@ extension Pulse {
             let db = try global.openDatabase()
             try requireSurvey(survey, in: db)
             let r = try range.resolve(db: db, survey: survey)
-            let report = TrendsReport.compute(
-                survey: survey, range: r, by: by, periods: try db.roundPeriods(survey: survey, range: r),
-                cells: try db.moraleCells(survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold), minGroupSize: config.anonymityThreshold)
+            let report = try ReportQueries.trends(db, survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv: Terminal.out(report.csv)

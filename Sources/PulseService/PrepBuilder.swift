@@ -1,0 +1,51 @@
+import Foundation
+import PulseCore
+import PulseStore
+
+/// Builds prep notes for one as-of day, reading what every note shares once.
+public struct PrepBuilder {
+    let db: AppDatabase
+    let config: PulseConfig
+    let asOf: Day
+    let thresholds: PrepThresholds
+    /// eNPS by team of the first anonymous survey with an eNPS question, over its latest
+    /// round on or before the day.
+    let teamENPS: ENPSReport?
+    let teams: [String: [Int64]]
+
+    public init(db: AppDatabase, surveys: [String: SurveyDefinition], config: PulseConfig, asOf: Day) throws {
+        self.db = db
+        self.config = config
+        self.asOf = asOf
+        thresholds = config.prepThresholds
+        var report: ENPSReport?
+        for (id, definition) in surveys.sorted(by: { $0.key < $1.key })
+        where report == nil && definition.anonymity == .anonymous && definition.enpsQuestion != nil {
+            guard let period = try db.latestRoundPeriod(survey: id, onOrBefore: asOf) else { continue }
+            let range = PeriodRange(period)
+            report = ENPSReport.compute(survey: id, range: range, by: .team, counts: try db.enpsCounts(survey: id, range: range, by: .team, minGroupSize: config.anonymityThreshold),
+                                        invited: nil, minGroupSize: config.anonymityThreshold)
+        }
+        teamENPS = report
+        var teams: [String: [Int64]] = [:]
+        for rep in try db.reps(includeInactive: false) { teams[rep.team ?? GroupBy.noneLabel, default: []].append(rep.id!) }
+        self.teams = teams
+    }
+
+    /// The note for one rep.
+    public func note(for rep: Rep) throws -> PrepNote {
+        let team = teams[rep.team ?? GroupBy.noneLabel] ?? []
+        var history = try db.prepHistory(rep: rep, asOf: asOf, weeks: thresholds.trendWeeks, teamReps: team)
+        history.openActions = try db.openActions(repID: rep.id, asOf: asOf)
+        // An anonymous eNPS shows as the team's figure only, under the same threshold as every report.
+        let hasOwn = history.responses.contains { $0.enps != nil }
+        if !hasOwn, let report = teamENPS {
+            let name = GroupBy.team.group(of: rep.groupKeys)
+            let group = report.groups.first { $0.group == name }
+                ?? ENPSGroup(group: name, invited: nil, responses: 0, respondents: 0, responseRate: nil, promoters: nil,
+                             passives: nil, detractors: nil, enps: nil, ci95: nil, suppressed: false)
+            history.teamENPS = TeamENPS(survey: report.survey, range: report.range, team: name, group: group)
+        }
+        return PrepNote.compute(history, thresholds: thresholds)
+    }
+}
