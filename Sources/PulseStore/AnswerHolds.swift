@@ -2,30 +2,6 @@ import Foundation
 import GRDB
 import PulseCore
 
-/// An anonymous answer given through a link and not yet written: `serve` holds it in
-/// memory until it can be written with at least `min_group_size` others.
-public struct HeldAnswer: Sendable {
-    public var invitationID: Int64
-    public var roundID: Int64
-    public var keys: GroupKeys
-    public var answers: [String: AnswerValue]
-    public var morale: Double?
-    public var enps: Int?
-
-    public init(invitationID: Int64, roundID: Int64, keys: GroupKeys, answers: [String: AnswerValue], morale: Double?, enps: Int?) {
-        self.invitationID = invitationID; self.roundID = roundID; self.keys = keys; self.answers = answers
-        self.morale = morale; self.enps = enps
-    }
-}
-
-/// Where a round stands for the answers held for it.
-public enum HeldRoundState: Sendable, Equatable {
-    case open
-    /// Closed (by tick, `rounds close` or its closing time): every held answer is written now.
-    case ended
-    /// Deleted, or not there.
-    case gone
-}
 
 /// Held answers, in the database: only *that* an invitation's answer is held, and by
 /// which lease, never the answer. A lease is one running `serve`; it renews its expiry

@@ -334,14 +334,3 @@ extension AppDatabase {
     }
 }
 
-/// Timestamps as stored: UTC ISO 8601 to the second.
-public enum Timestamp {
-    /// `2026-11-23T10:00:00Z`, by hand: the outbox writes one per message sent.
-    public static func string(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
-        let day = Day(ordinal: Int((Double(seconds) / 86_400).rounded(.down)))
-        let inDay = seconds - day.ordinal * 86_400
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
-        return "\(day)T\(two(inDay / 3600)):\(two(inDay / 60 % 60)):\(two(inDay % 60))Z"
-    }
-}

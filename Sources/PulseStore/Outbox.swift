@@ -162,7 +162,7 @@ extension AppDatabase {
                 if let closes = r.closesAt, closes <= stamp {
                     throw PulseError.usage("the round \(survey.id) \(period) closed at \(closes); nothing more goes out for it")
                 }
-            } else if let only, try !Rep.filter(Column("active") == true).fetchAll(db).contains(where: { rep in
+            } else if let only, try !Row.fetchAll(db, sql: "SELECT * FROM rep WHERE active").map(Rep.init(row:)).contains(where: { rep in
                 (team == nil || rep.team == team) && only(rep)
             }) {
                 // Nobody is due yet: the round opens with its first invitation.
@@ -184,7 +184,7 @@ extension AppDatabase {
             // A rep invited now gets their whole window, from now.
             let closes = openDays.map { now.addingTimeInterval(Double($0) * 86_400) } ?? roundCloses
             let closesStamp = closes.map(Timestamp.string)
-            var reps = try Rep.filter(Column("active") == true).order(Column("email")).fetchAll(db)
+            var reps = try Row.fetchAll(db, sql: "SELECT * FROM rep WHERE active ORDER BY email").map(Rep.init(row:))
             if let team {
                 reps = reps.filter { $0.team == team }
                 if reps.isEmpty {
@@ -249,7 +249,7 @@ extension AppDatabase {
             for c in candidates {
                 let closes = (c["closes"] as String?).flatMap(Self.parseTimestamp)
                 let invitationID: Int64 = c["id"]
-                let rep = try Rep.fetchOne(db, key: c["rep_id"] as Int64)!
+                let rep = Rep(row: try Row.fetchOne(db, sql: "SELECT * FROM rep WHERE id = ?", arguments: [c["rep_id"] as Int64])!)
                 let number: Int = c["reminders"] + 1
                 let token = key.token(invitationID: invitationID, roundID: r.id)
                 let message = try render(MessageDraft(kind: .reminder, invitationID: invitationID, rep: rep, token: token,

@@ -72,7 +72,7 @@ extension AppDatabase {
         return try write { db in
             var issues: [InputIssue] = []
             var repsByEmail: [String: Rep] = [:]
-            for rep in try Rep.fetchAll(db) { repsByEmail[rep.email] = rep }
+            for rep in try Row.fetchAll(db, sql: "SELECT * FROM rep").map(Rep.init(row:)) { repsByEmail[rep.email] = rep }
             var roundCache: [String: (id: Int64, version: SurveyVersion)?] = [:]
             func round(_ survey: String, _ period: Period) throws -> (id: Int64, version: SurveyVersion)? {
                 let key = "\(survey)|\(period)"
@@ -312,24 +312,8 @@ extension AppDatabase {
         return out
     }
 
-    static func parseTimestamp(_ s: String) -> Date? {
-        if let day = Day(iso: s) {
-            return Date(timeIntervalSince1970: Double(day.ordinal) * 86_400)
-        }
-        // The form Pulse writes itself (Timestamp.string), read by hand: the answer pages
-        // read one per request.
-        let u = Array(s.utf8)
-        if u.count == 20, u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
-           u[19] == UInt8(ascii: "Z"), let day = Day(iso: s.prefix(10)),
-           let h = Day.digits(u[11..<13]), let m = Day.digits(u[14..<16]), let sec = Day.digits(u[17..<19]),
-           h < 24, m < 60, sec < 61 {
-            return Date(timeIntervalSince1970: Double(day.ordinal * 86_400 + h * 3600 + m * 60 + sec))
-        }
-        let f = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds]] {
-            f.formatOptions = options
-            if let d = f.date(from: s) { return d }
-        }
-        return nil
-    }
+}
+
+extension AppDatabase {
+    static func parseTimestamp(_ s: String) -> Date? { Timestamp.parse(s) }
 }

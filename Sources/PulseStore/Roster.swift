@@ -2,46 +2,14 @@ import Foundation
 import GRDB
 import PulseCore
 
-/// A rep as stored.
-public struct Rep: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public var id: Int64?
-    public var email: String
-    public var name: String?
-    /// What mail greets the rep by ("Mei Lin" for Mei Lin Tan); the name when unset.
-    public var preferredName: String?
-    public var team: String?
-    public var managerEmail: String?
-    public var region: String?
-    public var locale: String?
-    public var timezone: String?
-    public var startDate: String?
-    public var active: Bool
 
-    public static let databaseTableName = "rep"
-
-    enum CodingKeys: String, CodingKey {
-        case id, email, name, team, region, locale, timezone, active
-        case managerEmail = "manager_email"
-        case preferredName = "preferred_name"
-        case startDate = "start_date"
-    }
-
-    public var groupKeys: GroupKeys { GroupKeys(team: team, managerEmail: managerEmail, region: region) }
-
+extension Rep {
     /// Read by column name rather than through Codable: several times faster, and the
     /// answer pages read one rep per request.
-    public init(row: Row) {
-        id = row["id"]; email = row["email"]; name = row["name"]; preferredName = row["preferred_name"]; team = row["team"]
-        managerEmail = row["manager_email"]; region = row["region"]; locale = row["locale"]
-        timezone = row["timezone"]; startDate = row["start_date"]; active = row["active"]
-    }
-
-    public init(id: Int64? = nil, email: String, name: String? = nil, preferredName: String? = nil, team: String? = nil,
-                managerEmail: String? = nil, region: String? = nil, locale: String? = nil, timezone: String? = nil,
-                startDate: String? = nil, active: Bool) {
-        self.id = id; self.email = email; self.name = name; self.preferredName = preferredName; self.team = team
-        self.managerEmail = managerEmail
-        self.region = region; self.locale = locale; self.timezone = timezone; self.startDate = startDate; self.active = active
+    init(row: Row) {
+        self.init(id: row["id"], email: row["email"], name: row["name"], preferredName: row["preferred_name"], team: row["team"],
+                  managerEmail: row["manager_email"], region: row["region"], locale: row["locale"], timezone: row["timezone"],
+                  startDate: row["start_date"], active: row["active"])
     }
 }
 
@@ -134,7 +102,7 @@ extension AppDatabase {
         let stamp = Timestamp.string(now)
         try write { db in
             for (_, incoming) in rows {
-                if var existing = try Rep.filter(Column("email") == incoming.email).fetchOne(db) {
+                if var existing = try Self.rep(email: incoming.email, db: db) {
                     let before = existing
                     if layout.has("name") { existing.name = incoming.name }
                     if layout.has("preferred_name") { existing.preferredName = incoming.preferredName }
@@ -148,8 +116,11 @@ extension AppDatabase {
                     if existing == before {
                         summary.unchanged += 1
                     } else {
-                        try existing.update(db)
-                        try db.execute(sql: "UPDATE rep SET updated_at = ? WHERE id = ?", arguments: [stamp, existing.id])
+                        try db.execute(sql: """
+                            UPDATE rep SET name = ?, preferred_name = ?, team = ?, manager_email = ?, region = ?, locale = ?,
+                                           timezone = ?, start_date = ?, updated_at = ? WHERE id = ?
+                            """, arguments: [existing.name, existing.preferredName, existing.team, existing.managerEmail,
+                                             existing.region, existing.locale, existing.timezone, existing.startDate, stamp, existing.id])
                         summary.updated += 1
                     }
                 } else {
@@ -180,7 +151,7 @@ extension AppDatabase {
 
     private func setActive(email: String, active: Bool, now: Date) throws(PulseError) -> Bool {
         try write { db in
-            guard let rep = try Rep.filter(Column("email") == email.lowercased()).fetchOne(db) else {
+            guard let rep = try Self.rep(email: email, db: db) else {
                 throw PulseError.usage("no rep with the email \(email) in the roster")
             }
             guard rep.active != active else { return false }
@@ -194,14 +165,20 @@ extension AppDatabase {
 
     public func reps(includeInactive: Bool = true, team: String? = nil) throws(PulseError) -> [Rep] {
         try read { db in
-            var request = Rep.order(Column("team"), Column("email"))
-            if !includeInactive { request = request.filter(Column("active") == true) }
-            if let team { request = request.filter(Column("team") == team) }
-            return try request.fetchAll(db)
+            var conditions: [String] = [], arguments: StatementArguments = []
+            if !includeInactive { conditions.append("active") }
+            if let team { conditions.append("team = ?"); arguments += [team] }
+            return try Row.fetchAll(db, sql: "SELECT * FROM rep" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+                + " ORDER BY team, email", arguments: arguments).map(Rep.init(row:))
         }
     }
 
     public func rep(email: String) throws(PulseError) -> Rep? {
-        try read { db in try Rep.filter(Column("email") == email.lowercased()).fetchOne(db) }
+        try read { db in try Self.rep(email: email, db: db) }
+    }
+
+    /// A rep by email (any case: the column compares without it).
+    static func rep(email: String, db: Database) throws -> Rep? {
+        try Row.fetchOne(db, sql: "SELECT * FROM rep WHERE email = ?", arguments: [email.lowercased()]).map(Rep.init(row:))
     }
 }

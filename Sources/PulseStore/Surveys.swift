@@ -9,33 +9,16 @@ public struct SurveyVersion: Sendable {
     public var definition: SurveyDefinition
 }
 
-/// A round: one survey for one period.
-public struct Round: Sendable, Equatable, FetchableRecord {
-    public var id: Int64
-    public var surveyID: String
-    public var versionID: Int64
-    public var period: Period
-    public var source: String
-    public var openedAt: String
-    public var closesAt: String?
-    public var closedAt: String?
-    /// The largest `min_group_size` its mail or pages promised (`nil`: none recorded).
-    public var minGroupSize: Int?
 
-    public init(row: Row) throws {
-        id = row["id"]
-        surveyID = row["survey_id"]
-        versionID = row["survey_version_id"]
+extension Round {
+    init(row: Row) throws {
         let p: String = row["period"]
         guard let period = Period(p) else {
             throw PulseError.runtime("the database holds a round with a bad period \"\(p)\"")
         }
-        self.period = period
-        source = row["source"]
-        openedAt = row["opened_at"]
-        closesAt = row["closes_at"]
-        closedAt = row["closed_at"]
-        minGroupSize = row.hasColumn("min_group_size") ? row["min_group_size"] : nil
+        self.init(id: row["id"], surveyID: row["survey_id"], versionID: row["survey_version_id"], period: period,
+                  source: row["source"], openedAt: row["opened_at"], closesAt: row["closes_at"], closedAt: row["closed_at"],
+                  minGroupSize: row.hasColumn("min_group_size") ? row["min_group_size"] : nil)
     }
 }
 
@@ -105,9 +88,9 @@ extension AppDatabase {
     public func rounds(survey: String? = nil) throws(PulseError) -> [Round] {
         try read { db in
             if let survey {
-                return try Round.fetchAll(db, sql: "SELECT * FROM round WHERE survey_id = ? ORDER BY period_start, id", arguments: [survey])
+                return try Row.fetchAll(db, sql: "SELECT * FROM round WHERE survey_id = ? ORDER BY period_start, id", arguments: [survey]).map(Round.init(row:))
             }
-            return try Round.fetchAll(db, sql: "SELECT * FROM round ORDER BY period_start, survey_id")
+            return try Row.fetchAll(db, sql: "SELECT * FROM round ORDER BY period_start, survey_id").map(Round.init(row:))
         }
     }
 }

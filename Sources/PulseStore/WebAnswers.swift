@@ -2,55 +2,6 @@ import Foundation
 import GRDB
 import PulseCore
 
-/// What a personal link opens: one invitation, its round and its rep.
-public struct Invitation: Sendable {
-    public var id: Int64
-    public var round: Round
-    public var definition: SurveyDefinition
-    public var rep: Rep
-    public var answered: Bool
-    /// The group keys as they were when the rep was invited (anonymous answers keep these).
-    public var keys: GroupKeys
-
-    /// When this rep's answers close: their own invitation's closing time (at least the
-    /// survey's `close_after_days` after it was sent), or the round's for invitations
-    /// made before invitations had their own.
-    public var ownClosesAt: String?
-
-    /// Until when the lease of the `serve` holding this invitation's anonymous answer
-    /// runs (`nil`: not held).
-    public var heldUntil: String?
-
-    /// Whether answers can still be given or changed at `now`.
-    public func isOpen(at now: Date) -> Bool {
-        guard round.closedAt == nil else { return false }
-        guard let closes = closesAt else { return true }
-        return now < closes
-    }
-
-    public var closesAt: Date? { (ownClosesAt ?? round.closesAt).flatMap(AppDatabase.parseTimestamp) }
-
-    /// An anonymous survey's invitation that is answered, or whose answer a running
-    /// `serve` holds: its link says so, and shows and changes nothing.
-    public func isRecordedAnonymously(at now: Date) -> Bool {
-        definition.anonymity == .anonymous && (answered || isHeld(at: now))
-    }
-
-    /// Whether a live `serve` holds this invitation's answer, to be written in a batch.
-    public func isHeld(at now: Date) -> Bool {
-        heldUntil.map { $0 > Timestamp.string(now) } ?? false
-    }
-}
-
-/// What storing a web answer did.
-public enum WebAnswerOutcome: Sendable, Equatable {
-    case stored(firstTime: Bool)
-    /// The round closed between showing the page and the answer.
-    case closed
-    /// This invitation of an anonymous survey is answered already (through the page or an
-    /// import): the answer has no link back to it, so it can be neither shown nor replaced.
-    case alreadyRecorded
-}
 
 /// Compares two byte strings in time that depends on their length only.
 public func constantTimeEquals(_ a: Data, _ b: Data) -> Bool {
