@@ -17,7 +17,7 @@ import PulseStore
 /// written and their reps count as not having answered: their links open the form
 /// again. A crash loses what was held the same way, once the lease expires.
 public actor AnonymousAnswers {
-    let database: AppDatabase
+    let store: any AnswerStore
     let threshold: Int
     let clock: @Sendable () -> Date
     /// This server's lease: held invitations name it, and it expires unless renewed.
@@ -30,9 +30,9 @@ public actor AnonymousAnswers {
     public static let leaseLength: TimeInterval = 60
     static let renewWhenLeft: TimeInterval = 45
 
-    public init(database: AppDatabase, threshold: Int, clock: @escaping @Sendable () -> Date,
+    public init(store: any AnswerStore, threshold: Int, clock: @escaping @Sendable () -> Date,
                 note: @escaping @Sendable (String) -> Void = { _ in }) {
-        self.database = database
+        self.store = store
         self.threshold = max(1, threshold)
         self.clock = clock
         self.note = note
@@ -48,13 +48,18 @@ public actor AnonymousAnswers {
 
     /// Holds an answer: marks its invitation held (nothing of the answer is written) and
     /// writes a batch of the round when enough are held.
-    public func hold(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) throws(PulseError) -> WebAnswerOutcome {
+    ///
+    /// The actor awaits the store, so calls interleave: every change to what is held is
+    /// made before or after an await, never across one, and a batch leaves `held` before
+    /// it is written (and comes back if the write fails).
+    public func hold(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) async throws(PulseError) -> WebAnswerOutcome {
         let round = invitation.round.id
         let k = max(threshold, invitation.round.minGroupSize ?? 0)
         let expires = now.addingTimeInterval(Self.leaseLength)
-        let (outcome, alive) = try database.holdAnonymousAnswer(invitation, lease: lease, expires: expires, promised: k,
-                                                                renewing: leaseExpires != nil, now: now)
+        let renewing = leaseExpires != nil
         leaseExpires = expires
+        let (outcome, alive) = try await store.holdAnonymousAnswer(invitation, lease: lease, expires: expires, promised: k,
+                                                                   renewing: renewing, now: now)
         if !alive { dropAll() }
         guard case .stored = outcome else { return outcome }
         thresholds[round] = max(thresholds[round] ?? 0, k)
@@ -65,7 +70,7 @@ public actor AnonymousAnswers {
             morale: definition.morale(of: answers), enps: definition.enpsQuestion.flatMap { answers[$0.id]?.number }))
         if held[round]!.count >= 2 * threshold(of: round) {
             // Acknowledged already (the invitation is held); a failed batch stays held for the next try.
-            try? writeBatch(of: round, keeping: threshold(of: round))
+            try? await writeBatch(of: round, keeping: threshold(of: round))
         }
         return outcome
     }
@@ -83,41 +88,48 @@ public actor AnonymousAnswers {
     }
 
     /// Writes all but `keeping` of a round's held answers, chosen at random.
-    private func writeBatch(of round: Int64, keeping: Int) throws(PulseError) {
+    private func writeBatch(of round: Int64, keeping: Int) async throws(PulseError) {
         let pool = (held[round] ?? []).shuffled()
         let batch = Array(pool.dropLast(keeping))
         guard batch.count >= threshold(of: round) else { return }
-        try database.writeHeldBatch(batch, lease: lease, threshold: threshold(of: round))
         held[round] = Array(pool.suffix(keeping))
+        do {
+            _ = try await store.writeHeldBatch(batch, lease: lease, threshold: threshold(of: round))
+        } catch {
+            held[round, default: []] += batch
+            throw error
+        }
     }
 
-    private func renewLeaseIfDue(_ now: Date) throws(PulseError) {
+    private func renewLeaseIfDue(_ now: Date) async throws(PulseError) {
         if let expires = leaseExpires, expires.timeIntervalSince(now) > Self.renewWhenLeft { return }
         let expires = now.addingTimeInterval(Self.leaseLength)
-        let alive = try database.renewLease(lease, expires: expires, now: now, renewing: leaseExpires != nil)
+        let renewing = leaseExpires != nil
         leaseExpires = expires
-        if !alive { dropAll() }
+        if try await !store.renewLease(lease, expires: expires, now: now, renewing: renewing) { dropAll() }
     }
 
     /// Renews the lease and writes what the rounds that ended hold. `serve` calls it every
     /// second; the closing commands wait for it.
-    public func tick() throws(PulseError) {
+    public func tick() async throws(PulseError) {
         let now = clock()
-        if leaseExpires != nil || !held.isEmpty { try renewLeaseIfDue(now) }
+        if leaseExpires != nil || !held.isEmpty { try await renewLeaseIfDue(now) }
         guard !held.isEmpty else { return }
-        for (round, state) in try database.heldRoundStates(held.keys, now: now) where state != .open {
-            let pool = held[round] ?? []
+        for (round, state) in try await store.heldRoundStates(Array(held.keys), now: now) where state != .open {
+            guard let pool = held.removeValue(forKey: round) else { continue }
             let k = threshold(of: round)
-            if state == .gone {
-                held[round] = nil
-            } else if pool.count >= k {
-                try writeBatch(of: round, keeping: 0)
-                held[round] = nil
-            } else {
-                try database.discardHeldAnswers(pool, roundID: round)
-                held[round] = nil
-                note("a round ended with \(pool.count) anonymous \(pool.count == 1 ? "answer" : "answers") held, fewer than "
-                    + "min_group_size (\(k)): not kept, so that no one's answer can be singled out")
+            if state == .gone { continue }
+            do {
+                if pool.count >= k {
+                    _ = try await store.writeHeldBatch(pool, lease: lease, threshold: k)
+                } else {
+                    try await store.discardHeldAnswers(pool, roundID: round)
+                    note("a round ended with \(pool.count) anonymous \(pool.count == 1 ? "answer" : "answers") held, fewer than "
+                        + "min_group_size (\(k)): not kept, so that no one's answer can be singled out")
+                }
+            } catch {
+                held[round, default: []] += pool
+                throw error
             }
         }
     }
@@ -132,19 +144,20 @@ public actor AnonymousAnswers {
 
     /// Writes every round's held answers where there are at least `threshold`, lets go
     /// of the others (their reps count as not having answered), and ends the lease.
-    public func stop() throws(PulseError) -> StopSummary {
+    public func stop() async throws(PulseError) -> StopSummary {
         var summary = StopSummary()
-        for (round, pool) in held {
+        let all = held
+        held = [:]
+        for (round, pool) in all {
             if pool.count >= threshold(of: round) {
-                try writeBatch(of: round, keeping: 0)
+                _ = try await store.writeHeldBatch(pool, lease: lease, threshold: threshold(of: round))
                 summary.written += pool.count
             } else {
-                try database.releaseHolds(pool.map(\.invitationID), lease: lease)
+                try await store.releaseHolds(pool.map(\.invitationID), lease: lease)
                 summary.released += pool.count
             }
-            held[round] = nil
         }
-        if leaseExpires != nil { try database.endLease(lease) }
+        if leaseExpires != nil { try await store.endLease(lease) }
         leaseExpires = nil
         return summary
     }

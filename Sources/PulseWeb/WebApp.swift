@@ -18,9 +18,9 @@ public struct WebContext: RequestContext, RemoteAddressRequestContext {
     }
 }
 
-/// What the answer pages need: the database, the token secret and a clock.
+/// What the answer pages need: the store, the token secret and a clock.
 public struct WebSettings: Sendable {
-    public var database: AppDatabase
+    public var store: any AnswerStore
     public var key: TokenKey
     public var organization: String
     public var minGroupSize: Int
@@ -43,12 +43,20 @@ public struct WebSettings: Sendable {
     /// Where anonymous answers wait to be written in batches.
     public var anonymousAnswers: AnonymousAnswers
 
+    public init(store: any AnswerStore, key: TokenKey, organization: String, minGroupSize: Int,
+                clock: @escaping @Sendable () -> Date = { Date() }, maxBody: Int = 64 * 1024,
+                maxFailures: Int = 30, failureWindow: TimeInterval = 600) {
+        self.store = store; self.key = key; self.organization = organization; self.minGroupSize = minGroupSize
+        self.clock = clock; self.maxBody = maxBody; self.maxFailures = maxFailures; self.failureWindow = failureWindow
+        anonymousAnswers = AnonymousAnswers(store: store, threshold: minGroupSize, clock: clock)
+    }
+
+    /// The same on the SQLite engine.
     public init(database: AppDatabase, key: TokenKey, organization: String, minGroupSize: Int,
                 clock: @escaping @Sendable () -> Date = { Date() }, maxBody: Int = 64 * 1024,
                 maxFailures: Int = 30, failureWindow: TimeInterval = 600) {
-        self.database = database; self.key = key; self.organization = organization; self.minGroupSize = minGroupSize
-        self.clock = clock; self.maxBody = maxBody; self.maxFailures = maxFailures; self.failureWindow = failureWindow
-        anonymousAnswers = AnonymousAnswers(database: database, threshold: minGroupSize, clock: clock)
+        self.init(store: SQLiteAnswerStore(database), key: key, organization: organization, minGroupSize: minGroupSize,
+                  clock: clock, maxBody: maxBody, maxFailures: maxFailures, failureWindow: failureWindow)
     }
 }
 
@@ -140,14 +148,14 @@ public enum WebApp {
         let h = Handlers(settings: settings,
                          pages: try PageRenderer(organization: settings.organization, minGroupSize: settings.minGroupSize),
                          limiter: FailureLimiter(max: settings.maxFailures, window: settings.failureWindow))
-        let db = settings.database
+        let store = settings.store
         let pages = h.pages
         let router = Router(context: WebContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
         @Sendable func html(_ body: String, _ status: HTTPResponse.Status = .ok) -> Response { Handlers.html(body, status) }
 
         router.get("/healthz") { _, _ -> Response in
-            _ = try db.schemaVersion()
+            try await store.checkHealth()
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
@@ -230,7 +238,7 @@ public enum WebApp {
                 }
                 let outcome = invitation.definition.anonymity == .anonymous
                     ? try await settings.anonymousAnswers.hold(invitation, answers: answers, now: now)
-                    : try db.submitAnswers(invitation, answers: answers, now: now)
+                    : try await store.submitAnswers(invitation, answers: answers, now: now)
                 switch outcome {
                 case .stored: return html(pages.thanks(invitation, token: token))
                 case .closed: return html(pages.closed(invitation), .gone)
@@ -293,8 +301,8 @@ struct Handlers: Sendable {
     /// waits `failureDelay` before its 429, so that guessing from one address is slow.
     /// `nil` from `fetch` is an unknown token.
     private func guarded<T>(_ token: String, _ request: Request, _ context: WebContext,
-                            _ fetch: () throws -> T?) async throws -> Result<T, RefusedPage> {
-        if WebApp.isWellFormed(token), let found = try fetch() { return .success(found) }
+                            _ fetch: () async throws -> T?) async throws -> Result<T, RefusedPage> {
+        if WebApp.isWellFormed(token), let found = try await fetch() { return .success(found) }
         guard let retry = limiter.recordFailure(client(request, context), now: settings.clock()) else {
             return .failure(RefusedPage(response: notFound(request)))
         }
@@ -306,7 +314,7 @@ struct Handlers: Sendable {
 
     /// The invitation of a token, or the page to give instead (404, 429).
     func lookUp(_ token: String, _ request: Request, _ context: WebContext) async throws -> LookUp {
-        switch try await guarded(token, request, context, { try settings.database.invitation(token: token) }) {
+        switch try await guarded(token, request, context, { try await settings.store.invitation(token: token) }) {
         case let .success(invitation): .found(invitation)
         case let .failure(refused): .refused(refused.response)
         }
@@ -320,7 +328,7 @@ struct Handlers: Sendable {
     /// The invitation of a token with its stored answers as form values, in one read.
     func lookUpWithAnswers(_ token: String, _ request: Request, _ context: WebContext) async throws -> LookUpWithAnswers {
         switch try await guarded(token, request, context, {
-            try settings.database.invitationAndAnswers(token: token)
+            try await settings.store.invitationAndAnswers(token: token)
         }) {
         case let .success(found):
             .found(found.invitation, (found.answers ?? [:]).mapValues { v in v.number.map(String.init) ?? v.text ?? "" })

@@ -49,11 +49,11 @@ extension Pulse {
             let key = try TokenKey.load(path: global.dbPath + ".key")
             var logger = Logger(label: "pulse.serve")
             logger.logLevel = .warning
-            var settings = WebSettings(database: db, key: key, organization: config.organization ?? PulseConfig.Default.organization,
+            var settings = WebSettings(store: SQLiteAnswerStore(db), key: key, organization: config.organization ?? PulseConfig.Default.organization,
                                        minGroupSize: config.anonymityThreshold, clock: global.clock)
             settings.trustedProxies = Set(trustedProxies)
             settings.anonymousAnswers = AnonymousAnswers(
-                database: db, threshold: config.anonymityThreshold, clock: global.clock,
+                store: settings.store, threshold: config.anonymityThreshold, clock: global.clock,
                 note: { Terminal.note("pulse serve: " + $0) })
             let host = self.host
             let baseURL = config.baseURL ?? PulseConfig.Default.baseURL

@@ -1,0 +1,90 @@
+import Dispatch
+import Foundation
+import PulseCore
+
+/// The SQLite engine of `AnswerStore`: each call runs on a thread of its own queue, so
+/// that a request waiting for SQLite (its busy timeout, a checkpoint) never holds a
+/// thread of Swift's cooperative pool.
+public struct SQLiteAnswerStore: AnswerStore {
+    public let database: AppDatabase
+    private let queue: DispatchQueue
+
+    public init(_ database: AppDatabase) {
+        self.database = database
+        queue = DispatchQueue(label: "pulse.sqlite.answers", attributes: .concurrent)
+    }
+
+    /// Runs a blocking call on the store's queue and resumes with its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable (AppDatabase) throws(PulseError) -> T) async throws(PulseError) -> T {
+        let database = self.database
+        let result: Result<T, PulseError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(PulseError) -> T in try body(database) })
+            }
+        }
+        return try result.get()
+    }
+
+    public func invitation(token: String) async throws(PulseError) -> Invitation? {
+        try await run { db throws(PulseError) in try db.invitation(token: token) }
+    }
+
+    public func invitationAndAnswers(token: String) async throws(PulseError) -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
+        let found = try await run { db throws(PulseError) in try db.invitationAndAnswers(token: token).map { Found(invitation: $0.invitation, answers: $0.answers) } }
+        return found.map { ($0.invitation, $0.answers) }
+    }
+
+    /// A tuple is not Sendable; this is.
+    struct Found: Sendable {
+        var invitation: Invitation
+        var answers: [String: AnswerValue]?
+    }
+
+    public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) async throws(PulseError) -> WebAnswerOutcome {
+        try await run { db throws(PulseError) in try db.submitAnswers(invitation, answers: answers, now: now) }
+    }
+
+    public func holdAnonymousAnswer(_ invitation: Invitation, lease: String, expires: Date, promised: Int, renewing: Bool,
+                                    now: Date) async throws(PulseError) -> (outcome: WebAnswerOutcome, leaseAlive: Bool) {
+        let held = try await run { db throws(PulseError) in
+            let r = try db.holdAnonymousAnswer(invitation, lease: lease, expires: expires, promised: promised, renewing: renewing, now: now)
+            return Held(outcome: r.outcome, leaseAlive: r.leaseAlive)
+        }
+        return (held.outcome, held.leaseAlive)
+    }
+
+    struct Held: Sendable {
+        var outcome: WebAnswerOutcome
+        var leaseAlive: Bool
+    }
+
+    public func writeHeldBatch(_ batch: [HeldAnswer], lease: String, threshold: Int) async throws(PulseError) -> Int {
+        try await run { db throws(PulseError) in try db.writeHeldBatch(batch, lease: lease, threshold: threshold) }
+    }
+
+    public func discardHeldAnswers(_ held: [HeldAnswer], roundID: Int64) async throws(PulseError) {
+        try await run { db throws(PulseError) in try db.discardHeldAnswers(held, roundID: roundID) }
+    }
+
+    public func releaseHolds(_ invitationIDs: [Int64], lease: String) async throws(PulseError) {
+        try await run { db throws(PulseError) in try db.releaseHolds(invitationIDs, lease: lease) }
+    }
+
+    public func renewLease(_ id: String, expires: Date, now: Date, renewing: Bool) async throws(PulseError) -> Bool {
+        try await run { db throws(PulseError) in try db.renewLease(id, expires: expires, now: now, renewing: renewing) }
+    }
+
+    public func endLease(_ id: String) async throws(PulseError) {
+        try await run { db throws(PulseError) in try db.endLease(id) }
+    }
+
+    public func heldRoundStates(_ roundIDs: [Int64], now: Date) async throws(PulseError) -> [Int64: HeldRoundState] {
+        try await run { db throws(PulseError) in try db.heldRoundStates(roundIDs, now: now) }
+    }
+
+    public func checkHealth() async throws(PulseError) {
+        _ = try await run { db throws(PulseError) in
+            do { return try db.schemaVersion() } catch { throw PulseError.runtime("the database does not answer: \(error)") }
+        }
+    }
+}
