@@ -94,7 +94,11 @@ public actor AnonymousAnswers {
         guard batch.count >= threshold(of: round) else { return }
         held[round] = Array(pool.suffix(keeping))
         do {
-            _ = try await store.writeHeldBatch(batch, lease: lease, threshold: threshold(of: round))
+            // None written: the lease was let go (the next renewal finds out and drops
+            // everything), or too few of the batch are still held; they wait for more.
+            if try await store.writeHeldBatch(batch, lease: lease, threshold: threshold(of: round)) == 0 {
+                held[round, default: []] += batch
+            }
         } catch {
             held[round, default: []] += batch
             throw error
