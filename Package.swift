@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The domain: survey definitions, periods, scoring, statistics, report models
@@ -73,6 +74,16 @@ let package = Package(
                 .embedInCode("Templates/pulse.css"),
             ]
         ),
+        // Storage on PostgreSQL through postgres-nio, for several servers on one database.
+        .target(
+            name: "PulsePostgres",
+            dependencies: [
+                "PulseCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // What the commands do with the store, as a library: the reports, prep notes and
         // team reports the commands, the demo and the tests share.
         .target(
@@ -103,6 +114,9 @@ let package = Package(
         .testTarget(name: "PulseCoreTests", dependencies: ["PulseCore"], exclude: ["Fixtures"]),
         .testTarget(name: "PulseStoreTests", dependencies: ["PulseStore", "PulseCore"]),
         .testTarget(name: "PulseServiceTests", dependencies: ["PulseService", "PulseStore", "PulseCore"]),
+        // The storage contract, through the protocols, on every engine.
+        .testTarget(name: "PulseContractTests", dependencies: ["PulseStore", "PulsePostgres", "PulseCore",
+                                                               .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "PulseMailTests", dependencies: ["PulseMail", "PulseStore", "PulseCore"]),
         .testTarget(
             name: "PulseWebTests",

@@ -1,0 +1,292 @@
+import Crypto
+import Foundation
+import PostgresNIO
+import PulseCore
+
+/// The PostgreSQL engine of `AnswerStore`: the same rules as the SQLite engine, in SQL
+/// that several servers can run at once (the rows a decision reads are locked with
+/// `FOR UPDATE` in the transaction that acts on it).
+public struct PostgresAnswerStore: AnswerStore {
+    public let database: PostgresDatabase
+
+    public init(_ database: PostgresDatabase) { self.database = database }
+
+    var client: PostgresClient { database.client }
+    var logger: Logger { database.logger }
+
+    /// Runs a body, turning any error into a sentence.
+    func run<T>(_ body: () async throws -> T) async throws(PulseError) -> T {
+        do { return try await body() } catch let e as PulseError { throw e } catch {
+            throw .runtime("PostgreSQL: \(String(reflecting: error).prefix(300))")
+        }
+    }
+
+    static func tokenHash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+
+    public func invitation(token: String) async throws(PulseError) -> Invitation? {
+        try await run { try await client.withConnection { try await Self.invitation(token: token, on: $0, logger: logger) } }
+    }
+
+    static func invitation(token: String, on c: PostgresConnection, logger: Logger) async throws -> Invitation? {
+        let hash = tokenHash(token)
+        let rows = try await c.query("""
+            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id, i.closes_at,
+                   (SELECT l.expires_at FROM answer_hold_lease l WHERE l.id = i.held_by) AS held_until
+            FROM invitation i WHERE i.token_hash = \(hash)
+            """, logger: logger).collect()
+        guard let row = rows.first?.makeRandomAccess() else { return nil }
+        let stored = try row["token_hash"].decode(Data.self)
+        guard stored.count == hash.count, zip(stored, hash).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+        guard let round = try await Self.round(id: try row["round_id"].decode(Int64.self), on: c, logger: logger),
+              let rep = try await Self.rep(id: try row["rep_id"].decode(Int64.self), on: c, logger: logger) else { return nil }
+        let definition = try await Self.definition(versionID: round.versionID, on: c, logger: logger)
+        return Invitation(id: try row["id"].decode(Int64.self), round: round, definition: definition, rep: rep,
+                          answered: try row["answered"].decode(Bool.self),
+                          keys: GroupKeys(team: try row["team"].decode(String?.self), managerEmail: try row["manager_email"].decode(String?.self),
+                                          region: try row["region"].decode(String?.self)),
+                          ownClosesAt: try row["closes_at"].decode(String?.self), heldUntil: try row["held_until"].decode(String?.self))
+    }
+
+    static func round(id: Int64, on c: PostgresConnection, logger: Logger) async throws -> Round? {
+        guard let r = try await c.query("""
+            SELECT id, survey_id, survey_version_id, period, source, opened_at, closes_at, closed_at, min_group_size
+            FROM round WHERE id = \(id)
+            """, logger: logger).collect().first?.makeRandomAccess() else { return nil }
+        let p = try r["period"].decode(String.self)
+        guard let period = Period(p) else { throw PulseError.runtime("the database holds a round with a bad period \"\(p)\"") }
+        return Round(id: try r["id"].decode(Int64.self), surveyID: try r["survey_id"].decode(String.self),
+                     versionID: try r["survey_version_id"].decode(Int64.self), period: period, source: try r["source"].decode(String.self),
+                     openedAt: try r["opened_at"].decode(String.self), closesAt: try r["closes_at"].decode(String?.self),
+                     closedAt: try r["closed_at"].decode(String?.self), minGroupSize: try r["min_group_size"].decode(Int?.self))
+    }
+
+    static func rep(id: Int64, on c: PostgresConnection, logger: Logger) async throws -> Rep? {
+        guard let r = try await c.query("""
+            SELECT id, email, name, preferred_name, team, manager_email, region, locale, timezone, start_date, active FROM rep WHERE id = \(id)
+            """, logger: logger).collect().first?.makeRandomAccess() else { return nil }
+        return Rep(id: try r["id"].decode(Int64.self), email: try r["email"].decode(String.self), name: try r["name"].decode(String?.self),
+                   preferredName: try r["preferred_name"].decode(String?.self), team: try r["team"].decode(String?.self),
+                   managerEmail: try r["manager_email"].decode(String?.self), region: try r["region"].decode(String?.self),
+                   locale: try r["locale"].decode(String?.self), timezone: try r["timezone"].decode(String?.self),
+                   startDate: try r["start_date"].decode(String?.self), active: try r["active"].decode(Bool.self))
+    }
+
+    static func definition(versionID: Int64, on c: PostgresConnection, logger: Logger) async throws -> SurveyDefinition {
+        guard let json = try await c.query("SELECT definition FROM survey_version WHERE id = \(versionID)", logger: logger)
+            .collect().first?.decode(String.self) else {
+            throw PulseError.runtime("the database has no survey version \(versionID)")
+        }
+        return try SurveyDefinition.fromCanonicalJSON(json)
+    }
+
+    public func invitationAndAnswers(token: String) async throws(PulseError) -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
+        try await run {
+            try await client.withConnection { c -> (invitation: Invitation, answers: [String: AnswerValue]?)? in
+                guard let invitation = try await Self.invitation(token: token, on: c, logger: logger) else { return nil }
+                guard invitation.definition.anonymity == .identified else { return (invitation, nil) }
+                guard let id = try await c.query("""
+                    SELECT id FROM response WHERE round_id = \(invitation.round.id) AND rep_id = \(invitation.rep.id)
+                    """, logger: logger).collect().first?.decode(Int64.self) else { return (invitation, nil) }
+                return (invitation, try await Self.answers(responseID: id, definition: invitation.definition, on: c, logger: logger))
+            }
+        }
+    }
+
+    static func answers(responseID: Int64, definition: SurveyDefinition, on c: PostgresConnection, logger: Logger) async throws -> [String: AnswerValue] {
+        var out: [String: AnswerValue] = [:]
+        for try await (id, n, t) in try await c.query("SELECT question_id, number, text FROM answer WHERE response_id = \(responseID)",
+                                                      logger: logger).decode((String, Int?, String?).self) {
+            out[id] = n.map(AnswerValue.number) ?? (definition.question(id)?.type == .choice ? .choice(t ?? "") : .text(t ?? ""))
+        }
+        return out
+    }
+
+    static func insertAnswers(_ answers: [String: AnswerValue], responseID: Int64, on c: PostgresConnection, logger: Logger) async throws {
+        for (question, value) in answers {
+            try await c.query("INSERT INTO answer (response_id, question_id, number, text) VALUES (\(responseID), \(question), \(value.number), \(value.text))",
+                              logger: logger)
+        }
+    }
+
+    /// Whether the round is open at `now`, read in the transaction (locked).
+    static func isOpen(_ invitation: Invitation, on c: PostgresConnection, now: Date, logger: Logger) async throws -> Bool {
+        guard let r = try await c.query("SELECT closed_at, closes_at FROM round WHERE id = \(invitation.round.id) FOR SHARE", logger: logger)
+            .collect().first else { return false }
+        let (closedAt, closesAt) = try r.decode((String?, String?).self)
+        var current = invitation
+        current.round.closedAt = closedAt
+        current.round.closesAt = closesAt
+        return current.isOpen(at: now)
+    }
+
+    public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) async throws(PulseError) -> WebAnswerOutcome {
+        guard invitation.definition.anonymity == .identified else {
+            throw .runtime("an anonymous answer is held and written in a batch, never alone")
+        }
+        let definition = invitation.definition
+        let morale = definition.morale(of: answers)
+        let enps = definition.enpsQuestion.flatMap { answers[$0.id]?.number }
+        let stamp = Timestamp.string(now), keys = invitation.keys
+        return try await run {
+            try await client.withTransaction(logger: logger) { c -> WebAnswerOutcome in
+                guard try await Self.isOpen(invitation, on: c, now: now, logger: logger) else { return .closed }
+                let existing = try await c.query("""
+                    SELECT id FROM response WHERE round_id = \(invitation.round.id) AND rep_id = \(invitation.rep.id) FOR UPDATE
+                    """, logger: logger).collect().first?.decode(Int64.self)
+                if let id = existing {
+                    try await c.query("UPDATE response SET submitted_at = \(stamp), morale = \(morale), enps = \(enps), source = 'web' WHERE id = \(id)",
+                                      logger: logger)
+                    try await c.query("DELETE FROM answer WHERE response_id = \(id)", logger: logger)
+                    try await Self.insertAnswers(answers, responseID: id, on: c, logger: logger)
+                } else {
+                    let id = try await c.query("""
+                        INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                        VALUES (\(invitation.round.id), \(invitation.rep.id), \(keys.team), \(keys.managerEmail), \(keys.region),
+                                \(stamp), \(morale), \(enps), 'web') RETURNING id
+                        """, logger: logger).collect().first!.decode(Int64.self)
+                    try await Self.insertAnswers(answers, responseID: id, on: c, logger: logger)
+                }
+                try await c.query("UPDATE invitation SET answered = TRUE WHERE id = \(invitation.id)", logger: logger)
+                return .stored(firstTime: existing == nil)
+            }
+        }
+    }
+
+    static func releaseExpiredHolds(now: Date, on c: PostgresConnection, logger: Logger) async throws {
+        let stamp = Timestamp.string(now)
+        try await c.query("""
+            UPDATE invitation SET held_by = NULL WHERE held_by IS NOT NULL
+              AND held_by NOT IN (SELECT id FROM answer_hold_lease WHERE expires_at > \(stamp))
+            """, logger: logger)
+        try await c.query("DELETE FROM answer_hold_lease WHERE expires_at <= \(stamp)", logger: logger)
+    }
+
+    /// Creates or renews a lease; whether it was there before.
+    static func upsertLease(_ id: String, expires: Date, on c: PostgresConnection, logger: Logger) async throws -> Bool {
+        let alive = try await c.query("SELECT 1 FROM answer_hold_lease WHERE id = \(id) FOR UPDATE", logger: logger).collect().isEmpty == false
+        try await c.query("""
+            INSERT INTO answer_hold_lease (id, expires_at) VALUES (\(id), \(Timestamp.string(expires)))
+            ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
+            """, logger: logger)
+        return alive
+    }
+
+    public func holdAnonymousAnswer(_ invitation: Invitation, lease: String, expires: Date, promised: Int, renewing: Bool,
+                                    now: Date) async throws(PulseError) -> (outcome: WebAnswerOutcome, leaseAlive: Bool) {
+        let held = try await run {
+            try await client.withTransaction(logger: logger) { c -> Held in
+                let alive = try await Self.upsertLease(lease, expires: expires, on: c, logger: logger)
+                try await Self.releaseExpiredHolds(now: now, on: c, logger: logger)
+                let leaseAlive = alive || !renewing
+                guard try await Self.isOpen(invitation, on: c, now: now, logger: logger) else { return Held(outcome: .closed, leaseAlive: leaseAlive) }
+                let stamp = Timestamp.string(now)
+                let taken = try await c.query("""
+                    SELECT i.answered OR (i.held_by IS NOT NULL AND EXISTS (SELECT 1 FROM answer_hold_lease l WHERE l.id = i.held_by AND l.expires_at > \(stamp)))
+                    FROM invitation i WHERE i.id = \(invitation.id) FOR UPDATE
+                    """, logger: logger).collect().first?.decode(Bool.self) ?? true
+                if taken { return Held(outcome: .alreadyRecorded, leaseAlive: leaseAlive) }
+                try await c.query("UPDATE invitation SET held_by = \(lease) WHERE id = \(invitation.id)", logger: logger)
+                try await c.query("""
+                    UPDATE round SET min_group_size = GREATEST(COALESCE(min_group_size, 0), \(promised)) WHERE id = \(invitation.round.id)
+                    """, logger: logger)
+                return Held(outcome: .stored(firstTime: true), leaseAlive: leaseAlive)
+            }
+        }
+        return (held.outcome, held.leaseAlive)
+    }
+
+    struct Held: Sendable {
+        var outcome: WebAnswerOutcome
+        var leaseAlive: Bool
+    }
+
+    public func writeHeldBatch(_ all: [HeldAnswer], lease: String, threshold: Int) async throws(PulseError) -> Int {
+        try await run {
+            try await client.withTransaction(logger: logger) { c -> Int in
+                guard try await !c.query("SELECT 1 FROM answer_hold_lease WHERE id = \(lease) FOR UPDATE", logger: logger).collect().isEmpty
+                else { return 0 }
+                var batch: [HeldAnswer] = []
+                var seen: Set<Int64> = []
+                for a in all.reversed() where seen.insert(a.invitationID).inserted {
+                    let mine = try await c.query("""
+                        SELECT held_by = \(lease) AND NOT answered FROM invitation WHERE id = \(a.invitationID) FOR UPDATE
+                        """, logger: logger).collect().first?.decode(Bool?.self) ?? nil
+                    if mine == true { batch.append(a) }
+                }
+                guard let tags = AnonymousCells.tags(batch.map(\.keys), threshold: threshold) else { return 0 }
+                for i in Array(batch.indices).shuffled() {
+                    let a = batch[i], keys = tags[i]
+                    let id = Int64.random(in: 1...Int64.max)
+                    try await c.query("""
+                        INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                        VALUES (\(id), \(a.roundID), NULL, \(keys.team), \(keys.managerEmail), \(keys.region), NULL, \(a.morale), \(a.enps), 'web')
+                        """, logger: logger)
+                    try await Self.insertAnswers(a.answers, responseID: id, on: c, logger: logger)
+                }
+                for a in batch.shuffled() {
+                    try await c.query("UPDATE invitation SET answered = TRUE, held_by = NULL WHERE id = \(a.invitationID)", logger: logger)
+                }
+                return batch.count
+            }
+        }
+    }
+
+    public func discardHeldAnswers(_ held: [HeldAnswer], roundID: Int64) async throws(PulseError) {
+        try await run {
+            try await client.withTransaction(logger: logger) { c in
+                for a in held {
+                    try await c.query("UPDATE invitation SET answered = TRUE, held_by = NULL WHERE id = \(a.invitationID)", logger: logger)
+                }
+                try await c.query("UPDATE round SET answers_not_kept = answers_not_kept + \(held.count) WHERE id = \(roundID)", logger: logger)
+            }
+        }
+    }
+
+    public func releaseHolds(_ invitationIDs: [Int64], lease: String) async throws(PulseError) {
+        try await run {
+            try await client.withTransaction(logger: logger) { c in
+                for id in invitationIDs {
+                    try await c.query("UPDATE invitation SET held_by = NULL WHERE id = \(id) AND held_by = \(lease)", logger: logger)
+                }
+            }
+        }
+    }
+
+    public func renewLease(_ id: String, expires: Date, now: Date, renewing: Bool) async throws(PulseError) -> Bool {
+        try await run {
+            try await client.withTransaction(logger: logger) { c -> Bool in
+                let alive = try await Self.upsertLease(id, expires: expires, on: c, logger: logger)
+                try await Self.releaseExpiredHolds(now: now, on: c, logger: logger)
+                return alive || !renewing
+            }
+        }
+    }
+
+    public func endLease(_ id: String) async throws(PulseError) {
+        try await run {
+            try await client.withTransaction(logger: logger) { c in
+                try await c.query("UPDATE invitation SET held_by = NULL WHERE held_by = \(id)", logger: logger)
+                try await c.query("DELETE FROM answer_hold_lease WHERE id = \(id)", logger: logger)
+            }
+        }
+    }
+
+    public func heldRoundStates(_ roundIDs: [Int64], now: Date) async throws(PulseError) -> [Int64: HeldRoundState] {
+        try await run {
+            var out: [Int64: HeldRoundState] = [:]
+            for id in roundIDs { out[id] = .gone }
+            guard !roundIDs.isEmpty else { return out }
+            let stamp = Timestamp.string(now)
+            for try await (id, ended) in try await client.query("""
+                SELECT id, closed_at IS NOT NULL OR (closes_at IS NOT NULL AND closes_at <= \(stamp)) FROM round WHERE id = ANY(\(roundIDs))
+                """, logger: logger).decode((Int64, Bool).self) {
+                out[id] = ended ? .ended : .open
+            }
+            return out
+        }
+    }
+
+    public func checkHealth() async throws(PulseError) {
+        _ = try await database.schemaVersion()
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import PostgresNIO
+import PulseCore
+
+/// A PostgreSQL database of Pulse: a client (a pool of connections) and the schema's
+/// named, versioned migrations. The password never comes from the URL: from
+/// `PGPASSWORD`, or the variable a configuration names.
+public final class PostgresDatabase: Sendable {
+    public let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+
+    /// Where a `postgresql://USER@HOST:PORT/NAME` URL points.
+    public struct Location: Sendable, Equatable {
+        public var user: String
+        public var host: String
+        public var port: Int
+        public var database: String
+
+        /// Reads a URL; a password in it is refused (exit 64), since a URL is printed,
+        /// logged and kept in shell history.
+        public init(url: String) throws(PulseError) {
+            guard let u = URLComponents(string: url), ["postgresql", "postgres"].contains(u.scheme ?? "") else {
+                throw .usage("\(url) is not a postgresql://USER@HOST:PORT/NAME URL")
+            }
+            if u.password != nil {
+                throw .usage("the PostgreSQL URL holds a password: remove it, and give it in PGPASSWORD (or the variable password_env names)")
+            }
+            guard let host = u.host, !host.isEmpty else { throw .usage("\(url): no host (postgresql://USER@HOST:PORT/NAME)") }
+            let name = u.path.hasPrefix("/") ? String(u.path.dropFirst()) : u.path
+            guard !name.isEmpty, !name.contains("/") else { throw .usage("\(url): no database name (postgresql://USER@HOST:PORT/NAME)") }
+            self.user = u.user ?? "postgres"
+            self.host = host
+            self.port = u.port ?? 5432
+            self.database = name
+        }
+
+        public var description: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
+    }
+
+    /// Connects (lazily: the first query opens a connection) and applies the migrations
+    /// this version knows, each in its own transaction: whole or absent.
+    public init(_ location: Location, password: String?) async throws(PulseError) {
+        var logger = Logger(label: "pulse.postgres")
+        logger.logLevel = .critical
+        self.logger = logger
+        let configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                         password: password, database: location.database, tls: .disable)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        do {
+            // One connection first: a server that is not there, a wrong password or a
+            // database that does not exist says so at once, where the pool would retry.
+            let probe = try await PostgresConnection.connect(
+                configuration: .init(host: location.host, port: location.port, username: location.user, password: password,
+                                     database: location.database, tls: .disable), id: 0, logger: logger)
+            try? await probe.close()
+            try await migrate()
+        } catch {
+            runner.cancel()
+            throw Self.plain(error, location)
+        }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Stops the client's connections.
+    public func close() { runner.cancel() }
+
+    /// A PostgreSQL error in a sentence that says what to fix.
+    static func plain(_ error: any Error, _ location: Location) -> PulseError {
+        if let e = error as? PulseError { return e }
+        let text = String(reflecting: error)
+        if text.contains("connectionError") || text.contains("refused") || text.contains("CircuitBreaker") {
+            return .runtime("cannot reach PostgreSQL at \(location.host):\(location.port): is it running, and does it listen there?")
+        }
+        if let p = error as? PSQLError, let message = p.serverInfo?[.message] {
+            return .runtime("PostgreSQL at \(location.description): \(message)")
+        }
+        return .runtime("PostgreSQL at \(location.description): \(text.prefix(300))")
+    }
+
+    /// The schema's migrations, in order: each a name and its statements.
+    static let migrations: [(id: String, sql: [String])] = [
+        ("v1-answer-pages", [
+            "CREATE SEQUENCE response_id_seq",
+            """
+            CREATE TABLE rep (
+                id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT, preferred_name TEXT, team TEXT,
+                manager_email TEXT, region TEXT, locale TEXT, timezone TEXT, start_date TEXT,
+                active BOOLEAN NOT NULL DEFAULT TRUE, deactivated_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
+            """,
+            "CREATE TABLE survey (id TEXT PRIMARY KEY, title TEXT NOT NULL, anonymity TEXT NOT NULL)",
+            """
+            CREATE TABLE survey_version (
+                id BIGSERIAL PRIMARY KEY, survey_id TEXT NOT NULL REFERENCES survey(id), number INTEGER NOT NULL,
+                definition TEXT NOT NULL, registered_at TEXT NOT NULL, UNIQUE (survey_id, number))
+            """,
+            """
+            CREATE TABLE round (
+                id BIGSERIAL PRIMARY KEY, survey_id TEXT NOT NULL REFERENCES survey(id),
+                survey_version_id BIGINT NOT NULL REFERENCES survey_version(id), period TEXT NOT NULL,
+                period_start TEXT NOT NULL, period_end TEXT NOT NULL, source TEXT NOT NULL, opened_at TEXT NOT NULL,
+                closes_at TEXT, closed_at TEXT, answers_not_kept INTEGER NOT NULL DEFAULT 0, min_group_size INTEGER,
+                UNIQUE (survey_id, period))
+            """,
+            """
+            CREATE TABLE invitation (
+                id BIGSERIAL PRIMARY KEY, round_id BIGINT NOT NULL REFERENCES round(id), rep_id BIGINT NOT NULL REFERENCES rep(id),
+                token_hash BYTEA UNIQUE, team TEXT, manager_email TEXT, region TEXT, created_at TEXT NOT NULL, sent_at TEXT,
+                answered BOOLEAN NOT NULL DEFAULT FALSE, reminders INTEGER NOT NULL DEFAULT 0, last_reminded_at TEXT,
+                closes_at TEXT, held_by TEXT, UNIQUE (round_id, rep_id))
+            """,
+            """
+            CREATE TABLE response (
+                id BIGINT PRIMARY KEY DEFAULT nextval('response_id_seq'), round_id BIGINT NOT NULL REFERENCES round(id),
+                rep_id BIGINT REFERENCES rep(id), team TEXT, manager_email TEXT, region TEXT, submitted_at TEXT,
+                morale DOUBLE PRECISION, enps INTEGER, source TEXT NOT NULL CHECK (source IN ('import', 'web')),
+                UNIQUE (round_id, rep_id))
+            """,
+            """
+            CREATE TABLE answer (
+                response_id BIGINT NOT NULL REFERENCES response(id) ON DELETE CASCADE, question_id TEXT NOT NULL,
+                number INTEGER, text TEXT, PRIMARY KEY (response_id, question_id))
+            """,
+            "CREATE TABLE answer_hold_lease (id TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
+        ]),
+    ]
+
+    /// Applies the migrations not yet applied; refuses a schema from a newer Pulse.
+    func migrate() async throws {
+        try await client.query("CREATE TABLE IF NOT EXISTS pulse_migration (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+                               logger: logger)
+        var applied: Set<String> = []
+        for try await id in try await client.query("SELECT id FROM pulse_migration", logger: logger).decode(String.self) {
+            applied.insert(id)
+        }
+        let known = Set(Self.migrations.map(\.id))
+        let unknown = applied.subtracting(known).sorted()
+        if !unknown.isEmpty {
+            throw PulseError.runtime("the database was written by a newer version of Pulse (it has schema "
+                + "\(unknown.joined(separator: ", ")), which this version does not know); upgrade pulse")
+        }
+        for migration in Self.migrations where !applied.contains(migration.id) {
+            let id = migration.id, stamp = Timestamp.string(Date())
+            try await client.withTransaction(logger: logger) { connection in
+                for statement in migration.sql { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await connection.query("INSERT INTO pulse_migration (id, applied_at) VALUES (\(id), \(stamp))", logger: logger)
+            }
+        }
+    }
+
+    /// The latest migration applied.
+    public func schemaVersion() async throws(PulseError) -> String? {
+        do {
+            var last: String?
+            for try await id in try await client.query("SELECT id FROM pulse_migration ORDER BY id", logger: logger).decode(String.self) {
+                last = id
+            }
+            return last
+        } catch {
+            throw .runtime("PostgreSQL: \(error)")
+        }
+    }
+}
