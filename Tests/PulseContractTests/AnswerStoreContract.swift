@@ -194,3 +194,33 @@ import Testing
         try await s.store.checkHealth()
     }
 }
+
+/// The PostgreSQL schema's migrations: a database migrated by a newer Pulse is refused,
+/// and opening a migrated one again applies nothing twice.
+@Suite struct PostgresMigrationTests {
+    @Test func aSchemaFromANewerPulseIsRefused() async throws {
+        guard let url = AnswerStoreContract.postgresURL else { return }
+        let base = try PostgresDatabase.Location(url: url)
+        let logger = { var l = Logger(label: "test"); l.logLevel = .critical; return l }()
+        let name = "m" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = PostgresClient(configuration: .init(host: base.host, port: base.port, username: base.user, password: nil,
+                                                        database: base.database, tls: .disable), backgroundLogger: logger)
+        let adminRun = Task { await admin.run() }
+        defer { adminRun.cancel() }
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        var location = base
+        location.database = name
+        let first = try await PostgresDatabase(location, password: nil)
+        #expect(try await first.schemaVersion() == "v1-answer-pages")
+        let again = try await PostgresDatabase(location, password: nil)
+        #expect(try await again.schemaVersion() == "v1-answer-pages")
+        try await first.client.query("INSERT INTO pulse_migration (id, applied_at) VALUES ('v99-from-the-future', 'now')", logger: logger)
+        do {
+            _ = try await PostgresDatabase(location, password: nil)
+            Issue.record("opened a schema from a newer Pulse")
+        } catch {
+            #expect(error.description.contains("written by a newer version of Pulse") && error.description.contains("v99-from-the-future"),
+                    "\(error)")
+        }
+    }
+}
