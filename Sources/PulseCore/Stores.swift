@@ -48,3 +48,20 @@ public protocol AnswerStore: Sendable {
     /// Whether the store answers at all (for `/healthz`).
     func checkHealth() async throws(PulseError)
 }
+
+/// The roster: reps imported from a checked file, listed, found and (de)activated.
+public protocol RosterStore: Sendable {
+    /// Upserts the file's reps by email in one transaction (all or nothing): a column
+    /// absent from the file leaves that field as it was; deactivated reps stay inactive.
+    func importRoster(_ roster: RosterFile, now: Date) async throws(PulseError) -> RosterImportSummary
+
+    /// The reps by team (no team first), then email.
+    func reps(includeInactive: Bool, team: String?) async throws(PulseError) -> [Rep]
+
+    /// A rep by email, in any case.
+    func rep(email: String) async throws(PulseError) -> Rep?
+
+    /// Deactivates (no more invitations; history stays) or activates a rep; `false` when
+    /// it already was. An unknown email is a usage error.
+    func setActive(email: String, active: Bool, now: Date) async throws(PulseError) -> Bool
+}

@@ -13,21 +13,10 @@ extension Rep {
     }
 }
 
-/// What a roster import did.
-public struct RosterImportSummary: Sendable, Equatable {
-    public var added = 0
-    public var updated = 0
-    public var unchanged = 0
-    /// Rows for reps that were deactivated: kept inactive.
-    public var inactive: [String] = []
-    public var warnings: [String] = []
-}
 
 extension AppDatabase {
     /// The roster's columns, in the order `roster list --format csv` writes them.
-    /// `preferred_name` came later: files without it import as before.
-    public static let rosterColumns = ["email", "name", "team", "manager_email", "region", "locale", "timezone", "start_date",
-                                       "preferred_name"]
+    public static var rosterColumns: [String] { RosterFile.columns }
 
     /// v5: the name a rep is greeted by in mail.
     static func registerPreferredNameMigration(_ migrator: inout DatabaseMigrator) {
@@ -43,75 +32,18 @@ extension AppDatabase {
     /// A column absent from the file leaves that field as it was; an empty cell in a
     /// present column clears it. Reps that were deactivated stay inactive.
     public func importRoster(_ reader: CSVReader, map: [String: String] = [:], now: Date) throws(PulseError) -> RosterImportSummary {
-        let file = reader.file
-        let layout = try ColumnLayout(header: reader.header, file: file, required: ["email"],
-                                      optional: Array(Self.rosterColumns.dropFirst()), map: map)
-        var summary = RosterImportSummary()
-        for u in layout.unused {
-            summary.warnings.append("\(file): column \"\(u.name)\" is not a roster column and was ignored")
-        }
-        var issues: [InputIssue] = []
-        var rows: [(line: Int, rep: Rep)] = []
-        var seen: [String: (line: Int, rep: Rep)] = [:]
-        try reader.forEachRecord { record throws(PulseError) in
-            func cell(_ column: String) -> String? {
-                guard let i = layout.index(column) else { return nil }
-                guard let s = record.string(i) else {
-                    issues.append(InputIssue(file: file, line: record.line, field: column, "is not valid UTF-8"))
-                    return nil
-                }
-                let t = s.trimmingSpaces
-                return t.isEmpty ? nil : t
-            }
-            let line = record.line
-            func bad(_ field: String, _ message: String) { issues.append(InputIssue(file: file, line: line, field: field, message)) }
-            // An address with a control character would be stored and later break the
-            // mail headers of a whole round: refused here, shown with it written out.
-            func checkEmail(_ field: String, _ address: String) {
-                if let c = Validate.controlCharacter(in: address) {
-                    bad(field, "\"\(Validate.visible(address))\" contains a control character (U+\(String(format: "%04X", c.value))); an email address has none")
-                } else if !Validate.isEmail(address) {
-                    bad(field, "\"\(address)\" is not an email address")
-                }
-            }
-            guard let email = cell("email")?.lowercased() else { return bad("email", "is empty: every row needs an email") }
-            checkEmail("email", email)
-            let manager = cell("manager_email")?.lowercased()
-            if let m = manager { checkEmail("manager_email", m) }
-            let locale = cell("locale")
-            if let l = locale, !Validate.isLocale(l) { bad("locale", "\"\(l)\" is not a locale code (en, th, ms, ru, pt-BR)") }
-            let tz = cell("timezone")
-            if let tz, TimeZone(identifier: tz) == nil { bad("timezone", "\"\(tz)\" is not a time zone (like Asia/Bangkok)") }
-            let start = cell("start_date")
-            if let s = start, Day(iso: s) == nil { bad("start_date", "\"\(s)\" is not a date as YYYY-MM-DD") }
-            let rep = Rep(id: nil, email: email, name: cell("name"), preferredName: cell("preferred_name"), team: cell("team"),
-                          managerEmail: manager,
-                          region: cell("region"), locale: locale, timezone: tz, startDate: start, active: true)
-            if let earlier = seen[email] {
-                if earlier.rep != rep {
-                    bad("email", "\(email) is also on line \(earlier.line) with different values; keep one row per rep")
-                }
-                return
-            }
-            seen[email] = (line, rep)
-            rows.append((line, rep))
-        }
-        guard issues.isEmpty else { throw .invalidInput(issues) }
-        if rows.isEmpty { summary.warnings.append("\(file): no rows after the header") }
+        try importRoster(try RosterFile(reader, map: map), now: now)
+    }
 
+    /// Imports a checked roster file, in one transaction.
+    public func importRoster(_ roster: RosterFile, now: Date) throws(PulseError) -> RosterImportSummary {
+        var summary = RosterImportSummary()
+        summary.warnings = roster.warnings
         let stamp = Timestamp.string(now)
         try write { db in
-            for (_, incoming) in rows {
-                if var existing = try Self.rep(email: incoming.email, db: db) {
-                    let before = existing
-                    if layout.has("name") { existing.name = incoming.name }
-                    if layout.has("preferred_name") { existing.preferredName = incoming.preferredName }
-                    if layout.has("team") { existing.team = incoming.team }
-                    if layout.has("manager_email") { existing.managerEmail = incoming.managerEmail }
-                    if layout.has("region") { existing.region = incoming.region }
-                    if layout.has("locale") { existing.locale = incoming.locale }
-                    if layout.has("timezone") { existing.timezone = incoming.timezone }
-                    if layout.has("start_date") { existing.startDate = incoming.startDate }
+            for incoming in roster.reps {
+                if let before = try Self.rep(email: incoming.email, db: db) {
+                    let existing = roster.merged(before, with: incoming)
                     if !existing.active { summary.inactive.append(existing.email) }
                     if existing == before {
                         summary.unchanged += 1

@@ -88,3 +88,24 @@ public struct SQLiteAnswerStore: AnswerStore {
         }
     }
 }
+
+/// The SQLite engine of `RosterStore`, on the same queue discipline.
+extension SQLiteAnswerStore: RosterStore {
+    public func importRoster(_ roster: RosterFile, now: Date) async throws(PulseError) -> RosterImportSummary {
+        try await run { db throws(PulseError) in try db.importRoster(roster, now: now) }
+    }
+
+    public func reps(includeInactive: Bool, team: String?) async throws(PulseError) -> [Rep] {
+        try await run { db throws(PulseError) in try db.reps(includeInactive: includeInactive, team: team) }
+    }
+
+    public func rep(email: String) async throws(PulseError) -> Rep? {
+        try await run { db throws(PulseError) in try db.rep(email: email) }
+    }
+
+    public func setActive(email: String, active: Bool, now: Date) async throws(PulseError) -> Bool {
+        try await run { db throws(PulseError) in
+            active ? try db.activate(email: email, now: now) : try db.deactivate(email: email, now: now)
+        }
+    }
+}

@@ -18,6 +18,7 @@ import Testing
     /// of the engine's tables.
     struct Seeded {
         var store: any AnswerStore
+        var roster: any RosterStore
         var tokens: [String: String]
         /// Responses, answered invitations, held invitations.
         var counts: @Sendable () async throws -> Counts
@@ -57,7 +58,7 @@ import Testing
             return RenderedMessage(messageID: "m\(draft.invitationID)@x", sender: "p@x.example", recipient: draft.rep.email,
                                    subject: "s", data: Data("x".utf8))
         }
-        return Seeded(store: SQLiteAnswerStore(db), tokens: tokens, counts: {
+        return Seeded(store: SQLiteAnswerStore(db), roster: SQLiteAnswerStore(db), tokens: tokens, counts: {
             try db.dbWriter.read { d in
                 Counts(try Int.fetchOne(d, sql: "SELECT COUNT(*) FROM response")!,
                        try Int.fetchOne(d, sql: "SELECT COUNT(*) FROM invitation WHERE answered")!,
@@ -111,7 +112,7 @@ import Testing
             try await c.query("UPDATE invitation SET token_hash = \(tokenHash(token)) WHERE id = \(invitation)", logger: logger)
             tokens[email] = token
         }
-        return Seeded(store: PostgresAnswerStore(db), tokens: tokens, counts: {
+        return Seeded(store: PostgresAnswerStore(db), roster: PostgresAnswerStore(db), tokens: tokens, counts: {
             let r = try await c.query("""
                 SELECT (SELECT COUNT(*) FROM response), (SELECT COUNT(*) FROM invitation WHERE answered),
                        (SELECT COUNT(*) FROM invitation WHERE held_by IS NOT NULL)
@@ -222,5 +223,50 @@ import Testing
             #expect(error.description.contains("written by a newer version of Pulse") && error.description.contains("v99-from-the-future"),
                     "\(error)")
         }
+    }
+}
+
+/// The storage contract of `RosterStore`, on every engine (the same seeded reps).
+@Suite struct RosterStoreContract {
+    let contract = AnswerStoreContract()
+    static let now = Date(timeIntervalSince1970: 1_795_440_000)
+
+    func file(_ text: String) throws -> RosterFile { try RosterFile(try CSVReader(bytes: Array(text.utf8), file: "roster.csv")) }
+
+    @Test(arguments: AnswerStoreContract.engines) func anImportUpsertsByEmailAndLeavesAbsentColumns(engine: String) async throws {
+        let s = try await contract.seeded(engine)
+        // r0 changes team, r1 is as it was, NEW@x.org is new; the file has no region column.
+        let summary = try await s.roster.importRoster(try file("""
+            email,name,team,manager_email
+            R0@x.org,R0,west,m@x.org
+            r1@x.org,R1,east,m@x.org
+            NEW@x.org,Nova,,m@x.org
+
+            """), now: Self.now)
+        #expect(summary.added == 1 && summary.updated == 1 && summary.unchanged == 1, "\(summary)")
+        let r0 = try #require(try await s.roster.rep(email: "r0@X.org"))
+        #expect(r0.team == "west" && r0.region == "APAC", "the absent region column left the region")
+        let nova = try #require(try await s.roster.rep(email: "new@x.org"))
+        #expect(nova.email == "new@x.org" && nova.team == nil && nova.active)
+    }
+
+    @Test(arguments: AnswerStoreContract.engines) func repsAreListedInOneOrderOnEveryEngine(engine: String) async throws {
+        let s = try await contract.seeded(engine)
+        _ = try await s.roster.importRoster(try file("email,name,team\nz@x.org,Z,\na@x.org,A,East\nb@x.org,B,east\n"), now: Self.now)
+        let all = try await s.roster.reps(includeInactive: true, team: nil).map(\.email)
+        #expect(all == ["z@x.org", "a@x.org", "b@x.org"] + (0..<5).map { "r\($0)@x.org" } + (5..<8).map { "r\($0)@x.org" }, "\(all)")
+        #expect(try await s.roster.reps(includeInactive: true, team: "west").map(\.email) == ["r5@x.org", "r6@x.org", "r7@x.org"])
+    }
+
+    @Test(arguments: AnswerStoreContract.engines) func aDeactivatedRepStaysInactiveThroughAnImport(engine: String) async throws {
+        let s = try await contract.seeded(engine)
+        #expect(try await s.roster.setActive(email: "R2@x.org", active: false, now: Self.now))
+        #expect(try await !s.roster.setActive(email: "r2@x.org", active: false, now: Self.now), "already inactive")
+        let summary = try await s.roster.importRoster(try file("email,team\nr2@x.org,east\n"), now: Self.now)
+        #expect(summary.inactive == ["r2@x.org"])
+        #expect(try await s.roster.rep(email: "r2@x.org")?.active == false)
+        #expect(try await !s.roster.reps(includeInactive: false, team: nil).contains { $0.email == "r2@x.org" })
+        await #expect(throws: PulseError.self) { try await s.roster.setActive(email: "nobody@x.org", active: false, now: Self.now) }
+        #expect(try await s.roster.setActive(email: "r2@x.org", active: true, now: Self.now))
     }
 }
