@@ -71,7 +71,10 @@ extension Pulse {
                 }
             }
             try await app.runService()
+            // A tick in flight (a round's batch being written) finishes before the stop
+            // writes the rest and ends the lease.
             ticker.cancel()
+            await ticker.value
             let stopped = try await held.stop()
             if stopped.written > 0 {
                 Terminal.note("pulse serve: wrote the \(stopped.written) anonymous \(stopped.written == 1 ? "answer" : "answers") it held")
