@@ -26,7 +26,7 @@ let package = Package(
         // and renderers. Values in, values out: no files, no database, no clock.
         .target(
             name: "PulseCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Storage on one SQLite file through GRDB.
         .target(

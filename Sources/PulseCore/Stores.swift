@@ -65,3 +65,108 @@ public protocol RosterStore: Sendable {
     /// it already was. An unknown email is a usage error.
     func setActive(email: String, active: Bool, now: Date) async throws(PulseError) -> Bool
 }
+
+/// What a send opens and whom it invites.
+public struct InvitationRequest: Sendable {
+    public var survey: SurveyDefinition
+    public var period: Period
+    /// Only this team's reps.
+    public var team: String?
+    /// When a new round closes (the last moment any rep's window ends).
+    public var closesAt: Date?
+    /// How long each invitation stays open after now; the round's closing time moves
+    /// later when an invitation's window ends after it.
+    public var openDays: Int?
+    /// The threshold the mail promises; the round keeps the largest it was promised.
+    public var minGroupSize: Int?
+    /// Invite only the reps it accepts; with it, no round is opened for nobody.
+    public var only: (@Sendable (Rep) -> Bool)?
+
+    public init(survey: SurveyDefinition, period: Period, team: String? = nil, closesAt: Date?, openDays: Int? = nil,
+                minGroupSize: Int? = nil, only: (@Sendable (Rep) -> Bool)? = nil) {
+        self.survey = survey; self.period = period; self.team = team; self.closesAt = closesAt; self.openDays = openDays
+        self.minGroupSize = minGroupSize; self.only = only
+    }
+}
+
+/// Which reps of a round a reminder run reaches: at most `max` reminders per rep, at
+/// least `minDaysApart` days after the invitation or the last reminder.
+public struct ReminderRequest: Sendable {
+    public var survey: String
+    public var period: Period
+    public var max: Int
+    public var minDaysApart: Int
+    public var minGroupSize: Int?
+
+    public init(survey: String, period: Period, max: Int, minDaysApart: Int, minGroupSize: Int? = nil) {
+        self.survey = survey; self.period = period; self.max = max; self.minDaysApart = minDaysApart; self.minGroupSize = minGroupSize
+    }
+}
+
+/// Turns a draft into the message the outbox stores; called inside the transaction that
+/// records it, so that every message exists in the outbox before anything is sent.
+public typealias MessageRenderer = @Sendable (MessageDraft) throws -> RenderedMessage
+
+/// Invitations and the outbox: each rep invited once per round, each message recorded
+/// before it is sent and claimed by one worker at a time, under a lease that expires
+/// (a worker that dies leaves nothing claimed for ever).
+public protocol OutboxStore: Sendable {
+    /// Opens the round (or finds it) and queues one invitation per active rep not yet
+    /// invited, in one transaction; a dry run renders everything and stores nothing.
+    func queueInvitations(_ request: InvitationRequest, key: TokenKey, now: Date, dryRun: Bool,
+                          render: @escaping MessageRenderer) async throws(PulseError) -> QueueSummary
+
+    /// Queues reminders for the reps of an open round who have not answered.
+    func queueReminders(_ request: ReminderRequest, key: TokenKey, now: Date, dryRun: Bool,
+                        render: @escaping MessageRenderer) async throws(PulseError) -> QueueSummary
+
+    /// When each unanswered rep of a round gets their next reminder.
+    func reminderPlan(_ request: ReminderRequest, now: Date) async throws(PulseError) -> [ReminderPlan]
+
+    /// Takes up to `limit` due messages (and those whose claim's lease ran out) and marks
+    /// them as being sent under a lease of `lease` seconds.
+    func claimDueMessages(limit: Int, now: Date, lease: TimeInterval) async throws(PulseError) -> [QueuedMessage]
+
+    /// The server accepted it: sent, its body dropped, the invitation marked sent.
+    func markSent(_ id: Int64, reply: String, now: Date) async throws(PulseError)
+
+    /// Back in the queue; `countAttempt: false` gives the claim's attempt back.
+    func markRetry(_ id: Int64, error: String, at next: Date, countAttempt: Bool) async throws(PulseError)
+
+    /// Given up on.
+    func markFailed(_ id: Int64, error: String) async throws(PulseError)
+
+    /// The latest messages first, of one status or all.
+    func outbox(status: String?, limit: Int) async throws(PulseError) -> [OutboxEntry]
+
+    /// How many messages have each status.
+    func outboxCounts() async throws(PulseError) -> [String: Int]
+
+    /// The earliest time a queued or claimed message is due.
+    func nextDueTime() async throws(PulseError) -> Date?
+}
+
+/// Surveys' rounds: listed with their counts, closed by hand or when their time is up.
+public protocol RoundStore: Sendable {
+    /// Every round (of one survey), by period start.
+    func rounds(survey: String?) async throws(PulseError) -> [Round]
+
+    /// Every round with its counts.
+    func roundSummaries(survey: String?) async throws(PulseError) -> [RoundSummary]
+
+    /// Closes a round; `false` when it already was. An unknown round is a usage error.
+    func closeRound(survey: String, period: Period, now: Date) async throws(PulseError) -> Bool
+
+    /// Closes the rounds whose closing time has passed; returns them as "survey period".
+    func closeDueRounds(now: Date, dryRun: Bool) async throws(PulseError) -> [String]
+
+    /// Open rounds that went out through Pulse.
+    func openSentRounds(now: Date) async throws(PulseError) -> [SentRound]
+}
+
+/// An open round that went out through Pulse.
+public struct SentRound: Sendable, Equatable {
+    public var survey: String
+    public var period: Period
+    public init(survey: String, period: Period) { self.survey = survey; self.period = period }
+}

@@ -3,71 +3,7 @@ import Foundation
 import GRDB
 import PulseCore
 
-/// One invitation or reminder to render, handed to the caller inside the transaction
-/// that records it, so that a message exists in the outbox before anything is sent.
-public struct MessageDraft: Sendable {
-    public enum Kind: String, Sendable { case invitation, reminder }
-    public var kind: Kind
-    public var invitationID: Int64
-    public var rep: Rep
-    /// The personal token of the invitation (the database keeps only its hash).
-    public var token: String
-    public var survey: SurveyDefinition
-    public var period: Period
-    public var closesAt: Date?
-    /// 1 for the first reminder.
-    public var reminderNumber: Int
-}
-
-/// A rendered message, as the outbox stores it.
-public struct RenderedMessage: Sendable {
-    public var messageID: String
-    public var sender: String
-    public var recipient: String
-    public var subject: String
-    public var data: Data
-    /// The plain-text part as written (for showing a message; the outbox keeps `data`).
-    public var text: String?
-
-    public init(messageID: String, sender: String, recipient: String, subject: String, data: Data, text: String? = nil) {
-        self.messageID = messageID; self.sender = sender; self.recipient = recipient; self.subject = subject; self.data = data
-        self.text = text
-    }
-}
-
-/// A message waiting in the outbox.
-public struct QueuedMessage: Sendable {
-    public var id: Int64
-    public var messageID: String
-    public var sender: String
-    public var recipient: String
-    public var data: Data
-    public var attempts: Int
-}
-
-/// When one rep of a round is reminded next, and why (not).
-public struct ReminderPlan: Sendable {
-    public var email: String
-    public var sent: Int
-    /// The moment the next reminder goes out; `nil` when none will.
-    public var due: Date?
-    public var reason: String
-}
-
-public struct QueueSummary: Sendable {
-    public var roundCreated = false
-    public var queued: [(email: String, subject: String)] = []
-    public var skipped = 0
-}
-
-/// Derives personal tokens from a secret that lives beside the database, not in it:
-/// the database holds only each token's SHA-256, and the same link can be written
-/// again in a reminder.
-public struct TokenKey: Sendable {
-    let key: SymmetricKey
-
-    public init(bytes: Data) { key = SymmetricKey(data: bytes) }
-
+extension TokenKey {
     /// Loads the key file, creating it (32 random bytes, mode 0600) the first time.
     public static func load(path: String) throws(PulseError) -> TokenKey {
         let fm = FileManager.default
@@ -82,13 +18,6 @@ public struct TokenKey: Sendable {
             throw .runtime("cannot create the key file \(path)")
         }
         return TokenKey(bytes: Data(bytes))
-    }
-
-    /// The token of an invitation: 256 bits, base64url.
-    public func token(invitationID: Int64, roundID: Int64) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("pulse-token|\(roundID)|\(invitationID)".utf8), using: key)
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }
 
@@ -418,19 +347,7 @@ extension AppDatabase {
 
     // MARK: - Reads
 
-    public struct OutboxEntry: Sendable {
-        public var id: Int64
-        public var kind: String
-        public var recipient: String
-        public var subject: String
-        public var status: String
-        public var attempts: Int
-        public var nextAttemptAt: String
-        public var lastError: String?
-        public var serverReply: String?
-        public var sentAt: String?
-        public var messageID: String
-    }
+    public typealias OutboxEntry = PulseCore.OutboxEntry
 
     public func outbox(status: String? = nil, limit: Int = 1000) throws(PulseError) -> [OutboxEntry] {
         try read { db in

@@ -16,7 +16,7 @@ public struct ResponsesImportSummary: Sendable, Equatable {
 }
 
 /// The SHA-256 of a personal token: all the database keeps of it.
-public func tokenHash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+public func tokenHash(_ token: String) -> Data { TokenKey.hash(token) }
 
 extension AppDatabase {
     static let responseFixedColumns = ["email", "token", "survey", "period", "submitted_at"]

@@ -109,3 +109,82 @@ extension SQLiteAnswerStore: RosterStore {
         }
     }
 }
+
+/// The SQLite engine of `OutboxStore`. One file has one writer at a time, so the
+/// invitations of a round are decided inside one immediate transaction; a claim's
+/// lease is its process (resent once that process is gone) and a time.
+extension SQLiteAnswerStore: OutboxStore {
+    public func queueInvitations(_ request: InvitationRequest, key: TokenKey, now: Date, dryRun: Bool,
+                                 render: @escaping MessageRenderer) async throws(PulseError) -> QueueSummary {
+        try await run { db throws(PulseError) in
+            try db.queueInvitations(survey: request.survey, period: request.period, team: request.team, closesAt: request.closesAt,
+                                    openDays: request.openDays, minGroupSize: request.minGroupSize, key: key, now: now,
+                                    dryRun: dryRun, only: request.only, render: render)
+        }
+    }
+
+    public func queueReminders(_ request: ReminderRequest, key: TokenKey, now: Date, dryRun: Bool,
+                               render: @escaping MessageRenderer) async throws(PulseError) -> QueueSummary {
+        try await run { db throws(PulseError) in
+            try db.queueReminders(survey: request.survey, period: request.period, max: request.max, minDaysApart: request.minDaysApart,
+                                  minGroupSize: request.minGroupSize, key: key, now: now, dryRun: dryRun, render: render)
+        }
+    }
+
+    public func reminderPlan(_ request: ReminderRequest, now: Date) async throws(PulseError) -> [ReminderPlan] {
+        try await run { db throws(PulseError) in
+            try db.reminderPlan(survey: request.survey, period: request.period, max: request.max, minDaysApart: request.minDaysApart, now: now)
+        }
+    }
+
+    public func claimDueMessages(limit: Int, now: Date, lease: TimeInterval) async throws(PulseError) -> [QueuedMessage] {
+        try await run { db throws(PulseError) in try db.claimDueMessages(limit: limit, now: now, lease: lease) }
+    }
+
+    public func markSent(_ id: Int64, reply: String, now: Date) async throws(PulseError) {
+        try await run { db throws(PulseError) in try db.markSent(id, reply: reply, now: now) }
+    }
+
+    public func markRetry(_ id: Int64, error: String, at next: Date, countAttempt: Bool) async throws(PulseError) {
+        try await run { db throws(PulseError) in try db.markRetry(id, error: error, at: next, countAttempt: countAttempt) }
+    }
+
+    public func markFailed(_ id: Int64, error: String) async throws(PulseError) {
+        try await run { db throws(PulseError) in try db.markFailed(id, error: error) }
+    }
+
+    public func outbox(status: String?, limit: Int) async throws(PulseError) -> [OutboxEntry] {
+        try await run { db throws(PulseError) in try db.outbox(status: status, limit: limit) }
+    }
+
+    public func outboxCounts() async throws(PulseError) -> [String: Int] {
+        try await run { db throws(PulseError) in try db.outboxCounts() }
+    }
+
+    public func nextDueTime() async throws(PulseError) -> Date? {
+        try await run { db throws(PulseError) in try db.nextDueTime() }
+    }
+}
+
+/// The SQLite engine of `RoundStore`.
+extension SQLiteAnswerStore: RoundStore {
+    public func rounds(survey: String?) async throws(PulseError) -> [Round] {
+        try await run { db throws(PulseError) in try db.rounds(survey: survey) }
+    }
+
+    public func roundSummaries(survey: String?) async throws(PulseError) -> [RoundSummary] {
+        try await run { db throws(PulseError) in try db.roundSummaries(survey: survey) }
+    }
+
+    public func closeRound(survey: String, period: Period, now: Date) async throws(PulseError) -> Bool {
+        try await run { db throws(PulseError) in try db.closeRound(survey: survey, period: period, now: now) }
+    }
+
+    public func closeDueRounds(now: Date, dryRun: Bool) async throws(PulseError) -> [String] {
+        try await run { db throws(PulseError) in try db.closeDueRounds(now: now, dryRun: dryRun) }
+    }
+
+    public func openSentRounds(now: Date) async throws(PulseError) -> [SentRound] {
+        try await run { db throws(PulseError) in try db.openSentRounds(now: now).map { SentRound(survey: $0.survey, period: $0.period) } }
+    }
+}

@@ -95,15 +95,6 @@ extension AppDatabase {
     }
 }
 
-/// A round with its counts, for `pulse rounds list`.
-public struct RoundSummary: Sendable {
-    public var round: Round
-    public var version: Int
-    public var invited: Int
-    public var answered: Int
-    public var responses: Int
-}
-
 extension AppDatabase {
     public func roundSummaries(survey: String? = nil) throws(PulseError) -> [RoundSummary] {
         try read { db in
