@@ -8,6 +8,8 @@ import PulseCore
 /// `PGPASSWORD`, or the variable a configuration names.
 public final class PostgresDatabase: Sendable {
     public let client: PostgresClient
+    /// This instance's name in the outbox's claims.
+    public let workerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
     let logger: Logger
     private let runner: Task<Void, Never>
 
@@ -126,6 +128,23 @@ public final class PostgresDatabase: Sendable {
                 number INTEGER, text TEXT, PRIMARY KEY (response_id, question_id))
             """,
             "CREATE TABLE answer_hold_lease (id TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
+        ]),
+        ("v2-outbox", [
+            "ALTER TABLE survey ADD COLUMN current_version_id BIGINT",
+            // Every message is written here before it is sent, and marked after. A claim is
+            // a worker's id and a lease (next_attempt_at): a worker that dies leaves its
+            // messages due again when the lease ends, whichever machine it ran on.
+            """
+            CREATE TABLE outbox (
+                id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('invitation', 'reminder')),
+                invitation_id BIGINT NOT NULL REFERENCES invitation(id), message_id TEXT NOT NULL UNIQUE, sender TEXT NOT NULL,
+                recipient TEXT NOT NULL, subject TEXT NOT NULL, body BYTEA,
+                status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL, last_error TEXT, server_reply TEXT,
+                claimed_by TEXT, created_at TEXT NOT NULL, sent_at TEXT)
+            """,
+            "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+            "CREATE INDEX invitation_round ON invitation (round_id)",
         ]),
     ]
 

@@ -71,8 +71,8 @@ import Testing
         })
     }
 
-    /// A database of its own on the test server, migrated by Pulse, seeded by SQL.
-    func seededPostgres() async throws -> Seeded {
+    /// A database of its own on the test server, created empty and migrated by Pulse.
+    static func freshPostgres() async throws -> PulsePostgres.PostgresDatabase {
         let base = try PostgresDatabase.Location(url: Self.postgresURL!)
         let logger = { var l = Logger(label: "test"); l.logLevel = .critical; return l }()
         let name = "t" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
@@ -83,7 +83,13 @@ import Testing
         adminRun.cancel()
         var location = base
         location.database = name
-        let db = try await PostgresDatabase(location, password: nil)
+        return try await PulsePostgres.PostgresDatabase(location, password: nil)
+    }
+
+    /// A database of its own on the test server, migrated by Pulse, seeded by SQL.
+    func seededPostgres() async throws -> Seeded {
+        let logger = { var l = Logger(label: "test"); l.logLevel = .critical; return l }()
+        let db = try await Self.freshPostgres()
         let c = db.client
         let survey = try SurveyDefinition.load(yaml: DefaultSurveys.enps, file: "enps.yaml")
         let stamp = Timestamp.string(Self.now), closes = Timestamp.string(Self.now.addingTimeInterval(7 * 86_400))
@@ -212,9 +218,9 @@ import Testing
         var location = base
         location.database = name
         let first = try await PostgresDatabase(location, password: nil)
-        #expect(try await first.schemaVersion() == "v1-answer-pages")
+        #expect(try await first.schemaVersion() == "v2-outbox")
         let again = try await PostgresDatabase(location, password: nil)
-        #expect(try await again.schemaVersion() == "v1-answer-pages")
+        #expect(try await again.schemaVersion() == "v2-outbox")
         try await first.client.query("INSERT INTO pulse_migration (id, applied_at) VALUES ('v99-from-the-future', 'now')", logger: logger)
         do {
             _ = try await PostgresDatabase(location, password: nil)

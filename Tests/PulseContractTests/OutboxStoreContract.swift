@@ -1,0 +1,166 @@
+import Foundation
+import PulseCore
+import PulsePostgres
+import Testing
+@testable import PulseStore
+
+/// The storage contract of `OutboxStore` and `RoundStore`, through the protocols only,
+/// on every engine: invitations once per rep and round however many workers queue at
+/// once, every message claimed by one worker, a dead worker's claims due again when
+/// their lease ends, and the same rounds and outbox listed on every engine.
+@Suite struct OutboxStoreContract {
+    typealias Store = AnswerStore & RosterStore & OutboxStore & RoundStore
+    static let now = Date(timeIntervalSince1970: 1_795_440_000)
+    let key = TokenKey(bytes: Data(repeating: 9, count: 32))
+    let survey = try! SurveyDefinition.load(yaml: DefaultSurveys.enps, file: "enps.yaml")
+    let period = Period("2026-Q4")!
+
+    /// An engine with twelve active reps (six in east, six in west) and one inactive.
+    func engine(_ name: String) async throws -> any Store {
+        let store: any Store = name == "sqlite"
+            ? SQLiteAnswerStore(try AppDatabase.inMemory())
+            : PostgresAnswerStore(try await AnswerStoreContract.freshPostgres())
+        var roster = "email,name,team,manager_email\n"
+        for i in 0..<13 { roster += "r\(String(format: "%02d", i))@x.org,R\(i),\(i % 2 == 0 ? "east" : "west"),m@x.org\n" }
+        _ = try await store.importRoster(try RosterFile(try CSVReader(bytes: Array(roster.utf8), file: "roster.csv")), now: Self.now)
+        _ = try await store.setActive(email: "r12@x.org", active: false, now: Self.now)
+        return store
+    }
+
+    /// Renders a message and keeps the draft's token.
+    final class Tokens: @unchecked Sendable {
+        private let lock = NSLock()
+        private var byEmail: [String: [String]] = [:]
+        func add(_ email: String, _ token: String) { lock.withLock { byEmail[email, default: []].append(token) } }
+        var all: [String: [String]] { lock.withLock { byEmail } }
+    }
+
+    func renderer(_ tokens: Tokens) -> MessageRenderer {
+        { draft in
+            tokens.add(draft.rep.email, draft.token)
+            return RenderedMessage(messageID: "\(draft.kind.rawValue)-\(draft.invitationID)-\(draft.reminderNumber)@x.example",
+                                   sender: "pulse@x.example", recipient: draft.rep.email, subject: "\(draft.survey.id) \(draft.period)",
+                                   data: Data("token \(draft.token)".utf8))
+        }
+    }
+
+    func request(team: String? = nil) -> InvitationRequest {
+        InvitationRequest(survey: survey, period: period, team: team, closesAt: Self.now.addingTimeInterval(7 * 86_400), openDays: 7,
+                          minGroupSize: 5)
+    }
+
+    @Test(arguments: AnswerStoreContract.engines) func fourWorkersQueueingAtOnceInviteEachRepOnce(engine name: String) async throws {
+        let store = try await engine(name)
+        let tokens = Tokens()
+        let render = renderer(tokens)
+        let summaries = try await withThrowingTaskGroup(of: QueueSummary.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await store.queueInvitations(request(), key: key, now: Self.now, dryRun: false, render: render) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(summaries.map(\.queued.count).reduce(0, +) == 12, "\(summaries.map(\.queued.count))")
+        #expect(summaries.filter(\.roundCreated).count == 1)
+        #expect(summaries.map(\.skipped).sorted() == [0, 12, 12, 12], "\(summaries.map(\.skipped))")
+        #expect(tokens.all.count == 12 && tokens.all.values.allSatisfy { $0.count == 1 }, "the inactive rep is not invited")
+        #expect(try await store.outboxCounts() == ["queued": 12])
+        let summary = try #require(try await store.roundSummaries(survey: "enps").first)
+        #expect(summary.round.minGroupSize == 5 && summary.invited == 0 && summary.version == 1)
+        // The token in the message opens the rep's invitation.
+        let token = try #require(tokens.all["r03@x.org"]?.first)
+        #expect(try await store.invitation(token: token)?.rep.email == "r03@x.org")
+    }
+
+    @Test(arguments: AnswerStoreContract.engines) func aDryRunStoresNothingAndATeamNarrowsTheInvitations(engine name: String) async throws {
+        let store = try await engine(name)
+        let render = renderer(Tokens())
+        let dry = try await store.queueInvitations(request(), key: key, now: Self.now, dryRun: true, render: render)
+        #expect(dry.queued.count == 12 && dry.roundCreated)
+        #expect(try await store.outboxCounts().isEmpty)
+        #expect(try await store.rounds(survey: nil).isEmpty, "the dry run opened no round")
+        let east = try await store.queueInvitations(request(team: "east"), key: key, now: Self.now, dryRun: false, render: render)
+        #expect(east.queued.map(\.email) == ["r00@x.org", "r02@x.org", "r04@x.org", "r06@x.org", "r08@x.org", "r10@x.org"])
+        await #expect(throws: PulseError.self) {
+            _ = try await store.queueInvitations(request(team: "esat"), key: key, now: Self.now, dryRun: false, render: render)
+        }
+        #expect(try await store.queueInvitations(request(), key: key, now: Self.now, dryRun: false, render: render).queued.count == 6)
+    }
+
+    @Test(arguments: AnswerStoreContract.engines) func twoWorkersClaimEachMessageOnceAndADeadOnesLeaseEnds(engine name: String) async throws {
+        let store = try await engine(name)
+        _ = try await store.queueInvitations(request(), key: key, now: Self.now, dryRun: false, render: renderer(Tokens()))
+        let claims = try await withThrowingTaskGroup(of: [QueuedMessage].self) { group in
+            for _ in 0..<2 { group.addTask { try await store.claimDueMessages(limit: 7, now: Self.now, lease: 300) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let ids = claims.flatMap { $0.map(\.id) }
+        #expect(ids.count == 12 && Set(ids).count == 12, "each message claimed once: \(claims.map { $0.map(\.id) })")
+        #expect(claims.flatMap { $0 }.allSatisfy { $0.attempts == 1 && !$0.data.isEmpty })
+        #expect(try await store.claimDueMessages(limit: 100, now: Self.now.addingTimeInterval(299), lease: 300).isEmpty,
+                "claimed messages are not due while their lease runs")
+        // One worker sends its messages; the other dies. Its claims are due when the lease ends.
+        let (sent, lost) = (claims[0], claims[1])
+        for m in sent { try await store.markSent(m.id, reply: "250 ok", now: Self.now) }
+        let again = try await store.claimDueMessages(limit: 100, now: Self.now.addingTimeInterval(301), lease: 300)
+        #expect(again.map(\.id).sorted() == lost.map(\.id).sorted() && again.allSatisfy { $0.attempts == 2 })
+        // A retry not counted gives the attempt back; a failure is final.
+        try await store.markRetry(again[0].id, error: "421 try later", at: Self.now.addingTimeInterval(400), countAttempt: false)
+        try await store.markFailed(again[1].id, error: "550 no such user")
+        for m in again.dropFirst(2) { try await store.markSent(m.id, reply: "250 ok", now: Self.now) }
+        #expect(try await store.outboxCounts() == ["sent": 11 - 1, "queued": 1, "failed": 1])
+        #expect(try await store.nextDueTime() == Self.now.addingTimeInterval(400))
+        let entries = try await store.outbox(status: nil, limit: 100)
+        #expect(entries.map(\.id) == entries.map(\.id).sorted(by: >), "latest first")
+        let retried = try #require(entries.first { $0.id == again[0].id })
+        #expect(retried.status == "queued" && retried.attempts == 1 && retried.lastError == "421 try later")
+        #expect(try await store.outbox(status: "failed", limit: 10).map(\.lastError) == ["550 no such user"])
+        let summary = try #require(try await store.roundSummaries(survey: nil).first)
+        #expect(summary.invited == 10, "an invitation counts as sent once the server took it")
+    }
+
+    @Test(arguments: AnswerStoreContract.engines) func remindersReachOnlyWhoHasNotAnsweredAndIsNotHeld(engine name: String) async throws {
+        let store = try await engine(name)
+        let tokens = Tokens()
+        _ = try await store.queueInvitations(request(), key: key, now: Self.now, dryRun: false, render: renderer(tokens))
+        for m in try await store.claimDueMessages(limit: 100, now: Self.now, lease: 300) {
+            try await store.markSent(m.id, reply: "250 ok", now: Self.now)
+        }
+        // r00 has an answer held by a live lease: no reminder reaches them.
+        let later = Self.now.addingTimeInterval(3 * 86_400)
+        let held = try #require(try await store.invitation(token: tokens.all["r00@x.org"]![0]))
+        _ = try await store.holdAnonymousAnswer(held, lease: "L", expires: later.addingTimeInterval(60), promised: 5, renewing: false, now: later)
+        let reminders = ReminderRequest(survey: "enps", period: period, max: 2, minDaysApart: 2)
+        let plan = try await store.reminderPlan(reminders, now: later)
+        #expect(plan.count == 11 && plan.allSatisfy { $0.reason == "due now" }, "\(plan.map(\.reason))")
+        let queued = try await store.queueReminders(reminders, key: key, now: later, dryRun: false, render: renderer(tokens))
+        #expect(queued.queued.map(\.email) == (1..<12).map { "r\(String(format: "%02d", $0))@x.org" })
+        #expect(tokens.all["r05@x.org"]!.count == 2 && Set(tokens.all["r05@x.org"]!).count == 1, "a reminder carries the same link")
+        #expect(try await store.queueReminders(reminders, key: key, now: later, dryRun: false, render: renderer(tokens)).queued.isEmpty,
+                "not again within min_days_apart")
+        let afterMax = try await store.reminderPlan(ReminderRequest(survey: "enps", period: period, max: 1, minDaysApart: 2), now: later)
+        #expect(afterMax.first { $0.email == "r05@x.org" }?.reason == "none: 1 of 1 sent (reminders.max)")
+    }
+
+    @Test(arguments: AnswerStoreContract.engines) func roundsCloseByHandAndWhenTheirTimeIsUp(engine name: String) async throws {
+        let store = try await engine(name)
+        let render = renderer(Tokens())
+        _ = try await store.queueInvitations(request(), key: key, now: Self.now, dryRun: false, render: render)
+        let weekly = InvitationRequest(survey: try SurveyDefinition.load(yaml: DefaultSurveys.weeklyPulse, file: "weekly.yaml"),
+                                       period: Period("2026-W48")!, closesAt: Self.now.addingTimeInterval(2 * 86_400), openDays: 2)
+        _ = try await store.queueInvitations(weekly, key: key, now: Self.now, dryRun: false, render: render)
+        #expect(try await store.openSentRounds(now: Self.now).map(\.period.description).sorted() == ["2026-Q4", "2026-W48"])
+        #expect(try await store.closeDueRounds(now: Self.now.addingTimeInterval(86_400), dryRun: false).isEmpty)
+        #expect(try await store.closeDueRounds(now: Self.now.addingTimeInterval(3 * 86_400), dryRun: true) == ["weekly-pulse 2026-W48"])
+        #expect(try await store.closeDueRounds(now: Self.now.addingTimeInterval(3 * 86_400), dryRun: false) == ["weekly-pulse 2026-W48"])
+        #expect(try await store.openSentRounds(now: Self.now.addingTimeInterval(3 * 86_400)).map(\.survey) == ["enps"])
+        #expect(try await store.closeRound(survey: "enps", period: period, now: Self.now))
+        #expect(try await !store.closeRound(survey: "enps", period: period, now: Self.now), "already closed")
+        await #expect(throws: PulseError.self) { _ = try await store.closeRound(survey: "enps", period: Period("2025-Q1")!, now: Self.now) }
+        await #expect(throws: PulseError.self, "a closed round takes no more invitations") {
+            _ = try await store.queueInvitations(request(), key: key, now: Self.now, dryRun: false, render: render)
+        }
+        let rounds = try await store.rounds(survey: nil)
+        #expect(rounds.map(\.surveyID) == ["enps", "weekly-pulse"] || rounds.map(\.surveyID) == ["weekly-pulse", "enps"])
+        #expect(rounds.allSatisfy { $0.closedAt != nil })
+    }
+}
