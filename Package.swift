@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "pulse",
             dependencies: [
-                "PulseCore", "PulseStore", "PulseMail", "PulseWeb", "PulseService",
+                "PulseCore", "PulseStore", "PulseMail", "PulseWeb", "PulseService", "PulsePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -10,6 +10,21 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     public var mail: Mail?
     public var reminders: Reminders?
     public var prep: Prep?
+    public var database: Database?
+
+    /// A PostgreSQL database's secrets: where each instance finds them in its environment
+    /// (never in the URL, the file or the database).
+    public struct Database: Codable, Sendable, Equatable {
+        /// The variable holding the password (PGPASSWORD when not set).
+        public var passwordEnv: String?
+        /// The variable holding the token key, base64 (PULSE_TOKEN_KEY when not set).
+        public var tokenKeyEnv: String?
+
+        enum CodingKeys: String, CodingKey {
+            case passwordEnv = "password_env"
+            case tokenKeyEnv = "token_key_env"
+        }
+    }
 
     /// Thresholds of the one-on-one flags.
     public struct Prep: Codable, Sendable, Equatable {
@@ -95,7 +110,7 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case organization, timezone, mail, reminders, prep
+        case organization, timezone, mail, reminders, prep, database
         case baseURL = "base_url"
         case minGroupSize = "min_group_size"
     }

@@ -162,6 +162,13 @@ public protocol RoundStore: Sendable {
 
     /// Open rounds that went out through Pulse.
     func openSentRounds(now: Date) async throws(PulseError) -> [SentRound]
+
+    /// How many anonymous answers a round has held by a live lease (a serve writes them
+    /// when the round ends).
+    func heldAnswerCount(roundID: Int64, now: Date) async throws(PulseError) -> Int
+
+    /// A round's answers given but not kept (it ended with fewer than the threshold).
+    func answersNotKept(roundID: Int64) async throws(PulseError) -> Int
 }
 
 /// An open round that went out through Pulse.

@@ -18,7 +18,7 @@ public struct DispatchReport: Sendable, Equatable {
 /// is a kill between the server's acceptance and that record (one message per
 /// connection at most); it is then resent with the same Message-ID.
 public struct Dispatcher: Sendable {
-    public var database: AppDatabase
+    public var store: any OutboxStore
     public var transport: any MailTransport
     public var connections: Int
     /// Messages per minute at most (0: no limit).
@@ -31,27 +31,48 @@ public struct Dispatcher: Sendable {
     /// runs on from where it was pinned); waiting is in real time.
     public var clock: @Sendable () -> Date
 
-    public init(database: AppDatabase, transport: any MailTransport, connections: Int = 4, ratePerMinute: Int = 0,
+    /// How long a claim lasts: a worker that dies leaves its messages due again after it.
+    public var lease: TimeInterval = 300
+
+    public init(store: any OutboxStore, transport: any MailTransport, connections: Int = 4, ratePerMinute: Int = 0,
                 maxAttempts: Int = 5, retryBase: TimeInterval = 2, progress: (@Sendable (Int) -> Void)? = nil,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
         self.clock = clock
-        self.database = database; self.transport = transport; self.connections = max(1, connections)
+        self.store = store; self.transport = transport; self.connections = max(1, connections)
         self.ratePerMinute = max(0, ratePerMinute); self.maxAttempts = max(1, maxAttempts); self.retryBase = retryBase
         self.progress = progress
     }
 
+    /// The same on the SQLite engine.
+    public init(database: AppDatabase, transport: any MailTransport, connections: Int = 4, ratePerMinute: Int = 0,
+                maxAttempts: Int = 5, retryBase: TimeInterval = 2, progress: (@Sendable (Int) -> Void)? = nil,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.init(store: SQLiteAnswerStore(database), transport: transport, connections: connections, ratePerMinute: ratePerMinute,
+                  maxAttempts: maxAttempts, retryBase: retryBase, progress: progress, clock: clock)
+    }
+
+    /// How many messages one claim takes: enough for every lane, and, under a rate limit,
+    /// no more than can go out well within the lease.
+    var claimSize: Int {
+        let full = 200 * connections
+        guard ratePerMinute > 0 else { return full }
+        return max(connections, min(full, Int(Double(ratePerMinute) * lease / 60 / 2)))
+    }
+
     /// Sends everything due, waiting for retries that fall due within `maxWait` seconds.
-    public func run(maxWait: TimeInterval) throws(PulseError) -> DispatchReport {
+    /// The SMTP sessions (blocking libcurl calls) run on threads of their own, never on
+    /// Swift's cooperative pool.
+    public func run(maxWait: TimeInterval) async throws(PulseError) -> DispatchReport {
         let deadline = Date().addingTimeInterval(maxWait)
         let state = SharedState(limiter: RateLimiter(perMinute: ratePerMinute))
         var sessions: [any MailSession] = []
         while true {
-            let batch = try database.claimDueMessages(limit: 200 * connections, now: clock())
+            let batch = try await store.claimDueMessages(limit: claimSize, now: clock(), lease: lease)
             if batch.isEmpty {
-                guard state.fatal == nil, let next = try database.nextDueTime() else { break }
+                guard state.fatal == nil, let next = try await store.nextDueTime() else { break }
                 let wait = next.timeIntervalSince(clock())
                 guard wait <= deadline.timeIntervalSinceNow else { break }
-                Thread.sleep(forTimeInterval: max(0.05, wait))
+                try? await Task.sleep(for: .seconds(max(0.05, wait)))
                 continue
             }
             let workers = min(connections, batch.count)
@@ -59,48 +80,71 @@ public struct Dispatcher: Sendable {
             let queue = WorkQueue(batch)
             // Each session is used by one lane (thread) only.
             nonisolated(unsafe) let lanes = sessions
-            DispatchQueue.concurrentPerform(iterations: workers) { lane in
-                let session = lanes[lane]
-                while state.fatal == nil, let message = queue.next() {
-                    state.limiter.acquire()
-                    let outcome = session.send(message)
-                    record(outcome, for: message, state: state)
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    DispatchQueue.concurrentPerform(iterations: workers) { lane in
+                        let session = lanes[lane]
+                        while state.fatal == nil, let message = queue.next() {
+                            state.limiter.acquire()
+                            let outcome = session.send(message)
+                            record(outcome, for: message, state: state)
+                        }
+                    }
+                    done.resume()
                 }
             }
             // Messages claimed but not tried because sending stopped go back as they were.
             for message in queue.remaining() {
-                try database.markRetry(message.id, error: state.fatal ?? "not tried", at: clock(), countAttempt: false)
+                try await store.markRetry(message.id, error: state.fatal ?? "not tried", at: clock(), countAttempt: false)
             }
             if state.fatal != nil { break }
         }
         var report = state.report
         report.fatal = state.fatal
-        report.pending = (try database.outboxCounts())["queued", default: 0]
+        report.pending = (try await store.outboxCounts())["queued", default: 0]
         return report
     }
+
+    /// Waits, on a lane's thread, for what the store does asynchronously.
+    private func wait(_ body: @escaping @Sendable (any OutboxStore) async throws(PulseError) -> Void) throws(PulseError) {
+        let store = self.store
+        let box = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do throws(PulseError) { try await body(store) } catch { box.error = error }
+            done.signal()
+        }
+        done.wait()
+        if let e = box.error { throw e }
+    }
+
+    final class Outcome: @unchecked Sendable { var error: PulseError? }
 
     private func record(_ outcome: SendOutcome, for message: QueuedMessage, state: SharedState) {
         do {
             switch outcome {
             case let .accepted(reply):
-                try database.markSent(message.id, reply: reply, now: clock())
+                let now = clock()
+                try wait { s throws(PulseError) in try await s.markSent(message.id, reply: reply, now: now) }
                 let n = state.update { $0.sent += 1; return $0.sent }
                 progress?(n)
             case let .transient(reason):
                 if message.attempts >= maxAttempts {
-                    try database.markFailed(message.id, error: "gave up after \(message.attempts) attempts: \(reason)")
+                    try wait { s throws(PulseError) in try await s.markFailed(message.id, error: "gave up after \(message.attempts) attempts: \(reason)") }
                     state.update { $0.failed += 1 }
                 } else {
                     let wait = retryBase * pow(2, Double(message.attempts - 1)) * Double.random(in: 0.5...1.5)
-                    try database.markRetry(message.id, error: reason, at: clock().addingTimeInterval(wait))
+                    let next = clock().addingTimeInterval(wait)
+                    try self.wait { s throws(PulseError) in try await s.markRetry(message.id, error: reason, at: next, countAttempt: true) }
                     state.update { $0.retried += 1 }
                 }
             case let .permanent(reason):
-                try database.markFailed(message.id, error: reason)
+                try wait { s throws(PulseError) in try await s.markFailed(message.id, error: reason) }
                 state.update { $0.failed += 1 }
             case let .fatal(reason), let .unavailable(reason):
                 // Not the message's fault: it goes back with the attempt not counted.
-                try database.markRetry(message.id, error: reason, at: clock(), countAttempt: false)
+                let now = clock()
+                try wait { s throws(PulseError) in try await s.markRetry(message.id, error: reason, at: now, countAttempt: false) }
                 state.stop(reason)
             }
         } catch {

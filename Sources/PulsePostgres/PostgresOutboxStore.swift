@@ -430,4 +430,19 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
             }
         }
     }
+
+    public func heldAnswerCount(roundID: Int64, now: Date) async throws(PulseError) -> Int {
+        let logger = self.logger, stamp = Timestamp.string(now)
+        return try await run {
+            try await client.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*)::BIGINT FROM invitation i WHERE i.round_id = $1 AND \(Self.held(now: stamp))",
+                                                 binds: Self.binds(roundID)), logger: logger).collect().first?.decode(Int.self) ?? 0
+        }
+    }
+
+    public func answersNotKept(roundID: Int64) async throws(PulseError) -> Int {
+        let logger = self.logger
+        return try await run {
+            try await client.query("SELECT answers_not_kept FROM round WHERE id = \(roundID)", logger: logger).collect().first?.decode(Int.self) ?? 0
+        }
+    }
 }

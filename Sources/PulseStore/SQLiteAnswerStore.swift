@@ -187,4 +187,12 @@ extension SQLiteAnswerStore: RoundStore {
     public func openSentRounds(now: Date) async throws(PulseError) -> [SentRound] {
         try await run { db throws(PulseError) in try db.openSentRounds(now: now).map { SentRound(survey: $0.survey, period: $0.period) } }
     }
+
+    public func heldAnswerCount(roundID: Int64, now: Date) async throws(PulseError) -> Int {
+        try await run { db throws(PulseError) in try db.heldAnswerCount(roundID: roundID, now: now) }
+    }
+
+    public func answersNotKept(roundID: Int64) async throws(PulseError) -> Int {
+        try await run { db throws(PulseError) in try db.answersNotKept(roundID: roundID) }
+    }
 }

@@ -21,7 +21,7 @@ public struct WebContext: RequestContext, RemoteAddressRequestContext {
 /// What the answer pages need: the store, the token secret and a clock.
 public struct WebSettings: Sendable {
     public var store: any AnswerStore
-    public var key: TokenKey
+    public var key: TokenKey?
     public var organization: String
     public var minGroupSize: Int
     public var clock: @Sendable () -> Date
@@ -43,7 +43,7 @@ public struct WebSettings: Sendable {
     /// Where anonymous answers wait to be written in batches.
     public var anonymousAnswers: AnonymousAnswers
 
-    public init(store: any AnswerStore, key: TokenKey, organization: String, minGroupSize: Int,
+    public init(store: any AnswerStore, key: TokenKey?, organization: String, minGroupSize: Int,
                 clock: @escaping @Sendable () -> Date = { Date() }, maxBody: Int = 64 * 1024,
                 maxFailures: Int = 30, failureWindow: TimeInterval = 600) {
         self.store = store; self.key = key; self.organization = organization; self.minGroupSize = minGroupSize

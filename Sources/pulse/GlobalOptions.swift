@@ -5,7 +5,7 @@ import PulseStore
 
 /// The flags every command shares: where the database, configuration and surveys live.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database (env PULSE_DB).", valueName: "path"), completion: .file())
+    @Option(name: .long, help: ArgumentHelp("The SQLite file, or a postgresql://USER@HOST:PORT/NAME database (env PULSE_DB).", valueName: "path|url"), completion: .file())
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp("The configuration file (env PULSE_CONFIG).", valueName: "path"), completion: .file(extensions: ["yaml", "yml"]))
@@ -47,7 +47,11 @@ struct GlobalOptions: ParsableArguments {
     ///   `init` existed do): only `pulse.sqlite` beside the `pulse.yaml` in use, so a typo
     ///   in `--db` or a wrong folder still creates nothing.
     func openDatabase(create: Bool = false, startsWorkspace: Bool = false) throws(PulseError) -> AppDatabase {
-        try AppDatabase.open(path: dbPath, create: create || (startsWorkspace && isWorkspaceDatabase))
+        if postgresURL != nil {
+            let command = CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.prefix(2).joined(separator: " ")
+            throw .usage("pulse \(command) does not run on PostgreSQL yet; there, Pulse runs \(Self.postgresCommands)")
+        }
+        return try AppDatabase.open(path: dbPath, create: create || (startsWorkspace && isWorkspaceDatabase))
     }
 
     /// Whether `dbPath` is the default database beside an existing configuration file.
@@ -211,6 +215,17 @@ struct SurveySet {
     func reportingBroken(_ work: () throws(PulseError) -> Void) throws(PulseError) {
         do {
             try work()
+        } catch {
+            for issue in brokenIssues { Terminal.error(issue.description) }
+            throw error
+        }
+        try checkBroken()
+    }
+
+    /// The same for work that awaits.
+    func reportingBroken(_ work: () async throws(PulseError) -> Void) async throws(PulseError) {
+        do {
+            try await work()
         } catch {
             for issue in brokenIssues { Terminal.error(issue.description) }
             throw error

@@ -128,33 +128,33 @@ struct DispatcherTests {
         return db
     }
 
-    @Test func sendsEachMessageOnceAcrossParallelConnections() throws {
+    @Test func sendsEachMessageOnceAcrossParallelConnections() async throws {
         let db = try queued(40)
         let transport = RecordingTransport()
-        let report = try Dispatcher(database: db, transport: transport, connections: 4).run(maxWait: 0)
+        let report = try await Dispatcher(database: db, transport: transport, connections: 4).run(maxWait: 0)
         #expect(report.sent == 40 && report.failed == 0)
         #expect(Set(transport.sent.map(\.recipient)).count == 40 && transport.sent.count == 40)
         #expect(try db.outboxCounts()["sent"] == 40)
-        #expect(try Dispatcher(database: db, transport: transport).run(maxWait: 0).sent == 0, "nothing goes twice")
+        #expect(try await Dispatcher(database: db, transport: transport).run(maxWait: 0).sent == 0, "nothing goes twice")
     }
 
-    @Test func transientFailuresAreRetriedAndPermanentOnesFail() throws {
+    @Test func transientFailuresAreRetriedAndPermanentOnesFail() async throws {
         let db = try queued(3)
         let transport = RecordingTransport { message, attempts in
             if message.recipient == "r1@acme.example" { return .permanent("550 no such user") }
             if message.recipient == "r2@acme.example" && attempts < 2 { return .transient("451 try later") }
             return .accepted("250 OK")
         }
-        let report = try Dispatcher(database: db, transport: transport, connections: 1, retryBase: 0.05).run(maxWait: 5)
+        let report = try await Dispatcher(database: db, transport: transport, connections: 1, retryBase: 0.05).run(maxWait: 5)
         #expect(report.sent == 2 && report.failed == 1 && report.retried >= 1)
         let failed = try db.outbox(status: "failed")
         #expect(failed.count == 1 && failed[0].lastError?.contains("550") == true)
     }
 
-    @Test func retriesStopAtTheLimit() throws {
+    @Test func retriesStopAtTheLimit() async throws {
         let db = try queued(1)
         let transport = RecordingTransport { _, _ in .transient("421 busy") }
-        let report = try Dispatcher(database: db, transport: transport, connections: 1, maxAttempts: 3, retryBase: 0.02)
+        let report = try await Dispatcher(database: db, transport: transport, connections: 1, maxAttempts: 3, retryBase: 0.02)
             .run(maxWait: 5)
         #expect(report.sent == 0 && report.failed == 1)
         #expect(try db.outbox(status: "failed").first?.attempts == 3)
@@ -162,7 +162,7 @@ struct DispatcherTests {
 
     /// libcurl's words and a server's reply can quote the URL: what the outbox keeps of
     /// them never holds its user info.
-    @Test func theOutboxNeverKeepsAURLsUserInfo() throws {
+    @Test func theOutboxNeverKeepsAURLsUserInfo() async throws {
         let db = try queued(3)
         let transport = RecordingTransport { message, _ in
             switch message.recipient {
@@ -171,7 +171,7 @@ struct DispatcherTests {
             default: return .accepted("250 queued by smtp://bot:hunter2@mail.example")
             }
         }
-        _ = try Dispatcher(database: db, transport: transport, connections: 1, maxAttempts: 1).run(maxWait: 0)
+        _ = try await Dispatcher(database: db, transport: transport, connections: 1, maxAttempts: 1).run(maxWait: 0)
         let entries = try db.outbox()
         #expect(entries.count == 3)
         let kept = entries.flatMap { [$0.lastError, $0.serverReply] }.compactMap { $0 }

@@ -131,7 +131,7 @@ extension Pulse {
                 tokens[draft.rep.email] = draft.token
                 return m
             }
-            let report = try Dispatcher(database: db, transport: FileTransport(directory: outboxDir), connections: 1,
+            let report = try await Dispatcher(database: db, transport: FileTransport(directory: outboxDir), connections: 1,
                                         clock: { now }).run(maxWait: 0)
             Terminal.out("  weekly-pulse \(week): round opened, \(queued.queued.count) invitations queued\n")
             Terminal.out("  outbox: \(report.sent) sent via file outbox \(outboxDir)\n")

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import PulseCore
+import PulsePostgres
 import PulseStore
 
 extension Pulse {
-    struct Init: ParsableCommand {
+    struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a commented pulse.yaml, the shipped surveys, and create the database.")
 
@@ -25,7 +26,7 @@ extension Pulse {
             }
         }
 
-        func run() throws {
+        func run() async throws {
             let fm = FileManager.default
             let configPath = global.configPath
             if fm.fileExists(atPath: configPath) {
@@ -51,8 +52,19 @@ extension Pulse {
                     }
                 }
             }
-            let db = try global.openDatabase(create: true)
-            Terminal.note("database \(global.dbPath) is ready (schema \(try db.schemaVersion() ?? "?"))")
+            if let url = global.postgresURL {
+                let config = try global.loadConfig()
+                let db = try await global.openPostgres(url: url, config: config)
+                Terminal.note("database \(try PostgresDatabase.Location(url: url).description) is ready (schema \(try await db.schemaVersion() ?? "?"))")
+                let variable = config.database?.tokenKeyEnv ?? GlobalOptions.tokenKeyVariable
+                if global.environment[variable].nonEmpty == nil {
+                    Terminal.note("the links are made with a key from the environment variable \(variable): "
+                        + GlobalOptions.tokenKeyAdvice(variable))
+                }
+            } else {
+                let db = try global.openDatabase(create: true)
+                Terminal.note("database \(global.dbPath) is ready (schema \(try db.schemaVersion() ?? "?"))")
+            }
             Terminal.note("next: pulse roster import roster.csv")
         }
     }

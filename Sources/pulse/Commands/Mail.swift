@@ -7,19 +7,24 @@ import PulseStore
 /// What sending needs, built from the configuration.
 struct MailSetup {
     let config: PulseConfig
-    let db: AppDatabase
+    let store: any WorkspaceStore
     let composer: MailComposer
-    let key: TokenKey
+    /// The secret the links are made with (`nil` where nothing is rendered).
+    private let linkKey: TokenKey?
     let global: GlobalOptions
 
-    init(_ global: GlobalOptions) throws(PulseError) {
+    /// - Parameter makesLinks: whether the command writes links (and needs the key).
+    init(_ global: GlobalOptions, makesLinks: Bool = true) async throws(PulseError) {
         self.global = global
         config = try global.loadConfig()
-        db = try global.openDatabase()
         composer = try MailComposer(config: config)
-        // The token secret lives beside the database, never in it.
-        key = try TokenKey.load(path: global.dbPath + ".key")
+        // The token secret is never in the database: beside a SQLite file, or in the
+        // environment of every instance on PostgreSQL.
+        linkKey = makesLinks ? try global.tokenKey(config: config) : nil
+        store = try await global.openStore(config: config)
     }
+
+    var key: TokenKey { linkKey! }
 
     func transport() throws(PulseError) -> any MailTransport { try Self.transport(config: config, global: global) }
 
@@ -57,7 +62,7 @@ struct MailSetup {
                 if n % 100 == 0 { Terminal.progress("sent \(n)") }
             }
         }
-        return Dispatcher(database: db, transport: try transport(), connections: smtp?.maxConnections ?? PulseConfig.Default.maxConnections,
+        return Dispatcher(store: store, transport: try transport(), connections: smtp?.maxConnections ?? PulseConfig.Default.maxConnections,
                           ratePerMinute: smtp?.ratePerMinute ?? PulseConfig.Default.ratePerMinute, maxAttempts: smtp?.maxAttempts ?? PulseConfig.Default.maxAttempts,
                           retryBase: smtp?.retryBaseSeconds ?? PulseConfig.Default.retryBaseSeconds, progress: progress, clock: global.clock)
     }
@@ -65,9 +70,9 @@ struct MailSetup {
     /// Sends what is due and says what happened; a stop that needs a person is exit 1.
     /// - Parameter summaryAsResult: the "outbox: N sent" line on stdout, as a result; a
     ///   command whose stdout is JSON or CSV says it on stderr instead.
-    func dispatch(maxWait: TimeInterval, summaryAsResult: Bool = true) throws(PulseError) {
+    func dispatch(maxWait: TimeInterval, summaryAsResult: Bool = true) async throws(PulseError) {
         let d = try dispatcher()
-        let report = try d.run(maxWait: maxWait)
+        let report = try await d.run(maxWait: maxWait)
         if Terminal.stderrIsTTY && report.sent >= 100 { Terminal.note("") }
         var parts = ["\(report.sent) sent via \(d.transport.description)"]
         if report.failed > 0 { parts.append("\(report.failed) failed (pulse outbox --status failed)") }
@@ -82,7 +87,7 @@ struct MailSetup {
         }
         // Nothing went out and what waits has been tried: the server is not taking mail.
         if report.sent == 0 && report.pending > 0,
-           let last = try db.outbox(status: "queued", limit: 1).first?.lastError {
+           let last = try await store.outbox(status: "queued", limit: 1).first?.lastError {
             throw .runtime("nothing could be sent (\(last)); \(report.pending) messages stay queued for the next run")
         }
     }
@@ -97,7 +102,7 @@ struct MailSetup {
 }
 
 extension Pulse {
-    struct Send: ParsableCommand {
+    struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open the round of a survey and mail each active rep a personal invitation.",
             discussion: """
@@ -114,8 +119,8 @@ extension Pulse {
         @Option(help: ArgumentHelp("Seconds to keep retrying transient failures.", valueName: "seconds"))
         var maxWait: Double = 60
 
-        func run() throws {
-            let setup = try MailSetup(global)
+        func run() async throws {
+            let setup = try await MailSetup(global)
             let surveys = try setup.surveys()
             let definition = try surveys.definition(survey)
             let current = MailSetup.currentPeriod(definition, today: global.today)
@@ -130,14 +135,15 @@ extension Pulse {
                     + "its invitations would ask about a \(p.kind.rawValue) " + (p < current ? "that has passed" : "still to come")
                     + "; pass --force to send it anyway")
             }
-            try surveys.reportingBroken { () throws(PulseError) in
+            try await surveys.reportingBroken { () async throws(PulseError) in
                 let now = global.now
                 let days = definition.schedule?.openDays ?? 7
                 let closes = now.addingTimeInterval(Double(days) * 86_400)
-                let summary = try setup.db.queueInvitations(survey: definition, period: p, team: team, closesAt: closes, openDays: days,
-                                                            minGroupSize: setup.config.anonymityThreshold,
-                                                            key: setup.key, now: now, dryRun: dryRun) { draft in
-                    try setup.composer.render(draft, now: now)
+                let composer = setup.composer
+                let request = InvitationRequest(survey: definition, period: p, team: team, closesAt: closes, openDays: days,
+                                                minGroupSize: setup.config.anonymityThreshold)
+                let summary = try await setup.store.queueInvitations(request, key: setup.key, now: now, dryRun: dryRun) { draft in
+                    try composer.render(draft, now: now)
                 }
                 if dryRun {
                     var t = TextTable([("to", .left), ("subject", .left)])
@@ -150,12 +156,12 @@ extension Pulse {
                 Terminal.result("\(survey) \(p): round \(summary.roundCreated ? "opened" : "already open"), "
                     + "\(Plural.count(summary.queued.count, "invitation")) queued"
                     + (summary.skipped > 0 ? ", \(Plural.count(summary.skipped, "rep")) already invited" : ""))
-                try setup.dispatch(maxWait: maxWait)
+                try await setup.dispatch(maxWait: maxWait)
             }
         }
     }
 
-    struct Remind: ParsableCommand {
+    struct Remind: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Mail a reminder to the reps who have not answered.",
             discussion: "At most reminders.max per rep and round, at least reminders.min_days_apart days apart.")
@@ -167,34 +173,35 @@ extension Pulse {
         @Option(help: ArgumentHelp("Seconds to keep retrying transient failures.", valueName: "seconds"))
         var maxWait: Double = 60
 
-        func run() throws {
-            let setup = try MailSetup(global)
+        func run() async throws {
+            let setup = try await MailSetup(global)
             let surveys = try setup.surveys()
             let definition = try surveys.definition(survey)
             let p = period ?? MailSetup.currentPeriod(definition, today: global.today)
-            try surveys.reportingBroken { () throws(PulseError) in
+            try await surveys.reportingBroken { () async throws(PulseError) in
                 let now = global.now
                 let reminders = setup.config.reminders
-                let summary = try setup.db.queueReminders(
-                    survey: survey, period: p, max: reminders?.max ?? PulseConfig.Default.reminderMax,
-                    minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart,
-                    minGroupSize: setup.config.anonymityThreshold, key: setup.key, now: now, dryRun: dryRun
-                ) { draft in try setup.composer.render(draft, now: now) }
+                let composer = setup.composer
+                let request = ReminderRequest(survey: survey, period: p, max: reminders?.max ?? PulseConfig.Default.reminderMax,
+                                              minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart,
+                                              minGroupSize: setup.config.anonymityThreshold)
+                let summary = try await setup.store.queueReminders(request, key: setup.key, now: now, dryRun: dryRun) { draft in
+                    try composer.render(draft, now: now)
+                }
                 Terminal.result("\(survey) \(p): \(Plural.count(summary.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
                 if dryRun {
-                    let plan = try setup.db.reminderPlan(survey: survey, period: p, max: reminders?.max ?? PulseConfig.Default.reminderMax,
-                                                         minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart, now: now)
+                    let plan = try await setup.store.reminderPlan(request, now: now)
                     var t = TextTable([("rep", .left), ("reminders sent", .right), ("next reminder", .left)])
                     for rep in plan { t.add([rep.email, String(rep.sent), rep.reason]) }
                     Terminal.out(t.render(style: Terminal.style))
                     return
                 }
-                try setup.dispatch(maxWait: maxWait)
+                try await setup.dispatch(maxWait: maxWait)
             }
         }
     }
 
-    struct Outbox: ParsableCommand {
+    struct Outbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show queued, sent and failed messages; --flush sends what is due.")
 
@@ -210,12 +217,18 @@ extension Pulse {
             }
         }
 
-        func run() throws {
-            if flush { try MailSetup(global).dispatch(maxWait: 0, summaryAsResult: output.format == .table) }
-            let db = try global.openDatabase()
-            let counts = try db.outboxCounts()
+        func run() async throws {
+            let store: any WorkspaceStore
+            if flush {
+                let setup = try await MailSetup(global, makesLinks: false)
+                try await setup.dispatch(maxWait: 0, summaryAsResult: output.format == .table)
+                store = setup.store
+            } else {
+                store = try await global.openStore(config: try global.loadConfig())
+            }
+            let counts = try await store.outboxCounts()
             // What an older Pulse stored can still quote a URL with its user info.
-            let entries = try db.outbox(status: status, limit: limit).map { e in
+            let entries = try await store.outbox(status: status, limit: limit).map { e in
                 var e = e
                 e.lastError = e.lastError.map(URLUserInfo.redacted)
                 e.serverReply = e.serverReply.map(URLUserInfo.redacted)
@@ -256,18 +269,18 @@ extension Pulse {
 }
 
 extension Pulse.Rounds {
-    struct Close: ParsableCommand {
+    struct Close: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Close a round: no more invitations, reminders or answers.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The survey id.", valueName: "survey"), completion: .surveyIDs) var survey: String
         @Option(help: ArgumentHelp("The round's period.", valueName: "period")) var period: Period
 
-        func run() throws {
-            let db = try global.openDatabase()
-            let changed = try db.closeRound(survey: survey, period: period, now: global.now)
+        func run() async throws {
+            let store = try await global.openStore(config: try global.loadConfig())
+            let changed = try await store.closeRound(survey: survey, period: period, now: global.now)
             Terminal.result(changed ? "closed \(survey) \(period)" : "\(survey) \(period) was already closed")
-            if changed { try awaitHeldAnswers(db, survey: survey, period: period, clock: global.clock) }
+            if changed { try await awaitHeldAnswers(store, survey: survey, period: period, clock: global.clock) }
         }
     }
 }
@@ -275,20 +288,20 @@ extension Pulse.Rounds {
 /// After a round closes, a running `serve` writes the anonymous answers it holds for it
 /// within a second or two: waits for that (up to ten seconds), and says what became of
 /// them.
-func awaitHeldAnswers(_ db: AppDatabase, survey: String, period: Period, clock: () -> Date) throws {
-    guard let round = try db.rounds(survey: survey).first(where: { $0.period == period }) else { return }
-    var held = try db.heldAnswerCount(roundID: round.id, now: clock())
+func awaitHeldAnswers(_ store: any RoundStore, survey: String, period: Period, clock: () -> Date) async throws(PulseError) {
+    guard let round = try await store.rounds(survey: survey).first(where: { $0.period == period }) else { return }
+    var held = try await store.heldAnswerCount(roundID: round.id, now: clock())
     let deadline = Date().addingTimeInterval(10)
     while held > 0 && Date() < deadline {
-        Thread.sleep(forTimeInterval: 0.1)
-        held = try db.heldAnswerCount(roundID: round.id, now: clock())
+        try? await Task.sleep(for: .milliseconds(100))
+        held = try await store.heldAnswerCount(roundID: round.id, now: clock())
     }
     if held > 0 {
         Terminal.warn("\(held) anonymous \(held == 1 ? "answer" : "answers") to \(survey) \(period) are still held by a "
             + "pulse serve: it writes them within seconds while it runs; a serve that stopped without writing them lost them, "
             + "and those reps count as not having answered")
     }
-    let notKept = try db.answersNotKept(roundID: round.id)
+    let notKept = try await store.answersNotKept(roundID: round.id)
     if notKept > 0 {
         Terminal.note("\(notKept) anonymous \(notKept == 1 ? "answer" : "answers") to \(survey) \(period) not kept: the round "
             + "ended with fewer than min_group_size answers, and no figure may single anyone out")

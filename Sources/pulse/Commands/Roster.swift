@@ -12,7 +12,7 @@ extension Pulse {
 }
 
 extension Pulse.Roster {
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import reps from a CSV file (upsert by email; all or nothing).",
             discussion: "Columns: email (required), name, team, manager_email, region, locale, timezone, start_date, preferred_name (the name mail greets the rep by; the name when empty).")
@@ -25,11 +25,12 @@ extension Pulse.Roster {
         @Option(name: .customLong("map"), help: ArgumentHelp("Read a column from another header: column=Header (repeatable).", valueName: "column=Header"))
         var map: [String] = []
 
-        func run() throws {
+        func run() async throws {
             let renames = try ColumnLayout.parseMap(map, known: AppDatabase.rosterColumns)
             let reader = try CSVReader(bytes: try readBytes(file), file: (file as NSString).lastPathComponent)
-            let db = try global.openDatabase(startsWorkspace: true)
-            let s = try db.importRoster(reader, map: renames, now: global.now)
+            let roster = try RosterFile(reader, map: renames)
+            let store = try await global.openStore(config: try global.loadConfig(), startsWorkspace: true)
+            let s = try await store.importRoster(roster, now: global.now)
             s.warnings.forEach(Terminal.warn)
             let surveys = (try? SurveyFiles.loadEach(directory: global.surveysPath).valid.mapValues(\.definition)) ?? [:]
             try Self.localeWarnings(reader, map: renames, surveys: surveys).forEach(Terminal.warn)
@@ -40,7 +41,7 @@ extension Pulse.Roster {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the reps.")
 
         @OptionGroup var global: GlobalOptions
@@ -49,8 +50,8 @@ extension Pulse.Roster {
         @Option(help: "Only this team.") var team: String?
         @Flag(help: "Include deactivated reps.") var all = false
 
-        func run() throws {
-            let reps = try global.openDatabase().reps(includeInactive: all, team: team)
+        func run() async throws {
+            let reps = try await global.openStore(config: try global.loadConfig()).reps(includeInactive: all, team: team)
             switch output.format {
             case .json:
                 Terminal.out(JSON.array(reps.map { r in
@@ -86,26 +87,26 @@ extension Pulse.Roster {
         }
     }
 
-    struct Deactivate: ParsableCommand {
+    struct Deactivate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop inviting a rep; their history stays.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
 
-        func run() throws {
-            let changed = try global.openDatabase().deactivate(email: email, now: global.now)
+        func run() async throws {
+            let changed = try await global.openStore(config: try global.loadConfig()).setActive(email: email, active: false, now: global.now)
             Terminal.note(changed ? "deactivated \(email)" : "\(email) was already deactivated")
         }
     }
 
-    struct Activate: ParsableCommand {
+    struct Activate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Invite a deactivated rep again.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
 
-        func run() throws {
-            let changed = try global.openDatabase().activate(email: email, now: global.now)
+        func run() async throws {
+            let changed = try await global.openStore(config: try global.loadConfig()).setActive(email: email, active: true, now: global.now)
             Terminal.note(changed ? "activated \(email)" : "\(email) was already active")
         }
     }

@@ -12,16 +12,16 @@ extension Pulse {
 }
 
 extension Pulse.Rounds {
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List rounds with their answers.")
 
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("Only this survey.", valueName: "id"), completion: .surveyIDs) var survey: String?
         @OptionGroup var output: FormatOption
 
-        func run() throws {
-            let db = try global.openDatabase()
-            let rounds = try db.roundSummaries(survey: survey)
+        func run() async throws {
+            let store = try await global.openStore(config: try global.loadConfig())
+            let rounds = try await store.roundSummaries(survey: survey)
             switch output.format {
             case .json:
                 Terminal.out(JSON.array(rounds.map { r in

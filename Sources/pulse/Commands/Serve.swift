@@ -45,11 +45,11 @@ extension Pulse {
 
         func run() async throws {
             let config = try global.loadConfig()
-            let db = try global.openDatabase()
-            let key = try TokenKey.load(path: global.dbPath + ".key")
+            // The pages look links up by their hash: they need no key.
+            let store = try await global.openStore(config: config)
             var logger = Logger(label: "pulse.serve")
             logger.logLevel = .warning
-            var settings = WebSettings(store: SQLiteAnswerStore(db), key: key, organization: config.organization ?? PulseConfig.Default.organization,
+            var settings = WebSettings(store: store, key: nil, organization: config.organization ?? PulseConfig.Default.organization,
                                        minGroupSize: config.anonymityThreshold, clock: global.clock)
             settings.trustedProxies = Set(trustedProxies)
             settings.anonymousAnswers = AnonymousAnswers(

@@ -5,7 +5,7 @@ import PulseMail
 import PulseStore
 
 extension Pulse {
-    struct Tick: ParsableCommand {
+    struct Tick: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Do everything that is due now: close rounds, open and send scheduled ones, remind, retry.",
             discussion: """
@@ -23,27 +23,27 @@ extension Pulse {
         var maxWait: Double = 30
         @Flag(help: "Say what tick would do now and why; change and send nothing.") var dryRun = false
 
-        func run() throws {
-            let setup = try MailSetup(global)
+        func run() async throws {
+            let setup = try await MailSetup(global)
             let surveys = try setup.surveys()
-            try surveys.reportingBroken { () throws(PulseError) in try tick(setup, surveys) }
+            try await surveys.reportingBroken { () async throws(PulseError) in try await tick(setup, surveys) }
         }
 
-        func tick(_ setup: MailSetup, _ surveys: SurveySet) throws(PulseError) {
+        func tick(_ setup: MailSetup, _ surveys: SurveySet) async throws(PulseError) {
             let now = global.now
             let stamp = Timestamp.string(now)
             // Survey ids, emails and zones come from files: escaped, so they cannot drive a terminal.
             func say(_ s: String) { Terminal.result(s) }
-            for closed in try setup.db.closeDueRounds(now: now, dryRun: dryRun) {
+            let store = setup.store, composer = setup.composer
+            for closed in try await store.closeDueRounds(now: now, dryRun: dryRun) {
                 say(dryRun ? "would close \(closed) (its last invitation's window has ended)" : "closed \(closed)")
                 let parts = closed.split(separator: " ")
                 if !dryRun, parts.count == 2, let period = Period(String(parts[1])) {
-                    do { try awaitHeldAnswers(setup.db, survey: String(parts[0]), period: period, clock: global.clock) }
-                    catch { throw PulseError.runtime("\(error)") }
+                    try await awaitHeldAnswers(store, survey: String(parts[0]), period: period, clock: global.clock)
                 }
             }
             let fallbackZone = setup.config.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: PulseConfig.Default.timezone)!
-            let reps = try setup.db.reps(includeInactive: false)
+            let reps = try await store.reps(includeInactive: false, team: nil)
             func zone(_ rep: Rep) -> TimeZone { rep.timezone.flatMap(TimeZone.init(identifier:)) ?? fallbackZone }
             for (id, entry) in surveys.valid.sorted(by: { $0.key < $1.key }) {
                 let survey = entry.definition
@@ -59,11 +59,11 @@ extension Pulse {
                     // A new round stays open until the last rep's window ends.
                     let closes = schedule.roundCloses(in: period, zones: Array(Set(reps.map(zone))), now: now)
                     do {
-                        let s = try setup.db.queueInvitations(survey: survey, period: period, team: nil, closesAt: closes,
-                                                              openDays: schedule.openDays, minGroupSize: setup.config.anonymityThreshold,
-                                                              key: setup.key, now: now,
-                                                              dryRun: dryRun, only: { ids.contains($0.id ?? -1) }) { draft in
-                            try setup.composer.render(draft, now: now)
+                        let request = InvitationRequest(survey: survey, period: period, closesAt: closes, openDays: schedule.openDays,
+                                                        minGroupSize: setup.config.anonymityThreshold,
+                                                        only: { ids.contains($0.id ?? -1) })
+                        let s = try await store.queueInvitations(request, key: setup.key, now: now, dryRun: dryRun) { draft in
+                            try composer.render(draft, now: now)
                         }
                         if dryRun {
                             if !s.queued.isEmpty {
@@ -90,12 +90,15 @@ extension Pulse {
                 }
             }
             let reminders = setup.config.reminders
-            for (survey, period) in try setup.db.openSentRounds(now: now) {
+            for round in try await store.openSentRounds(now: now) {
+                let (survey, period) = (round.survey, round.period)
                 do {
-                    let s = try setup.db.queueReminders(
-                        survey: survey, period: period, max: reminders?.max ?? PulseConfig.Default.reminderMax, minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart,
-                        minGroupSize: setup.config.anonymityThreshold,
-                        key: setup.key, now: now, dryRun: dryRun) { draft in try setup.composer.render(draft, now: now) }
+                    let request = ReminderRequest(survey: survey, period: period, max: reminders?.max ?? PulseConfig.Default.reminderMax,
+                                                  minDaysApart: reminders?.minDaysApart ?? PulseConfig.Default.reminderMinDaysApart,
+                                                  minGroupSize: setup.config.anonymityThreshold)
+                    let s = try await store.queueReminders(request, key: setup.key, now: now, dryRun: dryRun) { draft in
+                        try composer.render(draft, now: now)
+                    }
                     if !s.queued.isEmpty {
                         say("\(survey) \(period): \(Plural.count(s.queued.count, "reminder")) \(dryRun ? "would be queued" : "queued")")
                     }
@@ -106,7 +109,7 @@ extension Pulse {
             if dryRun {
                 say("dry run at \(stamp): nothing was stored or sent")
             } else {
-                try setup.dispatch(maxWait: maxWait)
+                try await setup.dispatch(maxWait: maxWait)
             }
         }
 
