@@ -247,6 +247,13 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     #   low_conversion: 0.75            # coaching_need: high activity, win rate under 75% of the team's median
     #   trend_weeks: 12
 
+    # A PostgreSQL database (--db postgresql://USER@HOST:PORT/NAME): the environment
+    # variables that hold its password and the key the links are made with. Neither is
+    # ever read from this file or the URL.
+    # database:
+    #   password_env: PGPASSWORD
+    #   token_key_env: PULSE_TOKEN_KEY
+
     """
 
     /// The demo's configuration: the template with the demo company's name and zone.
@@ -271,6 +278,8 @@ public struct PulseConfig: Codable, Sendable, Equatable {
         public static let ratePerMinute = 0
         public static let maxAttempts = 5
         public static let retryBaseSeconds = 2.0
+        public static let databasePasswordEnv = "PGPASSWORD"
+        public static let tokenKeyEnv = "PULSE_TOKEN_KEY"
         public static let reminderMax = 2
         public static let reminderMinDaysApart = 2
     }

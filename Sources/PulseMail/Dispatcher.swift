@@ -80,18 +80,26 @@ public struct Dispatcher: Sendable {
             let queue = WorkQueue(batch)
             // Each session is used by one lane (thread) only.
             nonisolated(unsafe) let lanes = sessions
+            // One thread of its own per connection: a lane blocks in libcurl and while its
+            // outcome is recorded, and must hold neither a thread of Swift's pool nor one
+            // of Dispatch's global queues (the SQLite engine's queue runs on those).
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                DispatchQueue.global().async {
-                    DispatchQueue.concurrentPerform(iterations: workers) { lane in
+                let group = DispatchGroup()
+                for lane in 0..<workers {
+                    group.enter()
+                    let thread = Thread {
                         let session = lanes[lane]
                         while state.fatal == nil, let message = queue.next() {
                             state.limiter.acquire()
                             let outcome = session.send(message)
                             record(outcome, for: message, state: state)
                         }
+                        group.leave()
                     }
-                    done.resume()
+                    thread.name = "pulse-smtp-\(lane)"
+                    thread.start()
                 }
+                group.notify(queue: .global()) { done.resume() }
             }
             // Messages claimed but not tried because sending stopped go back as they were.
             for message in queue.remaining() {

@@ -28,8 +28,8 @@ extension GlobalOptions {
 
     func openPostgres(url: String, config: PulseConfig) async throws(PulseError) -> PostgresDatabase {
         let location = try PostgresDatabase.Location(url: url)
-        var password = environment["PGPASSWORD"].nonEmpty
-        if let variable = config.database?.passwordEnv {
+        var password = environment[PulseConfig.Default.databasePasswordEnv].nonEmpty
+        if let variable = config.database?.passwordEnv, variable != PulseConfig.Default.databasePasswordEnv {
             guard let p = environment[variable].nonEmpty else {
                 throw .runtime("database.password_env names \(variable), but that environment variable is empty: set it to the PostgreSQL password")
             }
@@ -57,27 +57,10 @@ extension GlobalOptions {
         return TokenKey(bytes: bytes)
     }
 
-    static let tokenKeyVariable = "PULSE_TOKEN_KEY"
+    static let tokenKeyVariable = PulseConfig.Default.tokenKeyEnv
 
     static func tokenKeyAdvice(_ variable: String) -> String {
         "make one once (head -c 32 /dev/urandom | base64), keep it like a password, and give the same value to every "
             + "instance that sends or reminds (\(variable)=...); links already mailed work only with the key they were made with"
     }
-}
-
-/// Waits for what a body does asynchronously, on a thread that is not one of Swift's
-/// cooperative pool (a command's main thread, a mail lane).
-func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws(PulseError) -> T) throws(PulseError) -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        do throws(PulseError) { box.result = .success(try await body()) } catch { box.result = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    return try box.result!.get()
-}
-
-final class ResultBox<T: Sendable>: @unchecked Sendable {
-    var result: Result<T, PulseError>?
 }

@@ -18,10 +18,10 @@ struct MailSetup {
         self.global = global
         config = try global.loadConfig()
         composer = try MailComposer(config: config)
+        store = try await global.openStore(config: config)
         // The token secret is never in the database: beside a SQLite file, or in the
         // environment of every instance on PostgreSQL.
         linkKey = makesLinks ? try global.tokenKey(config: config) : nil
-        store = try await global.openStore(config: config)
     }
 
     var key: TokenKey { linkKey! }

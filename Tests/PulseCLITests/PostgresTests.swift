@@ -1,0 +1,269 @@
+import Foundation
+import Testing
+
+/// `pulse` end to end on one PostgreSQL database: several senders, tickers and answer
+/// servers at once, each rep invited and mailed once, each acknowledged answer kept once,
+/// and the same listings as on SQLite. Runs where `PULSE_TEST_POSTGRES` names a server
+/// (`scripts/test` starts a throwaway cluster); under `CI=true` it must.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct PostgresTests {
+    static let server = ProcessInfo.processInfo.environment["PULSE_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+    static let key = Data((0..<32).map { UInt8(($0 * 37 + 11) % 256) }).base64EncodedString()
+    static let reps = 12
+
+    @Test func postgresRunsInCI() {
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            #expect(Self.server != nil, "CI runs the PostgreSQL end-to-end tests: scripts/test sets PULSE_TEST_POSTGRES")
+        }
+    }
+
+    /// Runs psql on a database and returns its unaligned output.
+    func psql(_ url: String, _ sql: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["psql", url, "-v", "ON_ERROR_STOP=1", "-Atc", sql]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func count(_ url: String, _ sql: String) throws -> Int { Int(try psql(url, sql)) ?? -1 }
+
+    /// A new, empty database on the test server; its URL.
+    func database() throws -> String {
+        let server = try #require(Self.server)
+        let name = "e" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        _ = try psql(server, "CREATE DATABASE \(name)")
+        return server.replacing(#/\/[^\/]+$/#, with: "/\(name)")
+    }
+
+    /// A workspace on `db` with the shipped surveys and twelve reps in two teams, UTC.
+    func workspace(db: String, config: String) throws -> Workspace {
+        let w = try Workspace()
+        try w.write("pulse.yaml", config)
+        let r = try w.pulse(["init"], env: env(db))
+        #expect(r.status == 0 && r.stderr.contains("schema v2-outbox"), "\(r.stderr)")
+        var roster = "email,name,team,manager_email,timezone\n"
+        for i in 0..<Self.reps { roster += "rep\(i)@example.org,Rep \(i),\(i % 2 == 0 ? "east" : "west"),lead@example.org,UTC\n" }
+        try w.write("roster.csv", roster)
+        #expect(try w.pulse(["roster", "import", "roster.csv"], env: env(db)).status == 0)
+        return w
+    }
+
+    func env(_ db: String, _ extra: [String: String] = [:]) -> [String: String] {
+        ["PULSE_DB": db, "PULSE_TOKEN_KEY": Self.key, "TEST_SMTP_PASSWORD": "s3cret"].merging(extra) { $1 }
+    }
+
+    /// Runs the same command in several processes at once.
+    func atOnce(_ w: Workspace, _ runs: [[String]], env: [String: String]) throws -> [Run] {
+        let results = Results(runs.count)
+        DispatchQueue.concurrentPerform(iterations: runs.count) { i in
+            results.set(i, Result { try w.pulse(runs[i], env: env) })
+        }
+        return try results.all.map { try $0!.get() }
+    }
+
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [Result<Run, any Error>?]
+        init(_ n: Int) { items = Array(repeating: nil, count: n) }
+        func set(_ i: Int, _ r: Result<Run, any Error>) { lock.withLock { items[i] = r } }
+        var all: [Result<Run, any Error>?] { lock.withLock { items } }
+    }
+
+    func queued(_ r: Run) -> Int {
+        r.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: #/(\d+) invitations? queued/#).flatMap { Int($0.1) } }.reduce(0, +)
+    }
+
+    @Test func twoSendsAndTwoTicksAtOnceInviteAndMailEachRepOnce() throws {
+        guard Self.server != nil else { return }
+        let db = try database()
+        let w0 = try Workspace()
+        defer { w0.remove() }
+        let smtp = try SMTPServer(dir: w0.path("mail"))
+        defer { smtp.stop() }
+        let w = try workspace(db: db, config: """
+            base_url: https://pulse.example.org
+            mail:
+              transport: smtp
+              from: "Pulse <pulse@acme.example>"
+              smtp:
+                url: smtp://127.0.0.1:\(smtp.port)
+                tls: required
+                user: pulse
+                password_env: TEST_SMTP_PASSWORD
+                ca_file: \(w0.path("mail"))/cert.pem
+                max_connections: 2
+            """)
+        defer { w.remove() }
+        let sends = try atOnce(w, Array(repeating: ["send", "enps", "--period", TestClock.quarter], count: 2), env: env(db))
+        #expect(sends.allSatisfy { $0.status == 0 }, "\(sends.map(\.stderr))")
+        #expect(sends.map(queued).reduce(0, +) == Self.reps, "\(sends.map(\.stdout))")
+        #expect(try count(db, "SELECT COUNT(*) FROM invitation") == Self.reps)
+        // The weekly pulse is due at 09:00 in each rep's zone; the suite's clock is 10:00 UTC.
+        let ticks = try atOnce(w, [["tick"], ["tick"]], env: env(db))
+        #expect(ticks.allSatisfy { $0.status == 0 }, "\(ticks.map(\.stderr))")
+        #expect(ticks.map(queued).reduce(0, +) == Self.reps, "\(ticks.map(\.stdout))")
+        let mail = try smtp.received()
+        let pairs = mail.map { "\($0["to"] as? String ?? "?") \($0["subject"] as? String ?? "?")" }
+        #expect(mail.count == 2 * Self.reps && Set(pairs).count == 2 * Self.reps, "each rep mailed once per round: \(pairs.sorted())")
+        #expect(Set(mail.compactMap { $0["to"] as? String }).count == Self.reps)
+        #expect(try count(db, "SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND body IS NULL") == 2 * Self.reps)
+        #expect(try count(db, "SELECT COUNT(*) FROM outbox WHERE status <> 'sent' OR claimed_by IS NOT NULL") == 0, "no claim is left")
+        let rounds = try #require(try w.pulse(["rounds", "list", "--format", "json"], env: env(db)).json() as? [[String: Any]])
+        #expect(rounds.map { "\($0["survey"]!) \($0["invited"]!)" }.sorted() == ["enps \(Self.reps)", "weekly-pulse \(Self.reps)"])
+        // Again: nothing more goes out.
+        let again = try w.pulse(["tick"], env: env(db))
+        let total = try smtp.received().count
+        #expect(again.status == 0 && queued(again) == 0 && total == 2 * Self.reps, "\(again.stdout)")
+    }
+
+    /// Each rep's link, by rep number, from the file outbox (emptied after).
+    func links(_ w: Workspace) throws -> [Int: String] {
+        var out: [Int: String] = [:]
+        for mail in try readMail(w.path("outbox")) {
+            let text = try #require(mail["text"] as? String)
+            let link = String(try #require(text.firstMatch(of: #/(http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{43})\s/#)?.1))
+            let to = try #require(mail["to"] as? String)
+            out[try #require(to.firstMatch(of: #/rep(\d+)@/#).flatMap { Int($0.1) })] = link
+        }
+        try FileManager.default.removeItem(atPath: w.path("outbox"))
+        return out
+    }
+
+    func serve(_ w: Workspace, db: String) throws -> (ChildServer, Int) {
+        let child = try ChildServer({ p in
+            p.executableURL = try Binary.pulse()
+            p.arguments = ["serve", "--port", "0"]
+            p.environment = w.environment.merging(env(db).filter { $0.key != "PULSE_TOKEN_KEY" }) { $1 }
+            p.currentDirectoryURL = w.dir
+        }, readyOnStderr: true)
+        return (child, try child.port(#/127\.0\.0\.1:(\d+)/#))
+    }
+
+    func moved(_ link: String, to port: Int) -> String { link.replacing(#/:\d+\/s\//#, with: ":\(port)/s/") }
+
+    /// Two `serve` on one database, answers given through both, one stopped and one killed:
+    /// identified answers are stored once whichever server took them; anonymous answers
+    /// wait in each server for a batch of at least the threshold. The stopped server writes
+    /// its six; the killed one loses its six (the design's one loss), and once its lease has
+    /// ended those reps count as not having answered, so reminders reach them.
+    @Test func twoServersKeepEveryAcknowledgedAnswerOnce() throws {
+        guard Self.server != nil else { return }
+        let db = try database()
+        let w = try workspace(db: db, config: "")
+        defer { w.remove() }
+        let (a, portA) = try serve(w, db: db)
+        defer { a.stop() }
+        let (b, portB) = try serve(w, db: db)
+        defer { b.stop() }
+        try w.write("pulse.yaml", "base_url: http://127.0.0.1:\(portA)\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
+        #expect(try w.pulse(["send", "enps", "--period", TestClock.quarter], env: env(db)).status == 0)
+        var links = ["enps": try self.links(w)]
+        #expect(try w.pulse(["send", "weekly-pulse", "--period", TestClock.week()], env: env(db)).status == 0)
+        links["weekly-pulse"] = try self.links(w)
+        #expect(links["enps"]?.count == Self.reps && links["weekly-pulse"]?.count == Self.reps, "\(links.mapValues(\.count))")
+        for i in 0..<Self.reps {
+            let port = i < Self.reps / 2 ? portA : portB
+            #expect(try python("post_form.py", [moved(links["enps"]![i]!, to: port), "enps=\(i % 11)"]) == "200")
+            let weekly = moved(links["weekly-pulse"]![i]!, to: i % 2 == 0 ? portA : portB)
+            #expect(try python("post_form.py", [weekly, "energy=4", "workload=3", "support=5", "quota_confidence=2"]) == "200")
+        }
+        // An identified answer edited through the other server replaces the first.
+        #expect(try python("post_form.py", [moved(links["weekly-pulse"]![0]!, to: portB), "energy=1", "workload=1", "support=1",
+                                            "quota_confidence=1"]) == "200")
+        let weeklyRound = "(SELECT id FROM round WHERE survey_id = 'weekly-pulse')", enpsRound = "(SELECT id FROM round WHERE survey_id = 'enps')"
+        #expect(try count(db, "SELECT COUNT(*) FROM response WHERE round_id = \(weeklyRound)") == Self.reps)
+        #expect(try psql(db, "SELECT a.number FROM answer a JOIN response r ON r.id = a.response_id JOIN rep ON rep.id = r.rep_id "
+            + "WHERE rep.email = 'rep0@example.org' AND a.question_id = 'energy'") == "1")
+        #expect(try count(db, "SELECT COUNT(*) FROM response WHERE round_id = \(enpsRound)") == 0, "anonymous answers are held")
+        #expect(try count(db, "SELECT COUNT(*) FROM invitation WHERE held_by IS NOT NULL") == Self.reps)
+        #expect(try count(db, "SELECT COUNT(DISTINCT held_by) FROM invitation WHERE held_by IS NOT NULL") == 2, "one lease per server")
+        // Opened through either server, a link already answered says so.
+        let page = try python("fetch_page.py", [moved(links["enps"]![0]!, to: portB)])
+        #expect(page.contains("Already answered"), "\(page.prefix(300))")
+        kill(b.process.processIdentifier, SIGKILL)
+        b.process.waitUntilExit()
+        a.stop()
+        #expect(try count(db, "SELECT COUNT(*) FROM response WHERE round_id = \(enpsRound)") == Self.reps / 2)
+        #expect(try count(db, "SELECT COUNT(*) FROM response WHERE round_id = \(enpsRound) AND rep_id IS NULL") == Self.reps / 2)
+        #expect(try count(db, "SELECT COUNT(*) FROM invitation WHERE round_id = \(enpsRound) AND answered") == Self.reps / 2)
+        // Three days on, the killed server's lease has long ended: its six reps are reminded.
+        let plan = try w.pulse(["remind", "enps", "--period", TestClock.quarter, "--dry-run"],
+                               env: env(db, ["PULSE_NOW": TestClock.at(3, "10:00")]))
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let due = plan.stdout.split(separator: "\n").filter { $0.contains("due now") }.compactMap { $0.firstMatch(of: #/rep(\d+)@/#).flatMap { Int($0.1) } }
+        #expect(due.sorted() == Array(Self.reps / 2..<Self.reps), "\(plan.stdout)")
+    }
+
+    /// The same data gives the same listings on both engines.
+    @Test func theListingsAreTheSameOnSQLiteAndPostgreSQL() throws {
+        guard Self.server != nil else { return }
+        let db = try database()
+        let config = "mail:\n  transport: file\n  outbox_dir: ./outbox\n"
+        let pg = try workspace(db: db, config: config)
+        defer { pg.remove() }
+        let lite = try Workspace()
+        defer { lite.remove() }
+        try lite.write("pulse.yaml", config)
+        #expect(try lite.pulse("init").status == 0)
+        try lite.write("roster.csv", try String(contentsOfFile: pg.path("roster.csv"), encoding: .utf8))
+        for w in [pg, lite] {
+            let e = w.dir == pg.dir ? env(db) : [:]
+            #expect(try w.pulse(["roster", "import", "roster.csv"], env: e).status == 0)
+            #expect(try w.pulse(["roster", "deactivate", "rep3@example.org"], env: e).status == 0)
+            #expect(try w.pulse(["send", "enps", "--period", TestClock.quarter, "--team", "east"], env: e).status == 0)
+            #expect(try w.pulse(["send", "weekly-pulse", "--period", TestClock.week()], env: e).status == 0)
+            #expect(try w.pulse(["rounds", "close", "enps", "--period", TestClock.quarter], env: e).status == 0)
+        }
+        /// Times are the pinned clock plus how long each run took: left out.
+        func listing(_ w: Workspace, _ args: [String]) throws -> String {
+            let r = try w.pulse(args, env: w.dir == pg.dir ? env(db) : [:])
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            return r.stdout.replacing(#/"[a-z_]*_at":"[^"]*"/#, with: "time")
+        }
+        for args in [["roster", "list", "--all", "--format", "json"], ["roster", "list", "--format", "csv"], ["rounds", "list", "--format", "json"],
+                     ["rounds", "list"], ["remind", "weekly-pulse", "--period", TestClock.week(), "--dry-run"]] {
+            #expect(try listing(pg, args) == listing(lite, args), "\(args)")
+        }
+        let outbox = { (w: Workspace) throws -> [String] in
+            let o = try #require(try w.pulse(["outbox", "--format", "json"], env: w.dir == pg.dir ? env(db) : [:]).json() as? [String: Any])
+            return (o["messages"] as? [[String: Any]] ?? []).map { "\($0["to"]!) \($0["subject"]!) \($0["status"]!) \($0["attempts"]!)" }.sorted()
+        }
+        #expect(try outbox(pg) == outbox(lite))
+    }
+
+    /// What a person gets wrong about a PostgreSQL database is said plainly, with the
+    /// contract's exit codes, and nothing is half-written.
+    @Test func badDatabaseSettingsSayWhatToFix() throws {
+        guard let server = Self.server else { return }
+        let db = try database()
+        let w = try workspace(db: db, config: "")
+        defer { w.remove() }
+        let withPassword = server.replacing(#/postgres@/#, with: "postgres:hunter2@")
+        let r1 = try w.pulse(["roster", "list"], env: env(withPassword))
+        #expect(r1.status == 64 && r1.stderr.contains("PGPASSWORD") && !r1.stderr.contains("hunter2"), "\(r1.stderr)")
+        let port = try python("free_port.py", []).trimmingCharacters(in: .whitespacesAndNewlines)
+        let r2 = try w.pulse(["roster", "list"], env: env("postgresql://postgres@127.0.0.1:\(port)/pulse"))
+        #expect(r2.status == 1 && r2.stderr.contains("cannot reach PostgreSQL at 127.0.0.1:\(port)"), "\(r2.stderr)")
+        let r3 = try w.pulse(["roster", "list"], env: env(server.replacing(#/\/[^\/]+$/#, with: "/nosuchdb")))
+        #expect(r3.status == 1 && r3.stderr.contains("nosuchdb") && r3.stderr.contains("does not exist"), "\(r3.stderr)")
+        let r4 = try w.pulse(["enps", "--survey", "enps"], env: env(db))
+        #expect(r4.status == 64 && r4.stderr.contains("does not run on PostgreSQL yet"), "\(r4.stderr)")
+        let r5 = try w.pulse(["send", "enps", "--period", TestClock.quarter], env: env(db, ["PULSE_TOKEN_KEY": ""]))
+        #expect(r5.status == 1 && r5.stderr.contains("PULSE_TOKEN_KEY"), "\(r5.stderr)")
+        let r6 = try w.pulse(["send", "enps", "--period", TestClock.quarter], env: env(db, ["PULSE_TOKEN_KEY": "c2hvcnQ="]))
+        #expect(r6.status == 1 && r6.stderr.contains("does not hold a token key"), "\(r6.stderr)")
+        #expect(try count(db, "SELECT COUNT(*) FROM round") == 0, "nothing was opened")
+        try w.write("pg.yaml", "database:\n  password_env: PULSE_TEST_NO_SUCH_VARIABLE\n")
+        let r8 = try w.pulse(["roster", "list"], env: env(db, ["PULSE_CONFIG": w.path("pg.yaml")]))
+        #expect(r8.status == 1 && r8.stderr.contains("PULSE_TEST_NO_SUCH_VARIABLE"), "\(r8.stderr)")
+        // A schema from a newer Pulse is refused before anything is read or written.
+        _ = try psql(db, "INSERT INTO pulse_migration (id, applied_at) VALUES ('v99-future', 'now')")
+        let r9 = try w.pulse(["roster", "list"], env: env(db))
+        #expect(r9.status == 1 && r9.stderr.contains("newer version of Pulse"), "\(r9.stderr)")
+    }
+}
