@@ -124,9 +124,14 @@ public enum HelpTopic: String, CaseIterable, Sendable {
               low_conversion: 0.75                 coaching_need: high activity, win rate under this
                                                    share of the team's median
               trend_weeks: 12
+            database:                              only for --db postgresql://USER@HOST:PORT/NAME
+              password_env: PGPASSWORD             the variable holding the password (never the URL)
+              token_key_env: PULSE_TOKEN_KEY       the variable holding the links' key (base64 of
+                                                   32 random bytes, the same on every sender)
 
-            Files: --db / PULSE_DB (./pulse.sqlite), --config / PULSE_CONFIG (./pulse.yaml),
-            --surveys / PULSE_SURVEYS (./Surveys). NO_COLOR or a pipe turns colour off.
+            Files: --db / PULSE_DB (./pulse.sqlite, or a postgresql:// URL), --config /
+            PULSE_CONFIG (./pulse.yaml), --surveys / PULSE_SURVEYS (./Surveys). NO_COLOR or a
+            pipe turns colour off.
             """
         case .privacy: """
             PRIVACY

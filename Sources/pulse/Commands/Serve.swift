@@ -67,7 +67,10 @@ extension Pulse {
             let ticker = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
-                    do { try await held.tick() } catch { Terminal.warn("pulse serve: \(error)") }
+                    // In a task of its own, which the stop does not cancel: a batch being
+                    // written is written whole (a network engine's query would be cut off).
+                    let tick = Task { try await held.tick() }
+                    do { try await tick.value } catch { Terminal.warn("pulse serve: \(error)") }
                 }
             }
             try await app.runService()
