@@ -21,6 +21,22 @@ public enum ReportQueries {
                              minGroupSize: minGroupSize)
     }
 
+    /// eNPS per group, from any engine.
+    public static func enps(_ store: any ReportStore, survey: String, range: PeriodRange, by: GroupBy,
+                            minGroupSize: Int) async throws(PulseError) -> ENPSReport {
+        ENPSReport.compute(survey: survey, range: range, by: by,
+                           counts: try await store.enpsCounts(survey: survey, range: range, by: by, minGroupSize: minGroupSize),
+                           invited: try await store.invitedCounts(survey: survey, range: range, by: by), minGroupSize: minGroupSize)
+    }
+
+    /// Morale per group and round period, from any engine.
+    public static func trends(_ store: any ReportStore, survey: String, range: PeriodRange, by: GroupBy,
+                              minGroupSize: Int) async throws(PulseError) -> TrendsReport {
+        TrendsReport.compute(survey: survey, range: range, by: by, periods: try await store.roundPeriods(survey: survey, range: range),
+                             cells: try await store.moraleCells(survey: survey, range: range, by: by, minGroupSize: minGroupSize),
+                             minGroupSize: minGroupSize)
+    }
+
     /// Why a survey cannot be ranked for drivers, in a sentence; `nil` when it can.
     public static func unanalysable(_ d: SurveyDefinition) -> String? {
         let scales = d.questions.filter { $0.type == .scale }.count

@@ -200,16 +200,12 @@ extension AppDatabase {
     }
 }
 
-/// How the anonymous answers of some rounds are reported: per round, the groups of
-/// `AnonymousCells.tags(counts:threshold:)` over the round's stored tags (under the
-/// larger of the threshold and the one the round promised), so that every
-/// figure is a sum over atoms of at least the threshold, whatever wrote the answers and
-/// whatever the threshold was then. A round with fewer anonymous answers than the
-/// threshold is left out of every figure.
+/// The anonymous answers of some rounds as they are reported (`AnonymousRegrouping`),
+/// read from the database.
 struct AnonymousGrouping {
-    private var tags: [Int64: [GroupKeys: GroupKeys]] = [:]
+    private var regrouping = AnonymousRegrouping()
     /// Answers per round left out.
-    private(set) var leftOut: [Int64: Int] = [:]
+    var leftOut: [Int64: Int] { regrouping.leftOut }
 
     init(_ db: Database, rounds: some Collection<Int64>, threshold: Int) throws {
         guard !rounds.isEmpty else { return }
@@ -225,19 +221,15 @@ struct AnonymousGrouping {
             """) {
             counts[row[0], default: [:]][GroupKeys(team: row[1], managerEmail: row[2], region: row[3])] = row[4]
         }
-        for (round, c) in counts {
-            // A round whose mail or pages promised a larger threshold is shown under it.
-            if let t = AnonymousCells.tags(counts: c, threshold: max(threshold, promised[round] ?? 0)) { tags[round] = t }
-            else { leftOut[round] = c.values.reduce(0, +) }
-        }
+        regrouping = AnonymousRegrouping(counts: counts, promised: promised, threshold: threshold)
     }
 
     /// The groups an anonymous answer of a round is reported in, or `nil` when it is left out.
-    func reported(round: Int64, _ keys: GroupKeys) -> GroupKeys? { tags[round]?[keys] }
+    func reported(round: Int64, _ keys: GroupKeys) -> GroupKeys? { regrouping.reported(round: round, keys) }
 
     func reported(round: Int64, row: RawRows.Current, firstKeyColumn c: Int32) -> GroupKeys? {
         reported(round: round, GroupKeys(team: row.string(c), managerEmail: row.string(c + 1), region: row.string(c + 2)))
     }
 
-    func isLeftOut(round: Int64) -> Bool { leftOut[round] != nil }
+    func isLeftOut(round: Int64) -> Bool { regrouping.isLeftOut(round: round) }
 }

@@ -196,3 +196,33 @@ extension SQLiteAnswerStore: RoundStore {
         try await run { db throws(PulseError) in try db.answersNotKept(roundID: roundID) }
     }
 }
+
+/// The SQLite engine of `ReportStore`: the reads stream the report index in SQLite's C API.
+extension SQLiteAnswerStore: ReportStore {
+    public func knowsSurvey(_ id: String) async throws(PulseError) -> Bool {
+        try await run { db throws(PulseError) in try db.knowsSurvey(id) }
+    }
+
+    public func roundPeriods(survey: String, range: PeriodRange) async throws(PulseError) -> [Period] {
+        try await run { db throws(PulseError) in try db.roundPeriods(survey: survey, range: range) }
+    }
+
+    public func enpsCounts(survey: String, range: PeriodRange, by: GroupBy, minGroupSize: Int) async throws(PulseError) -> [String: ENPSCounts] {
+        try await run { db throws(PulseError) in try db.enpsCounts(survey: survey, range: range, by: by, minGroupSize: minGroupSize) }
+    }
+
+    public func invitedCounts(survey: String, range: PeriodRange, by: GroupBy) async throws(PulseError) -> [String: Int]? {
+        try await run { db throws(PulseError) in try db.invitedCounts(survey: survey, range: range, by: by) }
+    }
+
+    public func moraleCells(survey: String, range: PeriodRange, by: GroupBy,
+                            minGroupSize: Int) async throws(PulseError) -> [String: [Period: MoraleCell]] {
+        try await run { db throws(PulseError) in try db.moraleCells(survey: survey, range: range, by: by, minGroupSize: minGroupSize) }
+    }
+
+    public func anonymousAnswersLeftOut(survey: String, range: PeriodRange, minGroupSize: Int) async throws(PulseError) -> [LeftOutAnswers] {
+        try await run { db throws(PulseError) in
+            try db.anonymousAnswersLeftOut(survey: survey, range: range, minGroupSize: minGroupSize).map { LeftOutAnswers(period: $0.period, answers: $0.answers) }
+        }
+    }
+}

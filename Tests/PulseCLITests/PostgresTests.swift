@@ -138,7 +138,7 @@ import Testing
         let child = try ChildServer({ p in
             p.executableURL = try Binary.pulse()
             p.arguments = ["serve", "--port", "0"]
-            p.environment = w.environment.merging(env(db).filter { $0.key != "PULSE_TOKEN_KEY" }) { $1 }
+            p.environment = w.environment.merging(["PULSE_DB": db]) { $1 }
             p.currentDirectoryURL = w.dir
         }, readyOnStderr: true)
         return (child, try child.port(#/127\.0\.0\.1:(\d+)/#))
@@ -236,6 +236,48 @@ import Testing
         #expect(try outbox(pg) == outbox(lite))
     }
 
+    /// The same answers, given through the pages of each engine's `serve`, give the same
+    /// eNPS and trends on both: JSON, CSV and tables, by team and overall.
+    @Test func theReportsAreTheSameOnSQLiteAndPostgreSQL() throws {
+        guard Self.server != nil else { return }
+        let db = try database()
+        let pg = try workspace(db: db, config: "")
+        defer { pg.remove() }
+        let lite = try Workspace()
+        defer { lite.remove() }
+        #expect(try lite.pulse("init").status == 0)
+        try lite.write("roster.csv", try String(contentsOfFile: pg.path("roster.csv"), encoding: .utf8))
+        #expect(try lite.pulse("roster", "import", "roster.csv").status == 0)
+        func e(_ w: Workspace) -> [String: String] { w.dir == pg.dir ? env(db) : [:] }
+        for w in [pg, lite] {
+            let (server, port) = w.dir == pg.dir ? try serve(w, db: db) : try serve(w, db: w.path("pulse.sqlite"))
+            defer { server.stop() }
+            try w.write("pulse.yaml", "base_url: http://127.0.0.1:\(port)\nmail:\n  transport: file\n  outbox_dir: \(w.path("outbox"))\n")
+            #expect(try w.pulse(["send", "enps", "--period", TestClock.quarter], env: e(w)).status == 0)
+            let enps = try links(w)
+            #expect(try w.pulse(["send", "weekly-pulse", "--period", TestClock.week()], env: e(w)).status == 0)
+            let weekly = try links(w)
+            for i in 0..<Self.reps {
+                #expect(try python("post_form.py", [enps[i]!, "enps=\((i * 7) % 11)"]) == "200")
+                guard i % 6 != 5 else { continue }
+                #expect(try python("post_form.py", [weekly[i]!, "energy=\(i % 5 + 1)", "workload=\((i + 2) % 5 + 1)", "support=\(5 - i % 3)",
+                                                    "quota_confidence=\(i % 4 + 1)"]) == "200")
+            }
+        }
+        for args in [["enps", "--survey", "enps", "--by", "team", "--format", "json"], ["enps", "--survey", "enps", "--format", "csv"],
+                     ["enps", "--survey", "enps", "--by", "region"], ["trends", "--survey", "weekly-pulse", "--by", "team", "--format", "json"],
+                     ["trends", "--survey", "weekly-pulse", "--format", "csv"], ["trends", "--survey", "enps", "--by", "team"],
+                     ["rounds", "list", "--format", "csv"]] {
+            let a = try pg.pulse(args, env: env(db)), b = try lite.pulse(args)
+            #expect(a.status == 0 && b.status == 0, "\(args): \(a.stderr) \(b.stderr)")
+            #expect(a.stdout.replacing(#/\d{4}-\d\d-\d\dT[\d:]+Z/#, with: "time") == b.stdout.replacing(#/\d{4}-\d\d-\d\dT[\d:]+Z/#, with: "time"),
+                    "\(args):\n\(a.stdout)\n\(b.stdout)")
+        }
+        let report = try #require(try pg.pulse(["enps", "--survey", "enps", "--by", "team", "--format", "json"], env: env(db)).json() as? [String: Any])
+        let responses = (report["groups"] as? [[String: Any]] ?? []).compactMap { $0["responses"] as? Int }
+        #expect(responses.reduce(0, +) == Self.reps, "every anonymous answer counted once: \(report)")
+    }
+
     /// What a person gets wrong about a PostgreSQL database is said plainly, with the
     /// contract's exit codes, and nothing is half-written.
     @Test func badDatabaseSettingsSayWhatToFix() throws {
@@ -251,7 +293,7 @@ import Testing
         #expect(r2.status == 1 && r2.stderr.contains("cannot reach PostgreSQL at 127.0.0.1:\(port)"), "\(r2.stderr)")
         let r3 = try w.pulse(["roster", "list"], env: env(server.replacing(#/\/[^\/]+$/#, with: "/nosuchdb")))
         #expect(r3.status == 1 && r3.stderr.contains("nosuchdb") && r3.stderr.contains("does not exist"), "\(r3.stderr)")
-        let r4 = try w.pulse(["enps", "--survey", "enps"], env: env(db))
+        let r4 = try w.pulse(["drivers", "--survey", "enps"], env: env(db))
         #expect(r4.status == 64 && r4.stderr.contains("does not run on PostgreSQL yet"), "\(r4.stderr)")
         let r5 = try w.pulse(["send", "enps", "--period", TestClock.quarter], env: env(db, ["PULSE_TOKEN_KEY": ""]))
         #expect(r5.status == 1 && r5.stderr.contains("PULSE_TOKEN_KEY"), "\(r5.stderr)")

@@ -42,6 +42,26 @@ struct RangeOptions: ParsableArguments {
     }
 }
 
+extension RangeOptions {
+    /// The range asked for, read through any engine.
+    func resolve(store: any RoundStore, survey: String) async throws(PulseError) -> PeriodRange {
+        if let period { return PeriodRange(period) }
+        let rounds = try await store.rounds(survey: survey).map(\.period)
+        guard let first = from ?? rounds.min(), let last = to ?? rounds.max() else {
+            throw PulseError.usage("\(survey) has no rounds yet: give --period or --from and --to")
+        }
+        return try PeriodRange(from: first, to: max(last, first))
+    }
+}
+
+/// Checks that a survey is known to the store, with a helpful list otherwise.
+func requireSurvey(_ id: String, in store: any RoundStore & ReportStore) async throws(PulseError) {
+    guard try await store.knowsSurvey(id) else {
+        let known = Set(try await store.rounds(survey: nil).map(\.surveyID)).sorted()
+        throw Closest.unknown("survey with answers", id, known: known, listLabel: "the surveys with rounds are")
+    }
+}
+
 /// Checks that a survey is known to the database, with a helpful list otherwise.
 func requireSurvey(_ id: String, in db: AppDatabase) throws {
     guard try db.knowsSurvey(id) else {
@@ -51,7 +71,7 @@ func requireSurvey(_ id: String, in db: AppDatabase) throws {
 }
 
 extension Pulse {
-    struct ENPS: ParsableCommand {
+    struct ENPS: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "enps",
             abstract: "eNPS per group with its 95% interval, above the anonymity threshold.",
@@ -66,22 +86,22 @@ extension Pulse {
         @Option(help: "Group by team, manager, region or all.") var by: GroupBy = .all
         @OptionGroup var output: FormatOption
 
-        func run() throws {
+        func run() async throws {
             let config = try global.loadConfig()
-            let db = try global.openDatabase()
-            try requireSurvey(survey, in: db)
-            let r = try range.resolve(db: db, survey: survey)
-            let report = try ReportQueries.enps(db, survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold)
+            let store = try await global.openStore(config: config)
+            try await requireSurvey(survey, in: store)
+            let r = try await range.resolve(store: store, survey: survey)
+            let report = try await ReportQueries.enps(store, survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv: Terminal.out(report.csv)
             case .table: Terminal.out(report.table(style: Terminal.style, minGroupSize: config.anonymityThreshold))
             }
-            try noteAnonymousAnswersLeftOut(db: db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
+            try await noteAnonymousAnswersLeftOut(store: store, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
         }
     }
 
-    struct Trends: ParsableCommand {
+    struct Trends: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Morale per group and period, above the anonymity threshold.",
             discussion: """
@@ -95,27 +115,38 @@ extension Pulse {
         @Option(help: "Group by team, manager, region or all.") var by: GroupBy = .all
         @OptionGroup var output: FormatOption
 
-        func run() throws {
+        func run() async throws {
             let config = try global.loadConfig()
-            let db = try global.openDatabase()
-            try requireSurvey(survey, in: db)
-            let r = try range.resolve(db: db, survey: survey)
-            let report = try ReportQueries.trends(db, survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold)
+            let store = try await global.openStore(config: config)
+            try await requireSurvey(survey, in: store)
+            let r = try await range.resolve(store: store, survey: survey)
+            let report = try await ReportQueries.trends(store, survey: survey, range: r, by: by, minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv: Terminal.out(report.csv)
             case .table: Terminal.out(report.table(style: Terminal.style, minGroupSize: config.anonymityThreshold))
             }
-            try noteAnonymousAnswersLeftOut(db: db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
+            try await noteAnonymousAnswersLeftOut(store: store, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
         }
     }
+}
+
+/// The same through any engine.
+func noteAnonymousAnswersLeftOut(store: any ReportStore, survey: String, range: PeriodRange, minGroupSize: Int) async throws(PulseError) {
+    for left in try await store.anonymousAnswersLeftOut(survey: survey, range: range, minGroupSize: minGroupSize) {
+        noteLeftOut(left.answers, survey: survey, period: left.period, minGroupSize: minGroupSize)
+    }
+}
+
+func noteLeftOut(_ n: Int, survey: String, period: Period, minGroupSize: Int) {
+    Terminal.note("left out: \(n) anonymous \(n == 1 ? "answer" : "answers") to \(survey) \(period), fewer than "
+        + "min_group_size (\(minGroupSize)) in that round; no figure uses them")
 }
 
 /// Says which anonymous answers no figure uses (a round with fewer than the threshold),
 /// on stderr beside any format.
 func noteAnonymousAnswersLeftOut(db: AppDatabase, survey: String, range: PeriodRange, minGroupSize: Int) throws {
     for (period, n) in try db.anonymousAnswersLeftOut(survey: survey, range: range, minGroupSize: minGroupSize) {
-        Terminal.note("left out: \(n) anonymous \(n == 1 ? "answer" : "answers") to \(survey) \(period), fewer than "
-            + "min_group_size (\(minGroupSize)) in that round; no figure uses them")
+        noteLeftOut(n, survey: survey, period: period, minGroupSize: minGroupSize)
     }
 }

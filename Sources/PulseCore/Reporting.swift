@@ -1,0 +1,60 @@
+import Foundation
+
+/// How the anonymous answers of some rounds are reported, the rule every engine applies
+/// at read time: per round, the groups of `AnonymousCells.tags(counts:threshold:)` over
+/// the round's stored group keys (under the larger of the threshold and the one the
+/// round promised), so that every figure is a sum over atoms of at least the threshold,
+/// whatever wrote the answers and whatever the threshold was then. A round with fewer
+/// anonymous answers than the threshold is left out of every figure.
+public struct AnonymousRegrouping: Sendable {
+    private var tags: [Int64: [GroupKeys: GroupKeys]] = [:]
+    /// Answers per round left out.
+    public private(set) var leftOut: [Int64: Int] = [:]
+
+    public init() {}
+
+    /// - Parameters:
+    ///   - counts: per round, the anonymous answers stored under each group key.
+    ///   - promised: per round, the threshold its mail or pages promised.
+    public init(counts: [Int64: [GroupKeys: Int]], promised: [Int64: Int], threshold: Int) {
+        for (round, c) in counts {
+            if let t = AnonymousCells.tags(counts: c, threshold: max(threshold, promised[round] ?? 0)) { tags[round] = t }
+            else { leftOut[round] = c.values.reduce(0, +) }
+        }
+    }
+
+    /// The groups an anonymous answer of a round is reported in, or `nil` when it is left out.
+    public func reported(round: Int64, _ keys: GroupKeys) -> GroupKeys? { tags[round]?[keys] }
+
+    public func isLeftOut(round: Int64) -> Bool { leftOut[round] != nil }
+}
+
+/// A round's anonymous answers that no figure uses.
+public struct LeftOutAnswers: Sendable, Equatable {
+    public var period: Period
+    public var answers: Int
+    public init(period: Period, answers: Int) { self.period = period; self.answers = answers }
+}
+
+/// What `pulse enps` and `pulse trends` read of a store: figures aggregated by the
+/// engine, anonymous answers regrouped by `AnonymousRegrouping`.
+public protocol ReportStore: Sendable {
+    /// Whether a survey has ever been stored (a round or a version).
+    func knowsSurvey(_ id: String) async throws(PulseError) -> Bool
+
+    /// The periods of a survey's rounds inside a range, in order.
+    func roundPeriods(survey: String, range: PeriodRange) async throws(PulseError) -> [Period]
+
+    /// eNPS answers per group, for `ENPSReport.compute(counts:)`.
+    func enpsCounts(survey: String, range: PeriodRange, by: GroupBy, minGroupSize: Int) async throws(PulseError) -> [String: ENPSCounts]
+
+    /// Invitations per group, or `nil` when any round of the range was imported.
+    func invitedCounts(survey: String, range: PeriodRange, by: GroupBy) async throws(PulseError) -> [String: Int]?
+
+    /// Morale per group and round period, for `TrendsReport.compute(cells:)`.
+    func moraleCells(survey: String, range: PeriodRange, by: GroupBy,
+                     minGroupSize: Int) async throws(PulseError) -> [String: [Period: MoraleCell]]
+
+    /// The anonymous answers of the range's rounds that no figure uses, by round.
+    func anonymousAnswersLeftOut(survey: String, range: PeriodRange, minGroupSize: Int) async throws(PulseError) -> [LeftOutAnswers]
+}
