@@ -177,3 +177,13 @@ public struct SentRound: Sendable, Equatable {
     public var period: Period
     public init(survey: String, period: Period) { self.survey = survey; self.period = period }
 }
+
+/// Failed token look-ups per client address, counted where every answer server sees
+/// them (a network engine), so that guessing links through several servers is as slow
+/// as through one. It only slows guessing: it never decides whether a valid token opens.
+public protocol LookUpLimitStore: Sendable {
+    /// Records a failed look-up of `address` and forgets those older than `window`.
+    /// Returns how long until the address is under `max` again when it had already used
+    /// them up; `nil` otherwise.
+    func recordFailedLookUp(address: String, now: Date, window: TimeInterval, max: Int) async throws(PulseError) -> TimeInterval?
+}

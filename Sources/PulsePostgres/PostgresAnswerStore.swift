@@ -290,3 +290,22 @@ public struct PostgresAnswerStore: AnswerStore {
         _ = try await database.schemaVersion()
     }
 }
+
+/// The failed look-ups of every server on the database, counted in one table.
+extension PostgresAnswerStore: LookUpLimitStore {
+    public func recordFailedLookUp(address: String, now: Date, window: TimeInterval, max: Int) async throws(PulseError) -> TimeInterval? {
+        let stamp = Timestamp.string(now), cutoff = Timestamp.string(now.addingTimeInterval(-window))
+        let logger = self.logger
+        return try await run {
+            try await client.withTransaction(logger: logger) { c -> TimeInterval? in
+                try await c.query("DELETE FROM look_up_failure WHERE at <= \(cutoff)", logger: logger)
+                let recent = try await c.query("""
+                    SELECT at FROM look_up_failure WHERE address = \(address) ORDER BY at DESC LIMIT \(max)
+                    """, logger: logger).collect().map { try $0.decode(String.self) }
+                try await c.query("INSERT INTO look_up_failure (address, at) VALUES (\(address), \(stamp))", logger: logger)
+                guard recent.count >= max, let oldest = recent.last.flatMap(Timestamp.parse) else { return nil }
+                return Swift.max(1, window - now.timeIntervalSince(oldest))
+            }
+        }
+    }
+}

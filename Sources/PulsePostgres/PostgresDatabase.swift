@@ -146,6 +146,13 @@ public final class PostgresDatabase: Sendable {
             "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
             "CREATE INDEX invitation_round ON invitation (round_id)",
         ]),
+        // Failed token look-ups of every answer server, kept for the limiter's window
+        // only: an address and a time, nothing of what was looked up.
+        ("v3-look-up-failures", [
+            "CREATE TABLE look_up_failure (address TEXT NOT NULL, at TEXT NOT NULL)",
+            "CREATE INDEX look_up_failure_address ON look_up_failure (address, at)",
+            "CREATE INDEX look_up_failure_at ON look_up_failure (at)",
+        ]),
     ]
 
     /// Applies the migrations not yet applied; refuses a schema from a newer Pulse.

@@ -33,6 +33,9 @@ public struct WebSettings: Sendable {
     public var maxFailures: Int
     public var failureWindow: TimeInterval
     public var failureDelay: TimeInterval = 1
+    /// Where the failures are counted when several servers share a database; this
+    /// process alone counts them when `nil`.
+    public var sharedFailures: (any LookUpLimitStore)?
     /// How a failed look-up waits (tests watch it).
     public var pause: @Sendable (TimeInterval) async -> Void = { seconds in
         // Cancelled (the client went away): the answer goes at once, to nobody.
@@ -303,7 +306,15 @@ struct Handlers: Sendable {
     private func guarded<T>(_ token: String, _ request: Request, _ context: WebContext,
                             _ fetch: () async throws -> T?) async throws -> Result<T, RefusedPage> {
         if WebApp.isWellFormed(token), let found = try await fetch() { return .success(found) }
-        guard let retry = limiter.recordFailure(client(request, context), now: settings.clock()) else {
+        let address = client(request, context), now = settings.clock()
+        let over: TimeInterval?
+        if let shared = settings.sharedFailures {
+            over = try await shared.recordFailedLookUp(address: address, now: now, window: settings.failureWindow,
+                                                       max: Swift.max(1, settings.maxFailures))
+        } else {
+            over = limiter.recordFailure(address, now: now)
+        }
+        guard let retry = over else {
             return .failure(RefusedPage(response: notFound(request)))
         }
         await settings.pause(settings.failureDelay)

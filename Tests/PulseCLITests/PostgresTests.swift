@@ -45,7 +45,7 @@ import Testing
         let w = try Workspace()
         try w.write("pulse.yaml", config)
         let r = try w.pulse(["init"], env: env(db))
-        #expect(r.status == 0 && r.stderr.contains("schema v2-outbox"), "\(r.stderr)")
+        #expect(r.status == 0 && r.stderr.contains("schema v3-look-up-failures"), "\(r.stderr)")
         var roster = "email,name,team,manager_email,timezone\n"
         for i in 0..<Self.reps { roster += "rep\(i)@example.org,Rep \(i),\(i % 2 == 0 ? "east" : "west"),lead@example.org,UTC\n" }
         try w.write("roster.csv", roster)
@@ -234,6 +234,29 @@ import Testing
             return (o["messages"] as? [[String: Any]] ?? []).map { "\($0["to"]!) \($0["subject"]!) \($0["status"]!) \($0["attempts"]!)" }.sorted()
         }
         #expect(try outbox(pg) == outbox(lite))
+    }
+
+    /// Failed look-ups are counted in the database, so that guessing links through two
+    /// servers is as slow as through one: the 31st unknown token from one address gets
+    /// 429 whichever server it reaches (each server alone had seen 15). The table keeps an
+    /// address and a time, never the token looked up.
+    @Test func failedLookUpsAreCountedAcrossServers() throws {
+        guard Self.server != nil else { return }
+        let db = try database()
+        let w = try workspace(db: db, config: "")
+        defer { w.remove() }
+        let (a, portA) = try serve(w, db: db)
+        defer { a.stop() }
+        let (b, portB) = try serve(w, db: db)
+        defer { b.stop() }
+        var statuses: [String] = []
+        for i in 0..<31 {
+            let token = String(repeating: String(UnicodeScalar(UInt8(65 + i % 26))), count: 43)
+            statuses.append(try python("post_form.py", ["http://127.0.0.1:\(i % 2 == 0 ? portA : portB)/s/\(token)", "enps=5"]))
+        }
+        #expect(statuses.dropLast() == Array(repeating: "404", count: 30) && statuses.last == "429", "\(statuses)")
+        #expect(try count(db, "SELECT COUNT(*) FROM look_up_failure WHERE address = '127.0.0.1'") == 31)
+        #expect(try count(db, "SELECT COUNT(*) FROM look_up_failure WHERE address LIKE '%AAAA%' OR at LIKE '%AAAA%'") == 0)
     }
 
     /// The same answers, given through the pages of each engine's `serve`, give the same

@@ -52,6 +52,8 @@ extension Pulse {
             var settings = WebSettings(store: store, key: nil, organization: config.organization ?? PulseConfig.Default.organization,
                                        minGroupSize: config.anonymityThreshold, clock: global.clock)
             settings.trustedProxies = Set(trustedProxies)
+            // Several servers on one PostgreSQL database count failed look-ups together.
+            settings.sharedFailures = store as? any LookUpLimitStore
             settings.anonymousAnswers = AnonymousAnswers(
                 store: settings.store, threshold: config.anonymityThreshold, clock: global.clock,
                 note: { Terminal.note("pulse serve: " + $0) })
