@@ -4,7 +4,11 @@ POST of /s/{token}, rotating over many reps' tokens), beside a minimal Hummingbi
 server that returns a fixed page of the same size, in the same run.
 
 Usage: Benchmarks/web.py PULSE_BINARY FIXED_PAGE_BINARY [--reps 10000] [--seconds 10]
-Needs wrk (scripts/setup --bench)."""
+                         [--postgres URL --servers 2]
+With --postgres (a server's postgresql:// URL, as scripts/pg-cluster prints it), the
+workspace is a new database on that server and --servers `pulse serve` run on it at
+once, each under its own wrk with its share of the connections (the figures are their
+sums; p99 the worst). Needs wrk (scripts/setup --bench), and psql for --postgres."""
 import argparse, email, json, os, re, shutil, socket, subprocess, sys, tempfile, time
 from email import policy
 
@@ -16,6 +20,8 @@ p.add_argument("--seconds", type=int, default=10)
 p.add_argument("--connections", type=int, default=32)
 p.add_argument("--tokens", type=int, default=500)
 p.add_argument("--json", help="also write the figures to this file (for Benchmarks/run)")
+p.add_argument("--postgres", help="run on a new database on this PostgreSQL server")
+p.add_argument("--servers", type=int, default=1, help="pulse serve instances on the one database")
 a = p.parse_args()
 pulse, fixed = os.path.abspath(a.pulse), os.path.abspath(a.fixed)
 if not shutil.which("wrk"):
@@ -38,9 +44,7 @@ def wait_for(port):
     sys.exit(f"nothing listens on {port}")
 
 
-def wrk(url, script):
-    out = subprocess.run(["wrk", "-t2", f"-c{a.connections}", f"-d{a.seconds}s", "--latency", "-s", script, url],
-                         capture_output=True, text=True, check=True).stdout
+def parse(out):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
@@ -48,11 +52,29 @@ def wrk(url, script):
     return rps, ms, int(errors.group(1)) if errors else 0
 
 
+def wrk(url, script):
+    return wrk_all([url], script)
+
+
+def wrk_all(urls, script):
+    """wrk against each URL at once, the connections shared out: summed req/s, worst p99."""
+    c = max(1, a.connections // len(urls))
+    runs = [subprocess.Popen(["wrk", "-t2" if len(urls) == 1 else "-t1", f"-c{c}", f"-d{a.seconds}s", "--latency", "-s", script, url],
+                             stdout=subprocess.PIPE, text=True) for url in urls]
+    results = [parse(r.communicate()[0]) for r in runs]
+    return sum(r[0] for r in results), max(r[1] for r in results), sum(r[2] for r in results)
+
+
 work = tempfile.mkdtemp(prefix="pulse-bench-web-")
 procs = []
 try:
     port = free_port()
-    env = dict(os.environ, PULSE_DB=f"{work}/pulse.sqlite", PULSE_CONFIG=f"{work}/pulse.yaml",
+    db = f"{work}/pulse.sqlite"
+    if a.postgres:
+        name = "bench" + str(os.getpid())
+        subprocess.run(["psql", a.postgres, "-qAtc", f"CREATE DATABASE {name}"], check=True)
+        db = re.sub(r"/[^/]+$", "/" + name, a.postgres)
+    env = dict(os.environ, PULSE_DB=db, PULSE_CONFIG=f"{work}/pulse.yaml", PULSE_TOKEN_KEY="YmVuY2htYXJrLWtleS1vZi10aGlydHktdHdvLWJ5dGVzISE=",
                PULSE_SURVEYS=f"{work}/Surveys", PULSE_NOW="2026-11-23T10:00:00Z", NO_COLOR="1")
     subprocess.run([pulse, "init"], cwd=work, env=env, check=True, capture_output=True)
     with open(f"{work}/pulse.yaml", "w") as f:
@@ -75,18 +97,26 @@ try:
                 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
                 'request = function()\n  i = i % #tokens + 1\n  return wrk.format(nil, "/s/" .. tokens[i])\nend\n')
 
-    server = subprocess.Popen([pulse, "serve", "--port", str(port)], cwd=work, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs.append(server)
-    wait_for(port)
+    ports = [port] + [free_port() for _ in range(a.servers - 1)]
+    servers = []
+    for p_ in ports:
+        servers.append(subprocess.Popen([pulse, "serve", "--port", str(p_)], cwd=work, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(servers[-1])
+        wait_for(p_)
     import urllib.request
     page = urllib.request.urlopen(f"http://127.0.0.1:{port}/s/{tokens[0]}").read()
-    get_rps, get_p99, get_err = wrk(f"http://127.0.0.1:{port}", f"{work}/get.lua")
-    post_rps, post_p99, post_err = wrk(f"http://127.0.0.1:{port}", f"{work}/post.lua")
-    stored = subprocess.run(["sqlite3", f"{work}/pulse.sqlite", "SELECT count(*) FROM response"],
-                            capture_output=True, text=True).stdout.strip() if shutil.which("sqlite3") else "?"
-    server.terminate()
-    server.wait()
+    urls = [f"http://127.0.0.1:{p_}" for p_ in ports]
+    get_rps, get_p99, get_err = wrk_all(urls, f"{work}/get.lua")
+    post_rps, post_p99, post_err = wrk_all(urls, f"{work}/post.lua")
+    if a.postgres:
+        stored = subprocess.run(["psql", db, "-qAtc", "SELECT count(*) FROM response"], capture_output=True, text=True).stdout.strip()
+    else:
+        stored = subprocess.run(["sqlite3", db, "SELECT count(*) FROM response"],
+                                capture_output=True, text=True).stdout.strip() if shutil.which("sqlite3") else "?"
+    for server in servers:
+        server.terminate()
+        server.wait()
 
     fport = free_port()
     ref = subprocess.Popen([fixed, str(fport), str(len(page))], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -95,7 +125,9 @@ try:
     ref_get_rps, ref_get_p99, _ = wrk(f"http://127.0.0.1:{fport}", f"{work}/get.lua")
     ref_post_rps, ref_post_p99, _ = wrk(f"http://127.0.0.1:{fport}", f"{work}/post.lua")
 
-    print(f"web: {a.reps} reps, wrk -t2 -c{a.connections} -d{a.seconds}s on loopback, {len(tokens)} tokens in rotation, "
+    engine = f"PostgreSQL, {a.servers} serve" if a.postgres else ("SQLite" + (f", {a.servers} serve" if a.servers > 1 else ""))
+    label = "" if engine == "SQLite" else f" ({engine})"
+    print(f"web: {a.reps} reps on {engine}, wrk -c{a.connections} -d{a.seconds}s on loopback, {len(tokens)} tokens in rotation, "
           f"page of {len(page)} bytes")
     print(f"{'':34}{'req/s':>9}{'p99 ms':>9}{'non-2xx':>9}")
     print(f"{'pulse serve GET /s/{token}':34}{get_rps:9.0f}{get_p99:9.2f}{get_err:9d}")
@@ -108,9 +140,9 @@ try:
         rows = []
         for name, rps, p99, ref_rps, ref_p99 in [("GET /s/{token}", get_rps, get_p99, ref_get_rps, ref_get_p99),
                                                  ("POST /s/{token}", post_rps, post_p99, ref_post_rps, ref_post_p99)]:
-            rows.append({"figure": f"pulse serve {name} (req/s)", "pulse": rps, "reference": ref_rps, "reference_name": "fixed page",
+            rows.append({"figure": f"pulse serve {name}{label} (req/s)", "pulse": rps, "reference": ref_rps, "reference_name": "fixed page",
                          "higher_is_better": True, "goal": ">= 0.5 of the fixed page", "met": rps / ref_rps >= 0.5})
-            rows.append({"figure": f"pulse serve {name} p99 (ms)", "pulse": p99, "reference": ref_p99, "reference_name": "fixed page",
+            rows.append({"figure": f"pulse serve {name}{label} p99 (ms)", "pulse": p99, "reference": ref_p99, "reference_name": "fixed page",
                          "higher_is_better": False, "goal": "< 20 ms", "met": p99 < 20})
         json.dump({"rows": rows}, open(a.json, "w"))
 finally:

@@ -57,4 +57,21 @@ public protocol ReportStore: Sendable {
 
     /// The anonymous answers of the range's rounds that no figure uses, by round.
     func anonymousAnswersLeftOut(survey: String, range: PeriodRange, minGroupSize: Int) async throws(PulseError) -> [LeftOutAnswers]
+
+    /// The numeric answers of each response (`pulse drivers`), none of a round left out.
+    func numericAnswers(survey: String, range: PeriodRange, minGroupSize: Int) async throws(PulseError) -> NumericAnswers
+}
+
+/// The numeric answers of a survey's responses over a range, with the definition of its
+/// latest round there: in an order of their own (not the random ids of anonymous
+/// answers), so that sums over them are, to their last bit, a function of the answers.
+public struct NumericAnswers: Sendable {
+    public var definition: SurveyDefinition?
+    public var responses: [[String: Int]]
+
+    public init(definition: SurveyDefinition?, responses: some Sequence<[String: Int]>) {
+        self.definition = definition
+        func key(_ r: [String: Int]) -> String { r.keys.sorted().map { "\($0)=\(r[$0]!)" }.joined(separator: "&") }
+        self.responses = responses.map { (key($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
 }

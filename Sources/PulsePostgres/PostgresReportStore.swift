@@ -195,4 +195,31 @@ extension PostgresAnswerStore: ReportStore {
             }
         }
     }
+
+    public func numericAnswers(survey: String, range: PeriodRange, minGroupSize: Int) async throws(PulseError) -> NumericAnswers {
+        let logger = self.logger
+        return try await run {
+            try await client.withConnection { c in
+                let version = try await c.query("""
+                    SELECT survey_version_id FROM round WHERE survey_id = \(survey) AND period_start >= \(range.start.description)
+                      AND period_end <= \(range.end.description) ORDER BY period_start DESC LIMIT 1
+                    """, logger: logger).collect().first?.decode(Int64.self)
+                var definition: SurveyDefinition?
+                if let version { definition = try await Self.definition(versionID: version, on: c, logger: logger) }
+                let rounds = try await Self.roundsByID(survey: survey, range: range, on: c, logger: logger)
+                let grouping = try await Self.regrouping(rounds: Array(rounds.keys), threshold: minGroupSize, on: c, logger: logger)
+                var byResponse: [Int64: [String: Int]] = [:]
+                let rows = try await c.query("""
+                    SELECT a.response_id, a.question_id, a.number, s.round_id, s.rep_id IS NULL FROM answer a
+                    JOIN response s ON s.id = a.response_id
+                    WHERE s.round_id = ANY(\(Array(rounds.keys))) AND a.number IS NOT NULL
+                    """, logger: logger)
+                for try await (response, question, number, round, anonymous) in rows.decode((Int64, String, Int, Int64, Bool).self) {
+                    if anonymous, grouping.isLeftOut(round: round) { continue }
+                    byResponse[response, default: [:]][question] = number
+                }
+                return NumericAnswers(definition: definition, responses: byResponse.values)
+            }
+        }
+    }
 }

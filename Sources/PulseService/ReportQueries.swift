@@ -52,12 +52,24 @@ public enum ReportQueries {
     public static func drivers(_ db: AppDatabase, survey: String, range: PeriodRange,
                                minGroupSize: Int) throws(PulseError) -> DriversReport {
         let (definition, responses) = try db.numericAnswers(survey: survey, range: range, minGroupSize: minGroupSize)
-        guard let definition else { throw PulseError.usage("\(survey) has no answers in \(range)") }
+        return try drivers(NumericAnswers(definition: definition, responses: responses), survey: survey, range: range,
+                           minGroupSize: minGroupSize)
+    }
+
+    /// The same from any engine.
+    public static func drivers(_ store: any ReportStore, survey: String, range: PeriodRange,
+                               minGroupSize: Int) async throws(PulseError) -> DriversReport {
+        let found = try await store.numericAnswers(survey: survey, range: range, minGroupSize: minGroupSize)
+        return try drivers(found, survey: survey, range: range, minGroupSize: minGroupSize)
+    }
+
+    static func drivers(_ found: NumericAnswers, survey: String, range: PeriodRange, minGroupSize: Int) throws(PulseError) -> DriversReport {
+        guard let definition = found.definition else { throw PulseError.usage("\(survey) has no answers in \(range)") }
         if let why = unanalysable(definition) {
             throw PulseError.usage(why + " (drivers rank a survey's scale questions by how their answers go with its "
                 + "eNPS answer; the shipped engagement survey has both)")
         }
-        return DriversReport.compute(survey: definition, range: range, enpsID: definition.enpsQuestion!.id, responses: responses,
+        return DriversReport.compute(survey: definition, range: range, enpsID: definition.enpsQuestion!.id, responses: found.responses,
                                      minGroupSize: minGroupSize)
     }
 

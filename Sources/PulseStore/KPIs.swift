@@ -431,8 +431,8 @@ extension AppDatabase {
             }
             // In an order of their own (not of the random ids of anonymous answers), so that the
             // sums, to their last bit, are a function of the answers alone.
-            func key(_ r: [String: Int]) -> String { r.keys.sorted().map { "\($0)=\(r[$0]!)" }.joined(separator: "&") }
-            return (definition, byResponse.values.map { (key($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1))
+            let ordered = NumericAnswers(definition: definition, responses: byResponse.values)
+            return (ordered.definition, ordered.responses)
         }
     }
 }

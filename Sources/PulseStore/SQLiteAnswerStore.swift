@@ -225,4 +225,11 @@ extension SQLiteAnswerStore: ReportStore {
             try db.anonymousAnswersLeftOut(survey: survey, range: range, minGroupSize: minGroupSize).map { LeftOutAnswers(period: $0.period, answers: $0.answers) }
         }
     }
+
+    public func numericAnswers(survey: String, range: PeriodRange, minGroupSize: Int) async throws(PulseError) -> NumericAnswers {
+        try await run { db throws(PulseError) in
+            let (definition, responses) = try db.numericAnswers(survey: survey, range: range, minGroupSize: minGroupSize)
+            return NumericAnswers(definition: definition, responses: responses)
+        }
+    }
 }

@@ -152,7 +152,7 @@ extension Pulse {
         }
     }
 
-    struct Drivers: ParsableCommand {
+    struct Drivers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Which scale questions go most with the eNPS answer: what to work on.",
             discussion: """
@@ -167,16 +167,16 @@ extension Pulse {
         @OptionGroup var range: RangeOptions
         @OptionGroup var output: FormatOption
 
-        func run() throws {
+        func run() async throws {
             let config = try global.loadConfig()
-            let db = try global.openDatabase()
+            let db = try await global.openStore(config: config)
             let survey: String
             if let given = self.survey {
                 survey = given
             } else {
                 // The latest survey with answers that has both an eNPS question and scales.
                 let files = (try? global.loadSurveys()) ?? [:]
-                let candidates = try db.rounds().reversed().map(\.surveyID).filter { id in
+                let candidates = try await db.rounds(survey: nil).reversed().map(\.surveyID).filter { id in
                     files[id].map { ReportQueries.unanalysable($0.definition) == nil } ?? false
                 }
                 guard let first = candidates.first else {
@@ -185,9 +185,9 @@ extension Pulse {
                 }
                 survey = first
             }
-            try requireSurvey(survey, in: db)
-            let r = try range.resolve(db: db, survey: survey)
-            let report = try ReportQueries.drivers(db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
+            try await requireSurvey(survey, in: db)
+            let r = try await range.resolve(store: db, survey: survey)
+            let report = try await ReportQueries.drivers(db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv:
@@ -197,7 +197,7 @@ extension Pulse {
                 }
             case .table: Terminal.out(report.table(style: Terminal.style))
             }
-            try noteAnonymousAnswersLeftOut(db: db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
+            try await noteAnonymousAnswersLeftOut(store: db, survey: survey, range: r, minGroupSize: config.anonymityThreshold)
         }
     }
 }
