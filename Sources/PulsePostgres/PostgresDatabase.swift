@@ -10,7 +10,7 @@ public final class PostgresDatabase: Sendable {
     public let client: PostgresClient
     /// This instance's name in the outbox's claims.
     public let workerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
-    let logger: Logger
+    public let logger: Logger
     private let runner: Task<Void, Never>
 
     /// Where a `postgresql://USER@HOST:PORT/NAME` URL points.
@@ -152,6 +152,29 @@ public final class PostgresDatabase: Sendable {
             "CREATE TABLE look_up_failure (address TEXT NOT NULL, at TEXT NOT NULL)",
             "CREATE INDEX look_up_failure_address ON look_up_failure (address, at)",
             "CREATE INDEX look_up_failure_at ON look_up_failure (at)",
+        ]),
+        // The rest of a workspace, so that `pulse db copy` moves one whole: activity and
+        // quotas (money in integer cents; NULL is missing, not zero), notes and actions.
+        ("v4-kpis-and-notes", [
+            """
+            CREATE TABLE activity (
+                rep_id BIGINT NOT NULL REFERENCES rep(id), day TEXT NOT NULL, calls INTEGER, emails INTEGER, meetings INTEGER,
+                opportunities_created INTEGER, deals_won INTEGER, deals_lost INTEGER, revenue_won_cents BIGINT,
+                pipeline_value_cents BIGINT, PRIMARY KEY (rep_id, day))
+            """,
+            """
+            CREATE TABLE quota (
+                rep_id BIGINT NOT NULL REFERENCES rep(id), period TEXT NOT NULL, period_start TEXT NOT NULL, period_end TEXT NOT NULL,
+                quota_cents BIGINT NOT NULL, PRIMARY KEY (rep_id, period))
+            """,
+            "CREATE TABLE note (id BIGSERIAL PRIMARY KEY, rep_id BIGINT NOT NULL REFERENCES rep(id), text TEXT NOT NULL, created_at TEXT NOT NULL)",
+            "CREATE INDEX note_rep ON note (rep_id)",
+            """
+            CREATE TABLE action_item (
+                id BIGSERIAL PRIMARY KEY, rep_id BIGINT NOT NULL REFERENCES rep(id), note_id BIGINT REFERENCES note(id),
+                text TEXT NOT NULL, created_at TEXT NOT NULL, done_at TEXT)
+            """,
+            "CREATE INDEX action_item_rep ON action_item (rep_id, done_at)",
         ]),
     ]
 

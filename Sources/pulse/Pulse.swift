@@ -18,7 +18,7 @@ struct Pulse: AsyncParsableCommand {
         subcommands: [
             Init.self, Demo.self, SurveyCommand.self, Roster.self, Responses.self,
             Send.self, Remind.self, Tick.self, Outbox.self, Rounds.self, Serve.self, ENPS.self, Trends.self,
-            KPICommand.self, Correlate.self, Drivers.self, Prep.self, Notes.self, Actions.self, Report.self, Backup.self, Doctor.self, Help.self,
+            KPICommand.self, Correlate.self, Drivers.self, Prep.self, Notes.self, Actions.self, Report.self, Backup.self, Doctor.self, DB.self, Help.self,
         ]
     )
 

@@ -8,7 +8,7 @@ typealias WorkspaceStore = AnswerStore & RosterStore & OutboxStore & RoundStore 
 
 extension GlobalOptions {
     /// The commands that run on PostgreSQL so far; the others say so and stop.
-    static let postgresCommands = "init, roster import|list|deactivate|activate, send, remind, tick, outbox, rounds list|close, serve, enps, trends and drivers"
+    static let postgresCommands = "init, roster import|list|deactivate|activate, send, remind, tick, outbox, rounds list|close, serve, enps, trends and drivers (pulse db copy moves a SQLite workspace there)"
 
     /// `--db` (or PULSE_DB) when it names a PostgreSQL database.
     var postgresURL: String? {

@@ -45,7 +45,7 @@ import Testing
         let w = try Workspace()
         try w.write("pulse.yaml", config)
         let r = try w.pulse(["init"], env: env(db))
-        #expect(r.status == 0 && r.stderr.contains("schema v3-look-up-failures"), "\(r.stderr)")
+        #expect(r.status == 0 && r.stderr.contains("schema v4-kpis-and-notes"), "\(r.stderr)")
         var roster = "email,name,team,manager_email,timezone\n"
         for i in 0..<Self.reps { roster += "rep\(i)@example.org,Rep \(i),\(i % 2 == 0 ? "east" : "west"),lead@example.org,UTC\n" }
         try w.write("roster.csv", roster)
@@ -364,6 +364,57 @@ import Testing
         let report = try #require(try pg.pulse(["enps", "--survey", "enps", "--by", "team", "--format", "json"], env: env(db)).json() as? [String: Any])
         let responses = (report["groups"] as? [[String: Any]] ?? []).compactMap { $0["responses"] as? Int }
         #expect(responses.reduce(0, +) == Self.reps, "every anonymous answer counted once: \(report)")
+    }
+
+    /// The demo's workspace (roster, eight weeks of identified and anonymous answers,
+    /// activity, quotas, notes, sent rounds) moves whole: every table read back and
+    /// compared, and every report that runs on PostgreSQL gives the same output as on the
+    /// SQLite file. A second copy into the same database is refused; a token key in the
+    /// environment that is not the key file's stops the copy before anything is written.
+    @Test func theDemoWorkspaceMovesWholeAndReportsTheSame() throws {
+        guard Self.server != nil else { return }
+        let w = try Workspace()
+        defer { w.remove() }
+        #expect(try w.pulse("demo", "demo", "--date", "2026-11-22").status == 0)
+        let lite = ["PULSE_DB": w.path("demo/pulse.sqlite"), "PULSE_CONFIG": w.path("demo/pulse.yaml"), "PULSE_SURVEYS": w.path("demo/Surveys"),
+                    "PULSE_TOKEN_KEY": ""]
+        #expect(try w.pulse(["notes", "add", "aisha@acme.example", "--text", "Q4 pipeline, ส่งเอกสาร", "--action", "Send the pricing sheet",
+                             "--action", "Book a call with Anna"], env: lite).status == 0)
+        let db = try database()
+        let wrongKey = try w.pulse(["db", "copy", "--to", db], env: lite.merging(["PULSE_TOKEN_KEY": Self.key]) { $1 })
+        #expect(wrongKey.status == 1 && wrongKey.stderr.contains("another key") && wrongKey.stderr.contains("nothing was copied"),
+                "\(wrongKey.stderr)")
+        #expect(try psql(db, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'rep'") == "0",
+                "refused before the database was even migrated")
+        let copy = try w.pulse(["db", "copy", "--to", db], env: lite)
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(copy.stderr.contains("base64 -w0 \(w.path("demo/pulse.sqlite")).key"), "\(copy.stderr)")
+        for table in ["rep", "survey_version", "round", "invitation", "response", "answer", "activity", "quota", "note", "action_item"] {
+            let n = try python("sqlite_exec.py", [w.path("demo/pulse.sqlite"), "SELECT COUNT(*) FROM \(table)"])
+            let rows = (try JSONSerialization.jsonObject(with: Data(n.utf8)) as? [[Int]])?.first?.first ?? -1
+            let copied = try count(db, "SELECT COUNT(*) FROM \(table)")
+            #expect(rows > 0 && copied == rows, "\(table): \(rows) rows, \(copied) copied")
+            #expect(copy.stdout.contains(try Regex("\n\(table) +\(rows) +[0-9a-f]{16}\n")), "\(table) in \(copy.stdout)")
+        }
+        let key = try Data(contentsOf: URL(fileURLWithPath: w.path("demo/pulse.sqlite.key"))).base64EncodedString()
+        let pg = lite.merging(["PULSE_DB": db, "PULSE_TOKEN_KEY": key]) { $1 }
+        for args in [["roster", "list", "--all", "--format", "json"], ["rounds", "list", "--format", "json"], ["outbox", "--format", "csv"],
+                     ["enps", "--survey", "engagement", "--by", "team", "--format", "json"], ["enps", "--survey", "engagement", "--by", "manager"],
+                     ["trends", "--survey", "weekly-pulse", "--by", "team", "--format", "json"], ["trends", "--survey", "weekly-pulse"],
+                     ["trends", "--survey", "engagement", "--by", "region", "--format", "csv"], ["drivers", "--format", "json"], ["drivers"]] {
+            let a = try w.pulse(args, env: pg), b = try w.pulse(args, env: lite)
+            #expect(a.status == 0 && a.stdout == b.stdout && a.stderr == b.stderr && !a.stdout.isEmpty, "\(args):\n\(a.stdout)\(a.stderr)\n\(b.stdout)")
+        }
+        let again = try w.pulse(["db", "copy", "--to", db], env: lite)
+        #expect(again.status == 64 && again.stderr.contains("already holds Pulse data"), "\(again.stderr)")
+        // A link mailed from the SQLite workspace opens from the PostgreSQL one.
+        let mail = try readMail(w.path("demo/outbox"))
+        let text = try #require(mail.first?["text"] as? String)
+        let token = String(try #require(text.firstMatch(of: #/\/s\/([A-Za-z0-9_-]{43})/#)?.1))
+        let (server, port) = try serve(w, db: db)
+        defer { server.stop() }
+        let page = try python("fetch_page.py", ["http://127.0.0.1:\(port)/s/\(token)"])
+        #expect(page.contains("<form") || page.contains("Already answered"), "\(page.prefix(400))")
     }
 
     /// What a person gets wrong about a PostgreSQL database is said plainly, with the

@@ -1,0 +1,130 @@
+import Foundation
+import PostgresNIO
+import PulseCore
+
+/// What `pulse db copy` did to one table.
+public struct CopiedTable: Sendable {
+    public var name: String
+    public var rows: Int
+    public var digest: String
+}
+
+extension PostgresDatabase {
+    /// Copies a workspace into this database, which must hold no Pulse data yet, in one
+    /// transaction: every table in order, the sequences set past the copied ids, then every
+    /// table read back and compared with what was read from the source (rows and a
+    /// digest of every value). Any difference, or any error, rolls everything back.
+    /// - Parameter read: a table's rows after a key, in key order, at most a given number.
+    public func copyIn(_ tables: [CopyTable],
+                       read: @escaping @Sendable (CopyTable, [CopyValue]?, Int) throws(PulseError) -> [[CopyValue]])
+        async throws(PulseError) -> [CopiedTable] {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { c in
+                try await c.query("BEGIN", logger: logger)
+                do {
+                    let out = try await Self.copy(tables, read: read, on: c, logger: logger)
+                    try await c.query("COMMIT", logger: logger)
+                    return out
+                } catch {
+                    _ = try? await c.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch let e as PulseError {
+            throw e
+        } catch {
+            throw .runtime("PostgreSQL: \(String(reflecting: error).prefix(300)); nothing was copied")
+        }
+    }
+
+    static func copy(_ tables: [CopyTable], read: @Sendable (CopyTable, [CopyValue]?, Int) throws(PulseError) -> [[CopyValue]],
+                     on c: PostgresConnection, logger: Logger) async throws -> [CopiedTable] {
+        // Into an empty workspace only: a copy never merges two.
+        var held: [String] = []
+        for t in tables {
+            let n = try await c.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*)::BIGINT FROM \(t.name)"), logger: logger)
+                .collect().first!.decode(Int.self)
+            if n > 0 { held.append("\(n) in \(t.name)") }
+        }
+        if !held.isEmpty {
+            throw PulseError.usage("the PostgreSQL database already holds Pulse data (\(held.joined(separator: ", "))); "
+                + "copy into a new, empty database")
+        }
+        var out: [CopiedTable] = []
+        for t in tables {
+            var digest = CopyDigest()
+            var last: [CopyValue]?
+            let perChunk = max(1, 30_000 / t.columns.count)
+            let keyIndexes = t.key.map { k in t.columns.firstIndex { $0.name == k }! }
+            while true {
+                let rows = try read(t, last, perChunk)
+                if rows.isEmpty { break }
+                try await insert(rows, into: t, on: c, logger: logger)
+                for row in rows { digest.add(row) }
+                last = keyIndexes.map { rows.last![$0] }
+                if rows.count < perChunk { break }
+            }
+            if let sequence = t.sequence, let id = t.key.first {
+                try await c.query(PostgresQuery(unsafeSQL: """
+                    SELECT setval('\(sequence)', COALESCE((SELECT MAX(\(id)) FROM \(t.name)), 0) + 1, false)
+                    """), logger: logger)
+            }
+            let back = try await readBack(t, on: c, logger: logger)
+            guard back.rows == digest.rows, back.hex == digest.hex else {
+                throw PulseError.runtime("the copy of \(t.name) does not read back as it was read (\(digest.rows) rows read, "
+                    + "\(back.rows) in PostgreSQL, or their values differ); nothing was copied")
+            }
+            out.append(CopiedTable(name: t.name, rows: digest.rows, digest: digest.hex))
+        }
+        return out
+    }
+
+    static func insert(_ rows: [[CopyValue]], into t: CopyTable, on c: PostgresConnection, logger: Logger) async throws {
+        var binds = PostgresBindings()
+        var tuples: [String] = []
+        var n = 0
+        for row in rows {
+            var marks: [String] = []
+            for (value, column) in zip(row, t.columns) {
+                n += 1
+                marks.append("$\(n)")
+                switch (value, column.kind) {
+                case (.null, _): binds.appendNull()
+                case let (.int(i), .bool): binds.append(i != 0)
+                case let (.int(i), .real): binds.append(Double(i))
+                case let (.int(i), _): binds.append(i)
+                case let (.real(d), _): binds.append(d)
+                case let (.text(s), _): binds.append(s)
+                case let (.blob(b), _): try binds.append(b)
+                }
+            }
+            tuples.append("(" + marks.joined(separator: ", ") + ")")
+        }
+        let sql = "INSERT INTO \(t.name) (\(t.columns.map(\.name).joined(separator: ", "))) VALUES " + tuples.joined(separator: ", ")
+        try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    }
+
+    /// A table's rows as PostgreSQL holds them, in the source's key order (text byte by byte).
+    static func readBack(_ t: CopyTable, on c: PostgresConnection, logger: Logger) async throws -> CopyDigest {
+        let order = t.key.map { k in t.columns.first { $0.name == k }!.kind == .text ? "\(k) COLLATE \"C\"" : k }.joined(separator: ", ")
+        var digest = CopyDigest()
+        let rows = try await c.query(PostgresQuery(unsafeSQL: "SELECT \(t.columns.map(\.name).joined(separator: ", ")) FROM \(t.name) ORDER BY \(order)"),
+                                     logger: logger)
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            var values: [CopyValue] = []
+            for (i, column) in t.columns.enumerated() {
+                switch column.kind {
+                case .int: values.append(try r[i].decode(Int64?.self).map(CopyValue.int) ?? .null)
+                case .bool: values.append(try r[i].decode(Bool?.self).map { .int($0 ? 1 : 0) } ?? .null)
+                case .real: values.append(try r[i].decode(Double?.self).map(CopyValue.real) ?? .null)
+                case .text: values.append(try r[i].decode(String?.self).map(CopyValue.text) ?? .null)
+                case .blob: values.append(try r[i].decode(Data?.self).map(CopyValue.blob) ?? .null)
+                }
+            }
+            digest.add(values)
+        }
+        return digest
+    }
+}
