@@ -48,7 +48,10 @@ struct GlobalOptions: ParsableArguments {
     ///   in `--db` or a wrong folder still creates nothing.
     func openDatabase(create: Bool = false, startsWorkspace: Bool = false) throws(PulseError) -> AppDatabase {
         if postgresURL != nil {
-            let command = CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.prefix(2).joined(separator: " ")
+            // The command as typed: its name, and its subcommand's when it has some.
+            let words = Array(CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") })
+            let group = Pulse.configuration.subcommands.first { $0._commandName == words.first }
+            let command = words.prefix(group.map { $0.configuration.subcommands.isEmpty ? 1 : 2 } ?? 1).joined(separator: " ")
             throw .usage("pulse \(command) does not run on PostgreSQL yet; there, Pulse runs \(Self.postgresCommands)")
         }
         return try AppDatabase.open(path: dbPath, create: create || (startsWorkspace && isWorkspaceDatabase))
