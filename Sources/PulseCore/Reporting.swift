@@ -75,3 +75,23 @@ public struct NumericAnswers: Sendable {
         self.responses = responses.map { (key($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }
+
+/// What `pulse kpi show` and `pulse correlate` read of a store: daily activity summed
+/// into rep-weeks by the rule every engine shares (`WeeklySummer`), quotas, revenue,
+/// and identified reps' weekly morale.
+public protocol KPIStore: Sendable {
+    /// Weekly KPIs of every rep with activity in the weeks from `start` to `end`, by rep and week.
+    func weeklyKPIs(from start: Day, to end: Day) async throws(PulseError) -> [WeeklyKPIs]
+
+    /// One KPI of every rep-week with activity, by rep and week.
+    func weeklyValues(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> [Int64: [Period: Double]]
+
+    /// Quotas overlapping a span of days.
+    func quotas(from start: Day, to end: Day) async throws(PulseError) -> [Quota]
+
+    /// Revenue won per rep over a span of days, in cents (reps with activity only).
+    func revenueCents(from start: Day, to end: Day) async throws(PulseError) -> [Int64: Int]
+
+    /// Each identified rep's weekly morale for a survey, by rep and week.
+    func weeklyMorale(survey: String, range: PeriodRange) async throws(PulseError) -> [Int64: [Period: Double]]
+}

@@ -97,4 +97,26 @@ public enum ReportQueries {
         return CorrelationReport.compute(survey: survey, kpi: kpi, lag: lag, range: range, morale: morale, kpis: kpis,
                                          groups: groups, minGroupSize: minGroupSize)
     }
+
+    /// The same from any engine.
+    public static func correlation(_ store: any ReportStore & KPIStore & RosterStore, survey: String, anonymous: Bool, kpi: KPI, lag: Int,
+                                   range: PeriodRange, byTeam: Bool, minGroupSize: Int) async throws(PulseError) -> CorrelationReport {
+        let refusal = "\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs"
+        if anonymous { throw PulseError.usage(refusal + " (use an identified survey such as weekly-pulse)") }
+        let periods = try await store.roundPeriods(survey: survey, range: range)
+        if let p = periods.first, p.kind != .week {
+            throw PulseError.usage("\(survey) runs by \(p.kind.rawValue); correlate pairs weekly morale with weekly KPIs")
+        }
+        let morale = try await store.weeklyMorale(survey: survey, range: range)
+        if morale.isEmpty, try await !store.moraleCells(survey: survey, range: range, by: .all, minGroupSize: 1).isEmpty {
+            throw PulseError.usage(refusal)
+        }
+        let shift = 7 * lag
+        let kpis = try await store.weeklyValues(of: kpi, from: range.start + min(0, shift), to: range.end + max(0, shift))
+        let groups: [Int64: String]? = byTeam
+            ? Dictionary(uniqueKeysWithValues: try await store.reps(includeInactive: true, team: nil).map { ($0.id!, $0.team ?? GroupBy.noneLabel) })
+            : nil
+        return CorrelationReport.compute(survey: survey, kpi: kpi, lag: lag, range: range, morale: morale, kpis: kpis,
+                                         groups: groups, minGroupSize: minGroupSize)
+    }
 }

@@ -233,3 +233,26 @@ extension SQLiteAnswerStore: ReportStore {
         }
     }
 }
+
+/// The SQLite engine of `KPIStore`: the days stream in key order through `WeeklySummer`.
+extension SQLiteAnswerStore: KPIStore {
+    public func weeklyKPIs(from start: Day, to end: Day) async throws(PulseError) -> [WeeklyKPIs] {
+        try await run { db throws(PulseError) in try db.weeklyKPIs(from: start, to: end) }
+    }
+
+    public func weeklyValues(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> [Int64: [Period: Double]] {
+        try await run { db throws(PulseError) in try db.weeklyValues(of: kpi, from: start, to: end) }
+    }
+
+    public func quotas(from start: Day, to end: Day) async throws(PulseError) -> [Quota] {
+        try await run { db throws(PulseError) in try db.quotas(from: start, to: end) }
+    }
+
+    public func revenueCents(from start: Day, to end: Day) async throws(PulseError) -> [Int64: Int] {
+        try await run { db throws(PulseError) in try db.revenueCents(from: start, to: end) }
+    }
+
+    public func weeklyMorale(survey: String, range: PeriodRange) async throws(PulseError) -> [Int64: [Period: Double]] {
+        try await run { db throws(PulseError) in try db.weeklyMorale(survey: survey, range: range) }
+    }
+}

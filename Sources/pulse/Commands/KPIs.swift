@@ -66,7 +66,7 @@ extension Pulse {
             }
         }
 
-        struct Show: ParsableCommand {
+        struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Weekly KPIs per rep or team, and the share of reps at or above quota.",
                 discussion: """
@@ -84,18 +84,18 @@ extension Pulse {
 
             enum KPIGrouping: String, ExpressibleByArgument, CaseIterable { case rep, team }
 
-            func run() throws {
-                let db = try global.openDatabase()
+            func run() async throws {
+                let db = try await global.openStore(config: try global.loadConfig())
                 let range = try PeriodRange(from: from, to: to)
-                let reps = Dictionary(uniqueKeysWithValues: try db.reps().map { ($0.id!, $0) })
+                let reps = Dictionary(uniqueKeysWithValues: try await db.reps(includeInactive: true, team: nil).map { ($0.id!, $0) })
                 if let team, !reps.values.contains(where: { $0.team == team }) {
                     throw Closest.unknown("team", team, known: Set(reps.values.compactMap(\.team)).sorted(), listLabel: "the teams are")
                 }
-                var weekly = try db.weeklyKPIs(from: range.start, to: range.end)
+                var weekly = try await db.weeklyKPIs(from: range.start, to: range.end)
                 if let team { weekly = weekly.filter { reps[$0.repID]?.team == team } }
-                let quotas = try db.quotas(from: range.start, to: range.end)
+                let quotas = try await db.quotas(from: range.start, to: range.end)
                 var revenue: [Period: [Int64: Int]] = [:]
-                for period in Set(quotas.map(\.period)) { revenue[period] = try db.revenueCents(from: period.start, to: period.end) }
+                for period in Set(quotas.map(\.period)) { revenue[period] = try await db.revenueCents(from: period.start, to: period.end) }
                 let report = KPIReport.compute(weekly: weekly, quotas: quotas, revenueByPeriod: revenue,
                                                range: range, byRep: by == .rep,
                                                label: { reps[$0]?.email ?? "#\($0)" },
@@ -110,7 +110,7 @@ extension Pulse {
         }
     }
 
-    struct Correlate: ParsableCommand {
+    struct Correlate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Does morale move with a KPI? Pearson, Spearman and the within-rep correlation.",
             discussion: """
@@ -136,14 +136,14 @@ extension Pulse {
             guard (-12...12).contains(lag) else { throw ValidationError("--lag \(lag): at most 12 weeks either way") }
         }
 
-        func run() throws {
+        func run() async throws {
             let config = try global.loadConfig()
-            let db = try global.openDatabase()
-            try requireSurvey(survey, in: db)
-            let r = try range.resolve(db: db, survey: survey)
+            let db = try await global.openStore(config: config)
+            try await requireSurvey(survey, in: db)
+            let r = try await range.resolve(store: db, survey: survey)
             let anonymous = try global.loadSurveys()[survey]?.definition.anonymity == .anonymous
-            let report = try ReportQueries.correlation(db, survey: survey, anonymous: anonymous, kpi: kpi, lag: lag, range: r,
-                                                       byTeam: by != nil, minGroupSize: config.anonymityThreshold)
+            let report = try await ReportQueries.correlation(db, survey: survey, anonymous: anonymous, kpi: kpi, lag: lag, range: r,
+                                                             byTeam: by != nil, minGroupSize: config.anonymityThreshold)
             switch output.format {
             case .json: Terminal.out(report.json.serialized() + "\n")
             case .csv: Terminal.out(report.csv)

@@ -1,0 +1,96 @@
+import Foundation
+import PostgresNIO
+import PulseCore
+
+/// The PostgreSQL engine of `KPIStore`: the server sums the days into rep-weeks (SUM
+/// skips a missing value and is missing when every day's is, as `WeeklySummer`); the
+/// quota falling on each week is spread as on every engine (`WeeklyKPIs.quotaOverlap`).
+extension PostgresAnswerStore: KPIStore {
+    public func weeklyKPIs(from start: Day, to end: Day) async throws(PulseError) -> [WeeklyKPIs] {
+        let weekStart = Period.week(of: start).start, weekEnd = Period.week(of: end).end
+        let logger = self.logger
+        let quotas = try await self.quotas(from: weekStart, to: weekEnd)
+        var byRep: [Int64: [Quota]] = [:]
+        for q in quotas { byRep[q.repID, default: []].append(q) }
+        let found = byRep
+        return try await run {
+            var out: [WeeklyKPIs] = []
+            var weeks: [String: Period] = [:]
+            let rows = try await client.query("""
+                SELECT rep_id, to_char(day::date - (extract(isodow FROM day::date)::int - 1), 'YYYY-MM-DD') AS monday,
+                       SUM(calls)::BIGINT, SUM(emails)::BIGINT, SUM(meetings)::BIGINT, SUM(opportunities_created)::BIGINT,
+                       SUM(deals_won)::BIGINT, SUM(deals_lost)::BIGINT, SUM(revenue_won_cents)::BIGINT
+                FROM activity WHERE day BETWEEN \(weekStart.description) AND \(weekEnd.description)
+                GROUP BY rep_id, monday ORDER BY rep_id, monday
+                """, logger: logger)
+            for try await (rep, monday, calls, emails, meetings, opportunities, won, lost, revenue)
+                in rows.decode((Int64, String, Int?, Int?, Int?, Int?, Int?, Int?, Int?).self) {
+                let week: Period
+                if let known = weeks[monday] { week = known } else {
+                    guard let day = Day(iso: monday) else { continue }
+                    week = Period.week(of: day)
+                    weeks[monday] = week
+                }
+                var k = WeeklyKPIs(repID: rep, week: week)
+                k.calls = calls; k.emails = emails; k.meetings = meetings; k.opportunitiesCreated = opportunities
+                k.dealsWon = won; k.dealsLost = lost; k.revenueWonCents = revenue
+                k.quotaCents = WeeklyKPIs.quotaOverlap(found[rep] ?? [], from: week.start, to: week.end)
+                out.append(k)
+            }
+            return out
+        }
+    }
+
+    public func weeklyValues(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> [Int64: [Period: Double]] {
+        var out: [Int64: [Period: Double]] = [:]
+        for k in try await weeklyKPIs(from: start, to: end) {
+            if let v = k.value(kpi) { out[k.repID, default: [:]][k.week] = v }
+        }
+        return out
+    }
+
+    public func quotas(from start: Day, to end: Day) async throws(PulseError) -> [Quota] {
+        let logger = self.logger
+        return try await run {
+            try await client.query("""
+                SELECT rep_id, period, quota_cents FROM quota WHERE period_end >= \(start.description) AND period_start <= \(end.description)
+                ORDER BY rep_id, period COLLATE "C"
+                """, logger: logger).collect().compactMap { row in
+                let (rep, period, cents) = try row.decode((Int64, String, Int).self)
+                return Period(period).map { Quota(repID: rep, period: $0, cents: cents) }
+            }
+        }
+    }
+
+    public func revenueCents(from start: Day, to end: Day) async throws(PulseError) -> [Int64: Int] {
+        let logger = self.logger
+        return try await run {
+            var out: [Int64: Int] = [:]
+            for row in try await client.query("""
+                SELECT rep_id, SUM(revenue_won_cents)::BIGINT FROM activity WHERE day BETWEEN \(start.description) AND \(end.description)
+                GROUP BY rep_id
+                """, logger: logger).collect() {
+                let (rep, cents) = try row.decode((Int64, Int?).self)
+                out[rep] = cents ?? 0
+            }
+            return out
+        }
+    }
+
+    public func weeklyMorale(survey: String, range: PeriodRange) async throws(PulseError) -> [Int64: [Period: Double]] {
+        let logger = self.logger
+        return try await run {
+            var out: [Int64: [Period: Double]] = [:]
+            for row in try await client.query("""
+                SELECT s.rep_id, r.period, s.morale FROM response s JOIN round r ON r.id = s.round_id
+                WHERE r.survey_id = \(survey) AND r.period_start >= \(range.start.description) AND r.period_end <= \(range.end.description)
+                  AND s.rep_id IS NOT NULL AND s.morale IS NOT NULL
+                """, logger: logger).collect() {
+                let (rep, p, morale) = try row.decode((Int64, String, Double).self)
+                guard let period = Period(p), period.kind == .week else { continue }
+                out[rep, default: [:]][period] = morale
+            }
+            return out
+        }
+    }
+}
