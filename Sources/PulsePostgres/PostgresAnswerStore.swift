@@ -29,17 +29,33 @@ public struct PostgresAnswerStore: AnswerStore {
 
     static func invitation(token: String, on c: PostgresConnection, logger: Logger) async throws -> Invitation? {
         let hash = tokenHash(token)
+        // One round trip: the invitation with its round and rep.
         let rows = try await c.query("""
-            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id, i.closes_at,
-                   (SELECT l.expires_at FROM answer_hold_lease l WHERE l.id = i.held_by) AS held_until
-            FROM invitation i WHERE i.token_hash = \(hash)
+            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.closes_at,
+                   (SELECT l.expires_at FROM answer_hold_lease l WHERE l.id = i.held_by) AS held_until,
+                   r.id AS round_id, r.survey_id, r.survey_version_id, r.period, r.source, r.opened_at, r.closes_at AS round_closes_at,
+                   r.closed_at, r.min_group_size,
+                   p.id AS rep_id, p.email, p.name, p.preferred_name, p.team AS rep_team, p.manager_email AS rep_manager,
+                   p.region AS rep_region, p.locale, p.timezone, p.start_date, p.active, v.definition
+            FROM invitation i JOIN round r ON r.id = i.round_id JOIN rep p ON p.id = i.rep_id
+            JOIN survey_version v ON v.id = r.survey_version_id
+            WHERE i.token_hash = \(hash)
             """, logger: logger).collect()
         guard let row = rows.first?.makeRandomAccess() else { return nil }
         let stored = try row["token_hash"].decode(Data.self)
         guard stored.count == hash.count, zip(stored, hash).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
-        guard let round = try await Self.round(id: try row["round_id"].decode(Int64.self), on: c, logger: logger),
-              let rep = try await Self.rep(id: try row["rep_id"].decode(Int64.self), on: c, logger: logger) else { return nil }
-        let definition = try await Self.definition(versionID: round.versionID, on: c, logger: logger)
+        let p = try row["period"].decode(String.self)
+        guard let period = Period(p) else { throw PulseError.runtime("the database holds a round with a bad period \"\(p)\"") }
+        let round = Round(id: try row["round_id"].decode(Int64.self), surveyID: try row["survey_id"].decode(String.self),
+                          versionID: try row["survey_version_id"].decode(Int64.self), period: period, source: try row["source"].decode(String.self),
+                          openedAt: try row["opened_at"].decode(String.self), closesAt: try row["round_closes_at"].decode(String?.self),
+                          closedAt: try row["closed_at"].decode(String?.self), minGroupSize: try row["min_group_size"].decode(Int?.self))
+        let rep = Rep(id: try row["rep_id"].decode(Int64.self), email: try row["email"].decode(String.self), name: try row["name"].decode(String?.self),
+                      preferredName: try row["preferred_name"].decode(String?.self), team: try row["rep_team"].decode(String?.self),
+                      managerEmail: try row["rep_manager"].decode(String?.self), region: try row["rep_region"].decode(String?.self),
+                      locale: try row["locale"].decode(String?.self), timezone: try row["timezone"].decode(String?.self),
+                      startDate: try row["start_date"].decode(String?.self), active: try row["active"].decode(Bool.self))
+        let definition = try Self.decoded(try row["definition"].decode(String.self))
         return Invitation(id: try row["id"].decode(Int64.self), round: round, definition: definition, rep: rep,
                           answered: try row["answered"].decode(Bool.self),
                           keys: GroupKeys(team: try row["team"].decode(String?.self), managerEmail: try row["manager_email"].decode(String?.self),
@@ -71,12 +87,23 @@ public struct PostgresAnswerStore: AnswerStore {
                    startDate: try r["start_date"].decode(String?.self), active: try r["active"].decode(Bool.self))
     }
 
+    /// Definitions decoded from their stored JSON, by that JSON: the answer pages read one
+    /// per request, and the same text always decodes to the same definition.
+    static let definitions = BoundedCache<String, SurveyDefinition>(limit: 256)
+
+    static func decoded(_ json: String) throws -> SurveyDefinition {
+        if let known = definitions[json] { return known }
+        let definition = try SurveyDefinition.fromCanonicalJSON(json)
+        definitions[json] = definition
+        return definition
+    }
+
     static func definition(versionID: Int64, on c: PostgresConnection, logger: Logger) async throws -> SurveyDefinition {
         guard let json = try await c.query("SELECT definition FROM survey_version WHERE id = \(versionID)", logger: logger)
             .collect().first?.decode(String.self) else {
             throw PulseError.runtime("the database has no survey version \(versionID)")
         }
-        return try SurveyDefinition.fromCanonicalJSON(json)
+        return try decoded(json)
     }
 
     public func invitationAndAnswers(token: String) async throws(PulseError) -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
@@ -101,11 +128,21 @@ public struct PostgresAnswerStore: AnswerStore {
         return out
     }
 
+    /// A response's answers in one statement.
     static func insertAnswers(_ answers: [String: AnswerValue], responseID: Int64, on c: PostgresConnection, logger: Logger) async throws {
-        for (question, value) in answers {
-            try await c.query("INSERT INTO answer (response_id, question_id, number, text) VALUES (\(responseID), \(question), \(value.number), \(value.text))",
-                              logger: logger)
+        guard !answers.isEmpty else { return }
+        var binds = PostgresBindings()
+        var tuples: [String] = []
+        for (question, value) in answers.sorted(by: { $0.key < $1.key }) {
+            let n = binds.count
+            tuples.append("($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4))")
+            binds.append(responseID)
+            binds.append(question)
+            if let v = value.number { binds.append(v) } else { binds.appendNull() }
+            if let t = value.text { binds.append(t) } else { binds.appendNull() }
         }
+        try await c.query(PostgresQuery(unsafeSQL: "INSERT INTO answer (response_id, question_id, number, text) VALUES "
+            + tuples.joined(separator: ", "), binds: binds), logger: logger)
     }
 
     /// Whether the round is open at `now`, read in the transaction (locked).
@@ -129,6 +166,9 @@ public struct PostgresAnswerStore: AnswerStore {
         let stamp = Timestamp.string(now), keys = invitation.keys
         return try await run {
             try await client.withTransaction(logger: logger) { c -> WebAnswerOutcome in
+                // Two answers through one link at once (two tabs, two servers) wait for each
+                // other here: the second replaces the first, and nothing is written twice.
+                try await c.query("SELECT 1 FROM invitation WHERE id = \(invitation.id) FOR UPDATE", logger: logger)
                 guard try await Self.isOpen(invitation, on: c, now: now, logger: logger) else { return .closed }
                 let existing = try await c.query("""
                     SELECT id FROM response WHERE round_id = \(invitation.round.id) AND rep_id = \(invitation.rep.id) FOR UPDATE

@@ -163,4 +163,27 @@ import Testing
         #expect(rounds.map(\.surveyID) == ["enps", "weekly-pulse"] || rounds.map(\.surveyID) == ["weekly-pulse", "enps"])
         #expect(rounds.allSatisfy { $0.closedAt != nil })
     }
+
+    @Test(arguments: AnswerStoreContract.engines) func answersThroughOneLinkAtOnceLeaveOneResponse(engine name: String) async throws {
+        let store = try await engine(name)
+        let tokens = Tokens()
+        let weekly = InvitationRequest(survey: try SurveyDefinition.load(yaml: DefaultSurveys.weeklyPulse, file: "weekly.yaml"),
+                                       period: Period("2026-W48")!, closesAt: Self.now.addingTimeInterval(2 * 86_400), openDays: 2)
+        _ = try await store.queueInvitations(weekly, key: key, now: Self.now, dryRun: false, render: renderer(tokens))
+        let invitation = try #require(try await store.invitation(token: tokens.all["r04@x.org"]![0]))
+        let outcomes = try await withThrowingTaskGroup(of: WebAnswerOutcome.self) { group in
+            for n in 1...8 {
+                group.addTask {
+                    try await store.submitAnswers(invitation, answers: ["energy": .number(n % 5 + 1), "workload": .number(3), "support": .number(4),
+                                                                        "quota_confidence": .number(2)], now: Self.now)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .stored(firstTime: true) }.count == 1, "\(outcomes)")
+        #expect(outcomes.filter { $0 == .stored(firstTime: false) }.count == 7, "\(outcomes)")
+        let found = try #require(try await store.invitationAndAnswers(token: tokens.all["r04@x.org"]![0]))
+        #expect(found.invitation.answered && found.answers?.count == 4 && found.answers?["workload"] == .number(3))
+        #expect(try await store.roundSummaries(survey: "weekly-pulse").first?.responses == 1)
+    }
 }
