@@ -90,6 +90,28 @@ public struct Round: Sendable, Equatable {
         self.id = id; self.surveyID = surveyID; self.versionID = versionID; self.period = period; self.source = source
         self.openedAt = openedAt; self.closesAt = closesAt; self.closedAt = closedAt; self.minGroupSize = minGroupSize
     }
+
+    /// Why no more invitations go out for this round at `now`, or `nil` when they may.
+    public func refusesInvitations(now: Date) -> PulseError? {
+        if closedAt != nil { return .usage("the round \(surveyID) \(period) is closed; nothing more goes out for it") }
+        if source == "imported" {
+            return .usage("the answers of \(surveyID) \(period) were imported from a file; that round cannot also be sent")
+        }
+        if let closes = closesAt, closes <= Timestamp.string(now) {
+            return .usage("the round \(surveyID) \(period) closed at \(closes); nothing more goes out for it")
+        }
+        return nil
+    }
+
+    /// Why no reminders go out for this round at `now`, or `nil` when they may.
+    public func refusesReminders(now: Date) -> PulseError? {
+        if closedAt != nil { return .usage("the round \(surveyID) \(period) is closed; no reminders go out for it") }
+        if source != "sent" { return .usage("the round \(surveyID) \(period) was imported; nobody was invited to it") }
+        if let closes = closesAt, closes <= Timestamp.string(now) {
+            return .usage("the round \(surveyID) \(period) closed at \(closes); no reminders go out for it")
+        }
+        return nil
+    }
 }
 
 /// What a personal link opens: one invitation, its round and its rep.

@@ -64,16 +64,8 @@ public struct PostgresAnswerStore: AnswerStore {
     }
 
     static func round(id: Int64, on c: PostgresConnection, logger: Logger) async throws -> Round? {
-        guard let r = try await c.query("""
-            SELECT id, survey_id, survey_version_id, period, source, opened_at, closes_at, closed_at, min_group_size
-            FROM round WHERE id = \(id)
-            """, logger: logger).collect().first?.makeRandomAccess() else { return nil }
-        let p = try r["period"].decode(String.self)
-        guard let period = Period(p) else { throw PulseError.runtime("the database holds a round with a bad period \"\(p)\"") }
-        return Round(id: try r["id"].decode(Int64.self), surveyID: try r["survey_id"].decode(String.self),
-                     versionID: try r["survey_version_id"].decode(Int64.self), period: period, source: try r["source"].decode(String.self),
-                     openedAt: try r["opened_at"].decode(String.self), closesAt: try r["closes_at"].decode(String?.self),
-                     closedAt: try r["closed_at"].decode(String?.self), minGroupSize: try r["min_group_size"].decode(Int?.self))
+        try await c.query(PostgresQuery(unsafeSQL: "SELECT \(roundColumns) FROM round WHERE id = $1", binds: binds(id)), logger: logger)
+            .collect().first.map(Self.round)
     }
 
     static func rep(id: Int64, on c: PostgresConnection, logger: Logger) async throws -> Rep? {

@@ -97,13 +97,7 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
             let survey = request.survey, period = request.period, stamp = Timestamp.string(now)
             var round = try await Self.lockedRound(survey: survey.id, period: period, on: c, logger: logger)
             if let r = round {
-                if r.closedAt != nil { throw PulseError.usage("the round \(survey.id) \(period) is closed; nothing more goes out for it") }
-                if r.source == "imported" {
-                    throw PulseError.usage("the answers of \(survey.id) \(period) were imported from a file; that round cannot also be sent")
-                }
-                if let closes = r.closesAt, closes <= stamp {
-                    throw PulseError.usage("the round \(survey.id) \(period) closed at \(closes); nothing more goes out for it")
-                }
+                if let refusal = r.refusesInvitations(now: now) { throw refusal }
             } else {
                 if let only = request.only {
                     let active = try await c.query(PostgresQuery(unsafeSQL: "SELECT \(Self.repColumns) FROM rep WHERE active"), logger: logger)
@@ -180,12 +174,8 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
             guard let r = try await Self.lockedRound(survey: survey, period: period, on: c, logger: logger) else {
                 throw PulseError.usage("there is no round \(survey) \(period) (pulse rounds list shows them)")
             }
-            if r.closedAt != nil { throw PulseError.usage("the round \(survey) \(period) is closed; no reminders go out for it") }
-            if r.source != "sent" { throw PulseError.usage("the round \(survey) \(period) was imported; nobody was invited to it") }
+            if let refusal = r.refusesReminders(now: now) { throw refusal }
             let stamp = Timestamp.string(now)
-            if let closes = r.closesAt, closes <= stamp {
-                throw PulseError.usage("the round \(survey) \(period) closed at \(closes); no reminders go out for it")
-            }
             try await Self.promise(request.minGroupSize, roundID: r.id, on: c, logger: logger)
             let definition = try await Self.definition(versionID: r.versionID, on: c, logger: logger)
             let cutoff = Timestamp.string(now.addingTimeInterval(-Double(request.minDaysApart) * 86_400))

@@ -84,13 +84,7 @@ extension AppDatabase {
             var round = try Row.fetchOne(db, sql: "SELECT * FROM round WHERE survey_id = ? AND period = ?",
                                          arguments: [survey.id, period.description]).map { try Round(row: $0) }
             if let r = round {
-                if r.closedAt != nil { throw PulseError.usage("the round \(survey.id) \(period) is closed; nothing more goes out for it") }
-                if r.source == "imported" {
-                    throw PulseError.usage("the answers of \(survey.id) \(period) were imported from a file; that round cannot also be sent")
-                }
-                if let closes = r.closesAt, closes <= stamp {
-                    throw PulseError.usage("the round \(survey.id) \(period) closed at \(closes); nothing more goes out for it")
-                }
+                if let refusal = r.refusesInvitations(now: now) { throw refusal }
             } else if let only, try !Row.fetchAll(db, sql: "SELECT * FROM rep WHERE active").map(Rep.init(row:)).contains(where: { rep in
                 (team == nil || rep.team == team) && only(rep)
             }) {
@@ -155,12 +149,8 @@ extension AppDatabase {
                 throw PulseError.usage("there is no round \(survey) \(period) (pulse rounds list shows them)")
             }
             let r = try Round(row: row)
-            if r.closedAt != nil { throw PulseError.usage("the round \(survey) \(period) is closed; no reminders go out for it") }
-            if r.source != "sent" { throw PulseError.usage("the round \(survey) \(period) was imported; nobody was invited to it") }
+            if let refusal = r.refusesReminders(now: now) { throw refusal }
             let stamp = Timestamp.string(now)
-            if let closes = r.closesAt, closes <= stamp {
-                throw PulseError.usage("the round \(survey) \(period) closed at \(closes); no reminders go out for it")
-            }
             try Self.promise(minGroupSize, roundID: r.id, db: db)
             let definition = try Self.version(id: r.versionID, db: db).definition
             let cutoff = Timestamp.string(now.addingTimeInterval(-Double(minDaysApart) * 86_400))
