@@ -4,7 +4,7 @@ import Testing
 
 /// Issue 13's operator, who holds the database file, the key and every output, against
 /// the anonymous answers `responses import` writes.
-@Suite(.timeLimit(.minutes(3))) struct AnonymityTests {
+@Suite(.timeLimit(.minutes(5))) struct AnonymityTests {
     /// 41 reps: two teams of 20 under two managers in two regions, and one rep alone in a
     /// team of their own. Each answer carries a comment only the test knows is whose.
     func workspace(reps: Int = 41) throws -> (Workspace, [String]) {

@@ -21,7 +21,7 @@ final class Server {
 
 /// A link from a mail that `pulse send` wrote, answered in headless Chromium and opened again;
 /// the answers read back with `pulse` itself.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct BrowserTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct BrowserTests {
     /// The demo's prep note and team report, opened from disk: they render (text and
     /// charts with marks), run no script and fetch nothing. `PULSE_SCREENSHOT_DIR` keeps
     /// the screenshots (the ones in docs/ come from there).

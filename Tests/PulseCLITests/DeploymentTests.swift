@@ -5,7 +5,7 @@ import Testing
 /// front of `pulse serve` on loopback (ports in place of 443 and the site name), a
 /// personal link opened through each, and the access log read for the token; its
 /// systemd units through `systemd-analyze verify`.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct DeploymentTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct DeploymentTests {
     /// The fenced blocks of the README with this info string.
     static func readmeBlocks(_ info: String) throws -> [String] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -6,7 +6,7 @@ import Testing
 /// period named in words, dates written the way of their country with the time and the
 /// zone, the eNPS scale's ends in both parts, as the survey labels them. Through the
 /// built binary and Python's email package.
-@Suite(.timeLimit(.minutes(2))) struct LanguageTests {
+@Suite(.timeLimit(.minutes(5))) struct LanguageTests {
     static let roster = """
         email,name,preferred_name,team,manager_email,region,locale,timezone
         aina@example.org,Nur Aina,,smb,lead@example.org,APAC,ms,Asia/Kuala_Lumpur

@@ -23,7 +23,7 @@ final class SMTPServer {
     func received() throws -> [[String: Any]] { try readMail(dir) }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(2))) struct MailTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct MailTests {
     static let roster = """
         email,name,team,manager_email,locale,timezone
         somchai@example.org,สมชาย ใจดี,east,lead@example.org,th,Asia/Bangkok

@@ -3,7 +3,7 @@ import PulseCore
 import Testing
 
 /// Backups taken while another pulse process writes, and the documented restore.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct SafetyTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct SafetyTests {
     @Test func aBackupDuringAnImportIsWholeAndARestoreGivesTheSameDatabase() throws {
         let w = try Workspace()
         defer { w.remove() }
@@ -303,7 +303,7 @@ enum Day2 {
 
 /// The files that hold answers and personal links are the owner's only, whatever the
 /// umask; `pulse doctor` says which are not and the chmod that fixes them.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct FileModeTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct FileModeTests {
     static func mode(_ path: String) -> Int? {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int).map { $0 & 0o777 }
     }

@@ -3,7 +3,7 @@ import Testing
 
 /// Rounds, invitations, reminders and schedules through the `file` transport: every
 /// message lands as an .eml file that Python's email package parses.
-@Suite(.timeLimit(.minutes(2))) struct SendTests {
+@Suite(.timeLimit(.minutes(5))) struct SendTests {
     /// Somchai is in Bangkok (UTC+7), Anna in Moscow (UTC+3), Tom in London (UTC+0 in November).
     static let roster = """
         email,name,team,locale,timezone

@@ -6,7 +6,7 @@ import Testing
 /// weekly round through the real SMTP server, and `pulse kpi import` loading 150,000 rows.
 /// Afterwards every acknowledged answer is stored exactly once, every invitation was
 /// sent exactly once, and no command failed (no "database is locked").
-@Suite(.serialized, .timeLimit(.minutes(3))) struct SoakTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct SoakTests {
     @Test func answersTickAndImportAtOnce() throws {
         let w0 = try Workspace()
         defer { w0.remove() }

@@ -3,7 +3,7 @@ import Testing
 
 /// Seeing a round rep by rep, exporting identified answers, and undoing: a round sent by
 /// mistake, activity imported twice, a rep who asks to be forgotten.
-@Suite(.timeLimit(.minutes(2))) struct UndoTests {
+@Suite(.timeLimit(.minutes(5))) struct UndoTests {
     static let roster = """
         email,name,team
         ana@example.org,Ana Lee,west

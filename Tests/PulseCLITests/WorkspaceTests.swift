@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Where the database is (or is not), and survey folders with a broken file in them.
-@Suite(.timeLimit(.minutes(2))) struct WorkspaceTests {
+@Suite(.timeLimit(.minutes(5))) struct WorkspaceTests {
     /// A typo in `--db` or `PULSE_DB` creates nothing: only `init` and `demo` make a database.
     @Test(arguments: [
         ["roster", "list"], ["roster", "import", "roster.csv"], ["enps", "--survey", "enps", "--period", "2026-Q4"],
