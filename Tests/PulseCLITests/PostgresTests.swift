@@ -190,11 +190,11 @@ import Testing
         return out
     }
 
-    func serve(_ w: Workspace, db: String) throws -> (ChildServer, Int) {
+    func serve(_ w: Workspace, db: String, env extra: [String: String] = [:]) throws -> (ChildServer, Int) {
         let child = try ChildServer({ p in
             p.executableURL = try Binary.pulse()
             p.arguments = ["serve", "--port", "0"]
-            p.environment = w.environment.merging(["PULSE_DB": db]) { $1 }
+            p.environment = w.environment.merging(["PULSE_DB": db].merging(extra) { $1 }) { $1 }
             p.currentDirectoryURL = w.dir
         }, readyOnStderr: true)
         return (child, try child.port(#/127\.0\.0\.1:(\d+)/#))
@@ -420,7 +420,9 @@ import Testing
         let mail = try readMail(w.path("demo/outbox"))
         let text = try #require(mail.first?["text"] as? String)
         let token = String(try #require(text.firstMatch(of: #/\/s\/([A-Za-z0-9_-]{43})/#)?.1))
-        let (server, port) = try serve(w, db: db)
+        // On the demo's own clock (its --date, noon UTC), whatever the suite's clock: the
+        // demo's round is open then.
+        let (server, port) = try serve(w, db: db, env: ["PULSE_NOW": "2026-11-22T12:00:00Z"])
         defer { server.stop() }
         let page = try python("fetch_page.py", ["http://127.0.0.1:\(port)/s/\(token)"])
         #expect(page.contains("<form") || page.contains("Already answered"), "\(page.prefix(400))")
