@@ -65,6 +65,31 @@ public struct ReminderPlan: Sendable {
     public init(email: String, sent: Int, due: Date?, reason: String) {
         self.email = email; self.sent = sent; self.due = due; self.reason = reason
     }
+
+    /// A reminder needs time to be answered: none goes out in the last six hours of an
+    /// invitation's window.
+    public static let lastReminderBeforeClose: TimeInterval = 6 * 3600
+
+    /// When one unanswered rep is reminded next, by the rule every engine applies.
+    /// - Parameters:
+    ///   - lastContact: the last reminder, or the invitation's sending (`nil`: not sent yet).
+    ///   - closes: when the rep's window closes.
+    public static func decide(email: String, sent: Int, lastContact: Date?, closes: Date?, roundClosed: Bool, active: Bool,
+                              max: Int, minDaysApart: Int, now: Date) -> ReminderPlan {
+        var plan = ReminderPlan(email: email, sent: sent, due: nil, reason: "")
+        guard let last = lastContact else { plan.reason = "not before the invitation is sent"; return plan }
+        if roundClosed { plan.reason = "none: the round is closed"; return plan }
+        if !active { plan.reason = "none: the rep is deactivated"; return plan }
+        if sent >= max { plan.reason = "none: \(sent) of \(max) sent (reminders.max)"; return plan }
+        let due = last.addingTimeInterval(Double(minDaysApart) * 86_400)
+        if let closes, closes <= Swift.max(due, now).addingTimeInterval(lastReminderBeforeClose) {
+            plan.reason = "none: the window closes at \(Timestamp.string(closes)), too soon after one would be due"
+            return plan
+        }
+        plan.due = Swift.max(due, now)
+        plan.reason = due <= now ? "due now" : "due at \(Timestamp.string(due))"
+        return plan
+    }
 }
 
 /// What queueing invitations or reminders did.

@@ -179,7 +179,7 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
             try await Self.promise(request.minGroupSize, roundID: r.id, on: c, logger: logger)
             let definition = try await Self.definition(versionID: r.versionID, on: c, logger: logger)
             let cutoff = Timestamp.string(now.addingTimeInterval(-Double(request.minDaysApart) * 86_400))
-            let lastMoment = Timestamp.string(now.addingTimeInterval(Self.lastReminderBeforeClose))
+            let lastMoment = Timestamp.string(now.addingTimeInterval(ReminderPlan.lastReminderBeforeClose))
             var summary = QueueSummary()
             let candidates = try await c.query(PostgresQuery(unsafeSQL: """
                 SELECT i.id, i.reminders, COALESCE(i.closes_at, r.closes_at) AS closes, \(Self.repColumns.split(separator: ",")
@@ -207,10 +207,6 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
         }
     }
 
-    /// A reminder needs time to be answered: none goes out in the last six hours of an
-    /// invitation's window (as on SQLite).
-    static let lastReminderBeforeClose: TimeInterval = 6 * 3600
-
     public func reminderPlan(_ request: ReminderRequest, now: Date) async throws(PulseError) -> [ReminderPlan] {
         let logger = self.logger
         return try await run {
@@ -227,23 +223,11 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
                     """, binds: Self.binds(r.id)), logger: logger).collect()
                 return try rows.map { row in
                     let a = row.makeRandomAccess()
-                    var plan = ReminderPlan(email: try a["email"].decode(String.self), sent: try a["reminders"].decode(Int.self), due: nil, reason: "")
-                    let closes = try a["closes"].decode(String?.self).flatMap(Timestamp.parse)
-                    guard let last = (try a["last_reminded_at"].decode(String?.self) ?? a["sent_at"].decode(String?.self)).flatMap(Timestamp.parse) else {
-                        plan.reason = "not before the invitation is sent"
-                        return plan
-                    }
-                    if r.closedAt != nil { plan.reason = "none: the round is closed"; return plan }
-                    if !(try a["active"].decode(Bool.self)) { plan.reason = "none: the rep is deactivated"; return plan }
-                    if plan.sent >= request.max { plan.reason = "none: \(plan.sent) of \(request.max) sent (reminders.max)"; return plan }
-                    let due = last.addingTimeInterval(Double(request.minDaysApart) * 86_400)
-                    if let closes, closes <= Swift.max(due, now).addingTimeInterval(Self.lastReminderBeforeClose) {
-                        plan.reason = "none: the window closes at \(Timestamp.string(closes)), too soon after one would be due"
-                        return plan
-                    }
-                    plan.due = Swift.max(due, now)
-                    plan.reason = due <= now ? "due now" : "due at \(Timestamp.string(due))"
-                    return plan
+                    return ReminderPlan.decide(
+                        email: try a["email"].decode(String.self), sent: try a["reminders"].decode(Int.self),
+                        lastContact: (try a["last_reminded_at"].decode(String?.self) ?? a["sent_at"].decode(String?.self)).flatMap(Timestamp.parse),
+                        closes: try a["closes"].decode(String?.self).flatMap(Timestamp.parse), roundClosed: r.closedAt != nil,
+                        active: try a["active"].decode(Bool.self), max: request.max, minDaysApart: request.minDaysApart, now: now)
                 }
             }
         }

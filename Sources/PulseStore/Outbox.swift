@@ -164,7 +164,7 @@ extension AppDatabase {
                   AND i.reminders < ? AND COALESCE(i.last_reminded_at, i.sent_at) <= ?
                   AND (COALESCE(i.closes_at, r.closes_at) IS NULL OR COALESCE(i.closes_at, r.closes_at) > ?)
                 ORDER BY rep.email
-                """, arguments: [r.id, stamp, max, cutoff, Timestamp.string(now.addingTimeInterval(Self.lastReminderBeforeClose))])
+                """, arguments: [r.id, stamp, max, cutoff, Timestamp.string(now.addingTimeInterval(ReminderPlan.lastReminderBeforeClose))])
             for c in candidates {
                 let closes = (c["closes"] as String?).flatMap(Self.parseTimestamp)
                 let invitationID: Int64 = c["id"]
@@ -182,9 +182,6 @@ extension AppDatabase {
         }
     }
 
-    /// A reminder needs time to be answered: none goes out in the last six hours of an
-    /// invitation's window.
-    static let lastReminderBeforeClose: TimeInterval = 6 * 3600
 
     /// When each unanswered rep of a round gets their next reminder, for `remind --dry-run`.
     public func reminderPlan(survey: String, period: Period, max: Int, minDaysApart: Int,
@@ -201,24 +198,10 @@ extension AppDatabase {
                 WHERE i.round_id = ? AND NOT i.answered AND NOT \(Self.heldSQL) ORDER BY rep.email
                 """, arguments: [r.id, Timestamp.string(now)])
             return rows.map { c in
-                var plan = ReminderPlan(email: c["email"], sent: c["reminders"], due: nil, reason: "")
-                let closes = (c["closes"] as String?).flatMap(Self.parseTimestamp)
-                let closedRound = r.closedAt != nil
-                guard let last = ((c["last_reminded_at"] as String?) ?? (c["sent_at"] as String?)).flatMap(Self.parseTimestamp) else {
-                    plan.reason = "not before the invitation is sent"
-                    return plan
-                }
-                if closedRound { plan.reason = "none: the round is closed"; return plan }
-                if !(c["active"] as Bool) { plan.reason = "none: the rep is deactivated"; return plan }
-                if plan.sent >= max { plan.reason = "none: \(plan.sent) of \(max) sent (reminders.max)"; return plan }
-                let due = last.addingTimeInterval(Double(minDaysApart) * 86_400)
-                if let closes, closes <= Swift.max(due, now).addingTimeInterval(Self.lastReminderBeforeClose) {
-                    plan.reason = "none: the window closes at \(Timestamp.string(closes)), too soon after one would be due"
-                    return plan
-                }
-                plan.due = Swift.max(due, now)
-                plan.reason = due <= now ? "due now" : "due at \(Timestamp.string(due))"
-                return plan
+                ReminderPlan.decide(email: c["email"], sent: c["reminders"],
+                                    lastContact: ((c["last_reminded_at"] as String?) ?? (c["sent_at"] as String?)).flatMap(Self.parseTimestamp),
+                                    closes: (c["closes"] as String?).flatMap(Self.parseTimestamp), roundClosed: r.closedAt != nil,
+                                    active: c["active"], max: max, minDaysApart: minDaysApart, now: now)
             }
         }
     }
