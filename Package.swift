@@ -88,7 +88,7 @@ let package = Package(
         // team reports the commands, the demo and the tests share.
         .target(
             name: "PulseService",
-            dependencies: ["PulseCore", "PulseStore"]
+            dependencies: ["PulseCore"]
         ),
         // The thin command-line front end.
         .executableTarget(

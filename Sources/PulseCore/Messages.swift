@@ -144,6 +144,9 @@ public struct TokenKey: Sendable {
 
     public init(bytes: Data) { key = SymmetricKey(data: bytes) }
 
+    /// The key's bytes, as the key file beside a SQLite workspace holds them.
+    public var bytes: Data { key.withUnsafeBytes { Data($0) } }
+
     /// What the database keeps of a token: its SHA-256.
     public static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
 

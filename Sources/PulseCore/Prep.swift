@@ -40,6 +40,25 @@ public struct PrepInvitation: Sendable {
     public init(period: Period, survey: String, answered: Bool) { self.period = period; self.survey = survey; self.answered = answered }
 }
 
+extension PrepRep {
+    public init(_ rep: Rep) {
+        self.init(id: rep.id ?? 0, email: rep.email, name: rep.name, team: rep.team, managerEmail: rep.managerEmail,
+                  active: rep.active)
+    }
+}
+
+/// A note of a one-on-one and its action items.
+public struct OneOnOneNote: Sendable, Equatable {
+    public var id: Int64
+    public var text: String
+    public var createdAt: String
+    public var actions: [ActionItem]
+
+    public init(id: Int64, text: String, createdAt: String, actions: [ActionItem]) {
+        self.id = id; self.text = text; self.createdAt = createdAt; self.actions = actions
+    }
+}
+
 /// An action item agreed in a one-on-one.
 public struct ActionItem: Sendable, Equatable {
     public var id: Int64

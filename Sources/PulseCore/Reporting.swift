@@ -42,6 +42,9 @@ public protocol ReportStore: Sendable {
     /// Whether a survey has ever been stored (a round or a version).
     func knowsSurvey(_ id: String) async throws(PulseError) -> Bool
 
+    /// The period of a survey's latest round starting on or before a day.
+    func latestRoundPeriod(survey: String, onOrBefore day: Day) async throws(PulseError) -> Period?
+
     /// The periods of a survey's rounds inside a range, in order.
     func roundPeriods(survey: String, range: PeriodRange) async throws(PulseError) -> [Period]
 
@@ -80,11 +83,12 @@ public struct NumericAnswers: Sendable {
 /// into rep-weeks by the rule every engine shares (`WeeklySummer`), quotas, revenue,
 /// and identified reps' weekly morale.
 public protocol KPIStore: Sendable {
-    /// Weekly KPIs of every rep with activity in the weeks from `start` to `end`, by rep and week.
-    func weeklyKPIs(from start: Day, to end: Day) async throws(PulseError) -> [WeeklyKPIs]
+    /// Weekly KPIs of every rep (or of these reps) with activity in the weeks from `start`
+    /// to `end`, by rep and week.
+    func weeklyKPIs(from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [WeeklyKPIs]
 
-    /// One KPI of every rep-week with activity, by rep and week.
-    func weeklyValues(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> [Int64: [Period: Double]]
+    /// One KPI of every rep-week (of these reps) with activity, by rep and week.
+    func weeklyValues(of kpi: KPI, from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: Double]]
 
     /// Quotas overlapping a span of days.
     func quotas(from start: Day, to end: Day) async throws(PulseError) -> [Quota]
@@ -94,4 +98,38 @@ public protocol KPIStore: Sendable {
 
     /// Each identified rep's weekly morale for a survey, by rep and week.
     func weeklyMorale(survey: String, range: PeriodRange) async throws(PulseError) -> [Int64: [Period: Double]]
+}
+
+extension KPIStore {
+    /// Weekly KPIs of every rep with activity.
+    public func weeklyKPIs(from start: Day, to end: Day) async throws(PulseError) -> [WeeklyKPIs] {
+        try await weeklyKPIs(from: start, to: end, reps: nil)
+    }
+
+    /// One KPI of every rep-week with activity.
+    public func weeklyValues(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> [Int64: [Period: Double]] {
+        try await weeklyValues(of: kpi, from: start, to: end, reps: nil)
+    }
+}
+
+/// One-on-ones: notes kept with the actions agreed in them, and what a prep note reads of
+/// one rep's history.
+public protocol OneOnOneStore: Sendable {
+    /// Keeps a note with its action items in one transaction; the note's id and the actions' ids.
+    func addNote(rep: Rep, text: String, actions: [String], now: Date) async throws(PulseError) -> (note: Int64, actions: [Int64])
+
+    /// A rep's notes, newest first, each with its action items.
+    func notes(rep: Rep) async throws(PulseError) -> [OneOnOneNote]
+
+    /// Action items of a rep (or of every rep) still open on `day` (created by then, not
+    /// done by then), oldest first.
+    func openActions(repID: Int64?, asOf day: Day) async throws(PulseError) -> [ActionItem]
+
+    /// Marks an action item done; the item as it was before, `nil` when there is none.
+    func completeAction(id: Int64, now: Date) async throws(PulseError) -> ActionItem?
+
+    /// Everything a prep note reads about one rep up to the end of `asOf`: the rep's
+    /// identified answers, the rounds they were sent, their weekly KPIs and the team's
+    /// (`teamReps`) over `weeks` weeks back, and the quota period holding the day.
+    func prepHistory(rep: Rep, asOf: Day, weeks: Int, teamReps: [Int64]) async throws(PulseError) -> PrepHistory
 }

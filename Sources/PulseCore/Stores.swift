@@ -169,6 +169,16 @@ public protocol RoundStore: Sendable {
 
     /// A round's answers given but not kept (it ended with fewer than the threshold).
     func answersNotKept(roundID: Int64) async throws(PulseError) -> Int
+
+    /// How many versions and rounds each stored survey has.
+    func surveyHistory() async throws(PulseError) -> [String: SurveyHistory]
+}
+
+/// A stored survey's versions and rounds (`pulse survey list`).
+public struct SurveyHistory: Sendable, Equatable {
+    public var versions: Int
+    public var rounds: Int
+    public init(versions: Int, rounds: Int) { self.versions = versions; self.rounds = rounds }
 }
 
 /// An open round that went out through Pulse.

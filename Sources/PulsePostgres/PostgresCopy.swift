@@ -107,24 +107,99 @@ extension PostgresDatabase {
 
     /// A table's rows as PostgreSQL holds them, in the source's key order (text byte by byte).
     static func readBack(_ t: CopyTable, on c: PostgresConnection, logger: Logger) async throws -> CopyDigest {
-        let order = t.key.map { k in t.columns.first { $0.name == k }!.kind == .text ? "\(k) COLLATE \"C\"" : k }.joined(separator: ", ")
         var digest = CopyDigest()
-        let rows = try await c.query(PostgresQuery(unsafeSQL: "SELECT \(t.columns.map(\.name).joined(separator: ", ")) FROM \(t.name) ORDER BY \(order)"),
-                                     logger: logger)
-        for try await row in rows {
-            let r = row.makeRandomAccess()
-            var values: [CopyValue] = []
-            for (i, column) in t.columns.enumerated() {
-                switch column.kind {
-                case .int: values.append(try r[i].decode(Int64?.self).map(CopyValue.int) ?? .null)
-                case .bool: values.append(try r[i].decode(Bool?.self).map { .int($0 ? 1 : 0) } ?? .null)
-                case .real: values.append(try r[i].decode(Double?.self).map(CopyValue.real) ?? .null)
-                case .text: values.append(try r[i].decode(String?.self).map(CopyValue.text) ?? .null)
-                case .blob: values.append(try r[i].decode(Data?.self).map(CopyValue.blob) ?? .null)
+        for try await row in try await c.query(selectInKeyOrder(t), logger: logger) { digest.add(try values(row, t)) }
+        return digest
+    }
+
+    /// Every row of a table, in key order (text keys byte by byte, as SQLite orders them).
+    static func selectInKeyOrder(_ t: CopyTable) -> PostgresQuery {
+        let order = t.key.map { k in t.columns.first { $0.name == k }!.kind == .text ? "\(k) COLLATE \"C\"" : k }.joined(separator: ", ")
+        return PostgresQuery(unsafeSQL: "SELECT \(t.columns.map(\.name).joined(separator: ", ")) FROM \(t.name) ORDER BY \(order)")
+    }
+
+    /// A row's values as its columns' kinds (booleans as 0 and 1).
+    static func values(_ row: PostgresRow, _ t: CopyTable) throws -> [CopyValue] {
+        let r = row.makeRandomAccess()
+        var values: [CopyValue] = []
+        values.reserveCapacity(t.columns.count)
+        for (i, column) in t.columns.enumerated() {
+            switch column.kind {
+            case .int: values.append(try r[i].decode(Int64?.self).map(CopyValue.int) ?? .null)
+            case .bool: values.append(try r[i].decode(Bool?.self).map { .int($0 ? 1 : 0) } ?? .null)
+            case .real: values.append(try r[i].decode(Double?.self).map(CopyValue.real) ?? .null)
+            case .text: values.append(try r[i].decode(String?.self).map(CopyValue.text) ?? .null)
+            case .blob: values.append(try r[i].decode(Data?.self).map(CopyValue.blob) ?? .null)
+            }
+        }
+        return values
+    }
+
+    /// Copies this workspace out (`pulse db copy --to FILE`): every table read from one
+    /// snapshot (a repeatable-read transaction, so a copy is consistent while others
+    /// write), in key order, handed to `write` a chunk at a time, with a digest of what was
+    /// read. Refused while a serve holds anonymous answers, and when `key` is not the key
+    /// the links were made with (checked against a stored link's hash).
+    public func copyOut(_ tables: [CopyTable], now: Date, key: TokenKey?,
+                        write: @escaping @Sendable (CopyTable, [[CopyValue]]) throws(PulseError) -> Void) async throws(PulseError) -> [CopiedTable] {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { c in
+                try await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                do {
+                    let out = try await Self.copyOut(tables, now: now, key: key, write: write, on: c, logger: logger)
+                    try await c.query("COMMIT", logger: logger)
+                    return out
+                } catch {
+                    _ = try? await c.query("ROLLBACK", logger: logger)
+                    throw error
                 }
             }
-            digest.add(values)
+        } catch let e as PulseError {
+            throw e
+        } catch {
+            throw .runtime("PostgreSQL: \(String(reflecting: error).prefix(300))")
         }
-        return digest
+    }
+
+    static func copyOut(_ tables: [CopyTable], now: Date, key: TokenKey?, write: @Sendable (CopyTable, [[CopyValue]]) throws(PulseError) -> Void,
+                        on c: PostgresConnection, logger: Logger) async throws -> [CopiedTable] {
+        let held = try await c.query("""
+            SELECT COUNT(*)::BIGINT FROM invitation i WHERE i.held_by IS NOT NULL
+              AND EXISTS (SELECT 1 FROM answer_hold_lease l WHERE l.id = i.held_by AND l.expires_at > \(Timestamp.string(now)))
+            """, logger: logger).collect().first?.decode(Int.self) ?? 0
+        if held > 0 {
+            throw PulseError.runtime("a running pulse serve holds \(Plural.count(held, "anonymous answer")) in this database: "
+                + "stop every serve (it writes what it holds), then copy")
+        }
+        if let row = try await c.query("""
+            SELECT id, round_id, token_hash FROM invitation WHERE token_hash IS NOT NULL ORDER BY id LIMIT 1
+            """, logger: logger).collect().first {
+            let (id, round, hash) = try row.decode((Int64, Int64, Data).self)
+            let variable = "PULSE_TOKEN_KEY (or the variable database.token_key_env names)"
+            guard let key else {
+                throw PulseError.runtime("the links already mailed were made with a token key, and none was given: set \(variable) "
+                    + "to the value the instances that send are given; it becomes the key file beside the copy. Nothing was copied")
+            }
+            guard TokenKey.hash(key.token(invitationID: id, roundID: round)) == hash else {
+                throw PulseError.runtime("\(variable) holds another key than the one the links already mailed were made with: "
+                    + "set it to the value the instances that send are given. Nothing was copied")
+            }
+        }
+        var out: [CopiedTable] = []
+        for t in tables {
+            var digest = CopyDigest()
+            var chunk: [[CopyValue]] = []
+            let perChunk = max(1, 30_000 / t.columns.count)
+            for try await row in try await c.query(selectInKeyOrder(t), logger: logger) {
+                let v = try values(row, t)
+                digest.add(v)
+                chunk.append(v)
+                if chunk.count == perChunk { try write(t, chunk); chunk.removeAll(keepingCapacity: true) }
+            }
+            if !chunk.isEmpty { try write(t, chunk) }
+            out.append(CopiedTable(name: t.name, rows: digest.rows, digest: digest.hex))
+        }
+        return out
     }
 }

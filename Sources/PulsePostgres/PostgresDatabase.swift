@@ -78,6 +78,14 @@ public final class PostgresDatabase: Sendable {
         if text.contains("connectionError") || text.contains("refused") || text.contains("CircuitBreaker") {
             return .runtime("cannot reach PostgreSQL at \(location.host):\(location.port): is it running, and does it listen there?")
         }
+        let advice = "set PGPASSWORD (or the variable database.password_env names) to the password of the PostgreSQL user \(location.user)"
+        if text.contains("authMechanismRequiresPassword") {
+            return .runtime("PostgreSQL at \(location.host):\(location.port) asks for a password and none was given: \(advice)")
+        }
+        if let p = error as? PSQLError, let state = p.serverInfo?[.sqlState], state == "28P01" || state == "28000" {
+            return .runtime("PostgreSQL at \(location.host):\(location.port) refused the user \(location.user) "
+                + "(\(p.serverInfo?[.message] ?? "authentication failed")): \(advice)")
+        }
         if let p = error as? PSQLError, let message = p.serverInfo?[.message] {
             return .runtime("PostgreSQL at \(location.description): \(message)")
         }
@@ -211,6 +219,21 @@ public final class PostgresDatabase: Sendable {
             return last
         } catch {
             throw .runtime("PostgreSQL: \(error)")
+        }
+    }
+
+    /// Rows of the tables a workspace keeps, as `doctor` shows them.
+    public func tableCounts() async throws(PulseError) -> [(table: String, rows: Int)] {
+        do {
+            var out: [(table: String, rows: Int)] = []
+            for table in ["rep", "round", "invitation", "response", "activity", "quota", "note", "action_item", "outbox"] {
+                let n = try await client.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*)::BIGINT FROM \(table)"), logger: logger)
+                    .collect().first?.decode(Int.self) ?? 0
+                out.append((table, n))
+            }
+            return out
+        } catch {
+            throw .runtime("PostgreSQL: \(String(reflecting: error).prefix(300))")
         }
     }
 }

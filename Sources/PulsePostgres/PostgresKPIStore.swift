@@ -6,12 +6,14 @@ import PulseCore
 /// skips a missing value and is missing when every day's is, as `WeeklySummer`); the
 /// quota falling on each week is spread as on every engine (`WeeklyKPIs.quotaOverlap`).
 extension PostgresAnswerStore: KPIStore {
-    public func weeklyKPIs(from start: Day, to end: Day) async throws(PulseError) -> [WeeklyKPIs] {
+    public func weeklyKPIs(from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [WeeklyKPIs] {
+        if let reps, reps.isEmpty { return [] }
         let weekStart = Period.week(of: start).start, weekEnd = Period.week(of: end).end
         let logger = self.logger
         let quotas = try await self.quotas(from: weekStart, to: weekEnd)
         var byRep: [Int64: [Quota]] = [:]
-        for q in quotas { byRep[q.repID, default: []].append(q) }
+        let wanted = reps.map(Set.init)
+        for q in quotas where wanted?.contains(q.repID) ?? true { byRep[q.repID, default: []].append(q) }
         let found = byRep
         return try await run {
             var out: [WeeklyKPIs] = []
@@ -21,6 +23,7 @@ extension PostgresAnswerStore: KPIStore {
                        SUM(calls)::BIGINT, SUM(emails)::BIGINT, SUM(meetings)::BIGINT, SUM(opportunities_created)::BIGINT,
                        SUM(deals_won)::BIGINT, SUM(deals_lost)::BIGINT, SUM(revenue_won_cents)::BIGINT
                 FROM activity WHERE day BETWEEN \(weekStart.description) AND \(weekEnd.description)
+                  AND (\(reps)::BIGINT[] IS NULL OR rep_id = ANY(\(reps)))
                 GROUP BY rep_id, monday ORDER BY rep_id, monday
                 """, logger: logger)
             for try await (rep, monday, calls, emails, meetings, opportunities, won, lost, revenue)
@@ -41,9 +44,9 @@ extension PostgresAnswerStore: KPIStore {
         }
     }
 
-    public func weeklyValues(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> [Int64: [Period: Double]] {
+    public func weeklyValues(of kpi: KPI, from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: Double]] {
         var out: [Int64: [Period: Double]] = [:]
-        for k in try await weeklyKPIs(from: start, to: end) {
+        for k in try await weeklyKPIs(from: start, to: end, reps: reps) {
             if let v = k.value(kpi) { out[k.repID, default: [:]][k.week] = v }
         }
         return out

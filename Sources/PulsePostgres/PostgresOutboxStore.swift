@@ -419,4 +419,20 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
             try await client.query("SELECT answers_not_kept FROM round WHERE id = \(roundID)", logger: logger).collect().first?.decode(Int.self) ?? 0
         }
     }
+
+    public func surveyHistory() async throws(PulseError) -> [String: SurveyHistory] {
+        let logger = self.logger
+        return try await run {
+            var out: [String: SurveyHistory] = [:]
+            for row in try await client.query("""
+                SELECT s.id, (SELECT COUNT(*) FROM survey_version v WHERE v.survey_id = s.id)::BIGINT,
+                       (SELECT COUNT(*) FROM round r WHERE r.survey_id = s.id)::BIGINT
+                FROM survey s
+                """, logger: logger).collect() {
+                let (id, versions, rounds) = try row.decode((String, Int, Int).self)
+                out[id] = SurveyHistory(versions: versions, rounds: rounds)
+            }
+            return out
+        }
+    }
 }

@@ -60,6 +60,16 @@ extension PostgresAnswerStore: ReportStore {
         }
     }
 
+    public func latestRoundPeriod(survey: String, onOrBefore day: Day) async throws(PulseError) -> Period? {
+        let logger = self.logger
+        return try await run {
+            try await client.query("""
+                SELECT period FROM round WHERE survey_id = \(survey) AND period_start <= \(day.description)
+                ORDER BY period_start DESC LIMIT 1
+                """, logger: logger).collect().first.flatMap { Period(try $0.decode(String.self)) }
+        }
+    }
+
     public func roundPeriods(survey: String, range: PeriodRange) async throws(PulseError) -> [Period] {
         let logger = self.logger
         return try await run {

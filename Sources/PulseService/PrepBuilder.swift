@@ -1,10 +1,12 @@
 import Foundation
 import PulseCore
-import PulseStore
+
+/// What the reports, prep notes and team reports read, on either engine.
+public typealias ServiceStore = ReportStore & KPIStore & RosterStore & OneOnOneStore
 
 /// Builds prep notes for one as-of day, reading what every note shares once.
-public struct PrepBuilder {
-    let db: AppDatabase
+public struct PrepBuilder: Sendable {
+    let db: any ServiceStore
     let config: PulseConfig
     let asOf: Day
     let thresholds: PrepThresholds
@@ -13,7 +15,7 @@ public struct PrepBuilder {
     let teamENPS: ENPSReport?
     let teams: [String: [Int64]]
 
-    public init(db: AppDatabase, surveys: [String: SurveyDefinition], config: PulseConfig, asOf: Day) throws {
+    public init(db: any ServiceStore, surveys: [String: SurveyDefinition], config: PulseConfig, asOf: Day) async throws(PulseError) {
         self.db = db
         self.config = config
         self.asOf = asOf
@@ -21,22 +23,22 @@ public struct PrepBuilder {
         var report: ENPSReport?
         for (id, definition) in surveys.sorted(by: { $0.key < $1.key })
         where report == nil && definition.anonymity == .anonymous && definition.enpsQuestion != nil {
-            guard let period = try db.latestRoundPeriod(survey: id, onOrBefore: asOf) else { continue }
+            guard let period = try await db.latestRoundPeriod(survey: id, onOrBefore: asOf) else { continue }
             let range = PeriodRange(period)
-            report = ENPSReport.compute(survey: id, range: range, by: .team, counts: try db.enpsCounts(survey: id, range: range, by: .team, minGroupSize: config.anonymityThreshold),
+            report = ENPSReport.compute(survey: id, range: range, by: .team, counts: try await db.enpsCounts(survey: id, range: range, by: .team, minGroupSize: config.anonymityThreshold),
                                         invited: nil, minGroupSize: config.anonymityThreshold)
         }
         teamENPS = report
         var teams: [String: [Int64]] = [:]
-        for rep in try db.reps(includeInactive: false) { teams[rep.team ?? GroupBy.noneLabel, default: []].append(rep.id!) }
+        for rep in try await db.reps(includeInactive: false, team: nil) { teams[rep.team ?? GroupBy.noneLabel, default: []].append(rep.id!) }
         self.teams = teams
     }
 
     /// The note for one rep.
-    public func note(for rep: Rep) throws -> PrepNote {
+    public func note(for rep: Rep) async throws(PulseError) -> PrepNote {
         let team = teams[rep.team ?? GroupBy.noneLabel] ?? []
-        var history = try db.prepHistory(rep: rep, asOf: asOf, weeks: thresholds.trendWeeks, teamReps: team)
-        history.openActions = try db.openActions(repID: rep.id, asOf: asOf)
+        var history = try await db.prepHistory(rep: rep, asOf: asOf, weeks: thresholds.trendWeeks, teamReps: team)
+        history.openActions = try await db.openActions(repID: rep.id, asOf: asOf)
         // An anonymous eNPS shows as the team's figure only, under the same threshold as every report.
         let hasOwn = history.responses.contains { $0.enps != nil }
         if !hasOwn, let report = teamENPS {

@@ -1,27 +1,10 @@
 import Foundation
 import PulseCore
-import PulseStore
 
-/// The reports as the commands compute them, from the store: one place that `pulse enps`,
+/// The reports as the commands compute them, from either engine's store: one place that `pulse enps`,
 /// `trends`, `drivers` and `correlate`, the demo and the tests all call.
 public enum ReportQueries {
     /// eNPS per group (`pulse enps`), anonymous answers under the groups every figure uses.
-    public static func enps(_ db: AppDatabase, survey: String, range: PeriodRange, by: GroupBy,
-                            minGroupSize: Int) throws(PulseError) -> ENPSReport {
-        ENPSReport.compute(survey: survey, range: range, by: by,
-                           counts: try db.enpsCounts(survey: survey, range: range, by: by, minGroupSize: minGroupSize),
-                           invited: try db.invitedCounts(survey: survey, range: range, by: by), minGroupSize: minGroupSize)
-    }
-
-    /// Morale per group and round period (`pulse trends`).
-    public static func trends(_ db: AppDatabase, survey: String, range: PeriodRange, by: GroupBy,
-                              minGroupSize: Int) throws(PulseError) -> TrendsReport {
-        TrendsReport.compute(survey: survey, range: range, by: by, periods: try db.roundPeriods(survey: survey, range: range),
-                             cells: try db.moraleCells(survey: survey, range: range, by: by, minGroupSize: minGroupSize),
-                             minGroupSize: minGroupSize)
-    }
-
-    /// eNPS per group, from any engine.
     public static func enps(_ store: any ReportStore, survey: String, range: PeriodRange, by: GroupBy,
                             minGroupSize: Int) async throws(PulseError) -> ENPSReport {
         ENPSReport.compute(survey: survey, range: range, by: by,
@@ -29,7 +12,7 @@ public enum ReportQueries {
                            invited: try await store.invitedCounts(survey: survey, range: range, by: by), minGroupSize: minGroupSize)
     }
 
-    /// Morale per group and round period, from any engine.
+    /// Morale per group and round period (`pulse trends`).
     public static func trends(_ store: any ReportStore, survey: String, range: PeriodRange, by: GroupBy,
                               minGroupSize: Int) async throws(PulseError) -> TrendsReport {
         TrendsReport.compute(survey: survey, range: range, by: by, periods: try await store.roundPeriods(survey: survey, range: range),
@@ -49,14 +32,6 @@ public enum ReportQueries {
     }
 
     /// The scale questions ranked by how they go with the eNPS answer (`pulse drivers`).
-    public static func drivers(_ db: AppDatabase, survey: String, range: PeriodRange,
-                               minGroupSize: Int) throws(PulseError) -> DriversReport {
-        let (definition, responses) = try db.numericAnswers(survey: survey, range: range, minGroupSize: minGroupSize)
-        return try drivers(NumericAnswers(definition: definition, responses: responses), survey: survey, range: range,
-                           minGroupSize: minGroupSize)
-    }
-
-    /// The same from any engine.
     public static func drivers(_ store: any ReportStore, survey: String, range: PeriodRange,
                                minGroupSize: Int) async throws(PulseError) -> DriversReport {
         let found = try await store.numericAnswers(survey: survey, range: range, minGroupSize: minGroupSize)
@@ -78,27 +53,6 @@ public enum ReportQueries {
     /// - Parameters:
     ///   - anonymous: whether the survey's definition says anonymous (refused).
     ///   - byTeam: one result per team.
-    public static func correlation(_ db: AppDatabase, survey: String, anonymous: Bool, kpi: KPI, lag: Int, range: PeriodRange,
-                                   byTeam: Bool, minGroupSize: Int) throws(PulseError) -> CorrelationReport {
-        let refusal = "\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs"
-        if anonymous { throw PulseError.usage(refusal + " (use an identified survey such as weekly-pulse)") }
-        let periods = try db.roundPeriods(survey: survey, range: range)
-        if let p = periods.first, p.kind != .week {
-            throw PulseError.usage("\(survey) runs by \(p.kind.rawValue); correlate pairs weekly morale with weekly KPIs")
-        }
-        let morale = try db.weeklyMorale(survey: survey, range: range)
-        if morale.isEmpty, try !db.moraleCells(survey: survey, range: range, by: .all, minGroupSize: 1).isEmpty {
-            throw PulseError.usage(refusal)
-        }
-        let shift = 7 * lag
-        let kpis = try db.weeklyValues(of: kpi, from: range.start + min(0, shift), to: range.end + max(0, shift))
-        let groups: [Int64: String]? = byTeam
-            ? Dictionary(uniqueKeysWithValues: try db.reps().map { ($0.id!, $0.team ?? GroupBy.noneLabel) }) : nil
-        return CorrelationReport.compute(survey: survey, kpi: kpi, lag: lag, range: range, morale: morale, kpis: kpis,
-                                         groups: groups, minGroupSize: minGroupSize)
-    }
-
-    /// The same from any engine.
     public static func correlation(_ store: any ReportStore & KPIStore & RosterStore, survey: String, anonymous: Bool, kpi: KPI, lag: Int,
                                    range: PeriodRange, byTeam: Bool, minGroupSize: Int) async throws(PulseError) -> CorrelationReport {
         let refusal = "\(survey) is anonymous: its answers have no link to a rep, so they cannot be joined with a rep's KPIs"

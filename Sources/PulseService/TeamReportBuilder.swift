@@ -1,37 +1,36 @@
 import Foundation
 import PulseCore
-import PulseStore
 
 /// Gathers a team report's figures from the store, each under the anonymity threshold.
-public struct TeamReportBuilder {
-    let db: AppDatabase
+public struct TeamReportBuilder: Sendable {
+    let db: any ServiceStore
     let surveys: [String: SurveyDefinition]
     let threshold: Int
 
-    public init(db: AppDatabase, surveys: [String: SurveyDefinition], threshold: Int) {
+    public init(db: any ServiceStore, surveys: [String: SurveyDefinition], threshold: Int) {
         self.db = db; self.surveys = surveys; self.threshold = threshold
     }
 
     /// The report of one team (`nil`: every team) over a range of weeks.
-    public func build(team: String?, range: PeriodRange, moraleSurvey: String, enpsSurvey: String?, kpi: KPI, generated: Day) throws -> TeamReport {
+    public func build(team: String?, range: PeriodRange, moraleSurvey: String, enpsSurvey: String?, kpi: KPI, generated: Day) async throws(PulseError) -> TeamReport {
         var notes: [String] = []
         let weeks = range.weeks
         let by: GroupBy = team == nil ? .all : .team
         let group = team ?? "all"
         let identified = surveys[moraleSurvey]?.anonymity != .anonymous
-        let known = try db.knowsSurvey(moraleSurvey)
+        let known = try await db.knowsSurvey(moraleSurvey)
         if surveys[moraleSurvey] == nil && !known {
             throw PulseError.usage("no survey \"\(moraleSurvey)\" (give the morale survey with --survey)")
         }
 
         // Morale per week with suppression across the teams, and the heatmap.
-        let teamCells = try db.moraleCells(survey: moraleSurvey, range: range, by: .team, minGroupSize: threshold)
+        let teamCells = try await db.moraleCells(survey: moraleSurvey, range: range, by: .team, minGroupSize: threshold)
         let byTeam = TrendsReport.compute(survey: moraleSurvey, range: range, by: .team, periods: weeks,
                                           cells: teamCells, minGroupSize: threshold)
         let mine: TrendSeries?
         if by == .all {
             mine = TrendsReport.compute(survey: moraleSurvey, range: range, by: .all, periods: weeks,
-                                        cells: try db.moraleCells(survey: moraleSurvey, range: range, by: .all, minGroupSize: threshold), minGroupSize: threshold).series.first
+                                        cells: try await db.moraleCells(survey: moraleSurvey, range: range, by: .all, minGroupSize: threshold), minGroupSize: threshold).series.first
         } else if identified {
             // An identified survey's team report shows each rep's line: hiding the team's
             // own line beside them would protect no one and only lose the summary.
@@ -43,9 +42,9 @@ public struct TeamReportBuilder {
         let morale = mine?.points ?? weeks.map { TrendPoint(period: $0, morale: nil, respondents: 0, suppressed: false) }
         var heatmap: [TeamReport.HeatRow] = []
         var heatmapOf = "teams"
-        let teamReps = try team.map { try db.reps(team: $0) } ?? []
-        let weeklyMorale = identified ? try db.weeklyMorale(survey: moraleSurvey, range: range) : [:]
-        if let team, identified {
+        let teamReps = if let team { try await db.reps(includeInactive: true, team: team) } else { [Rep]() }
+        let weeklyMorale = identified ? try await db.weeklyMorale(survey: moraleSurvey, range: range) : [:]
+        if team != nil, identified {
             heatmapOf = "reps"
             for rep in teamReps where weeklyMorale[rep.id!] != nil || rep.active {
                 let series = weeklyMorale[rep.id!] ?? [:]
@@ -58,7 +57,8 @@ public struct TeamReportBuilder {
                 }))
             }
             if team != nil && !identified { notes.append("\(moraleSurvey) is anonymous: the heatmap shows the team, never a rep") }
-            for (period, n) in try db.anonymousAnswersLeftOut(survey: moraleSurvey, range: range, minGroupSize: threshold) {
+            for left in try await db.anonymousAnswersLeftOut(survey: moraleSurvey, range: range, minGroupSize: threshold) {
+                let (period, n) = (left.period, left.answers)
                 notes.append("\(n) anonymous \(n == 1 ? "answer" : "answers") to \(moraleSurvey) \(period) left out: fewer than "
                     + "the anonymity threshold (\(threshold)) in that round")
             }
@@ -67,7 +67,7 @@ public struct TeamReportBuilder {
         // Response rates: invitations sent against respondents, where rounds were sent through Pulse.
         var rates: [TeamReport.RateRow] = []
         for p in morale {
-            let invited = try db.invitedCounts(survey: moraleSurvey, range: PeriodRange(p.period), by: by)?[by == .all ? "all" : group]
+            let invited = try await db.invitedCounts(survey: moraleSurvey, range: PeriodRange(p.period), by: by)?[by == .all ? "all" : group]
             let rate = p.suppressed ? nil : invited.flatMap { i in p.respondents.flatMap { i > 0 ? Rounding.round(Double($0) / Double(i), places: 3) : nil } }
             rates.append(.init(period: p.period, invited: p.suppressed ? nil : invited, respondents: p.suppressed ? nil : p.respondents,
                                rate: rate, suppressed: p.suppressed))
@@ -78,9 +78,9 @@ public struct TeamReportBuilder {
         var enps: [(Period, ENPSGroup)] = []
         if let enpsID {
             let yearBack = try PeriodRange(from: Period.week(of: range.end - 364), to: Period.quarter(of: range.end))
-            for p in try db.roundPeriods(survey: enpsID, range: yearBack) {
+            for p in try await db.roundPeriods(survey: enpsID, range: yearBack) {
                 let r = ENPSReport.compute(survey: enpsID, range: PeriodRange(p), by: by,
-                                           counts: try db.enpsCounts(survey: enpsID, range: PeriodRange(p), by: by, minGroupSize: threshold), invited: nil, minGroupSize: threshold)
+                                           counts: try await db.enpsCounts(survey: enpsID, range: PeriodRange(p), by: by, minGroupSize: threshold), invited: nil, minGroupSize: threshold)
                 if let g = r.groups.first(where: { $0.group == (by == .all ? "all" : group) }) { enps.append((p, g)) }
             }
         }
@@ -91,7 +91,7 @@ public struct TeamReportBuilder {
         var scatter: [(x: Double, y: Double)] = []
         if identified {
             let reps = team == nil ? nil : teamReps.compactMap(\.id)
-            let kpis = try db.weeklyValues(of: kpi, from: range.start, to: range.end, reps: reps)
+            let kpis = try await db.weeklyValues(of: kpi, from: range.start, to: range.end, reps: reps)
             let wanted = reps.map(Set.init)
             let morale = weeklyMorale.filter { wanted?.contains($0.key) ?? true }
             let groups = team.map { t in Dictionary(uniqueKeysWithValues: (reps ?? []).map { ($0, t) }) }

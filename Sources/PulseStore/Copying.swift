@@ -78,3 +78,43 @@ extension AppDatabase {
         return CopySource(reader: dbWriter)
     }
 }
+
+extension AppDatabase {
+    /// Appends rows copied from another engine to a table, in one transaction (`pulse db
+    /// copy` back into a new file).
+    public func insertCopied(_ table: CopyTable, rows: [[CopyValue]]) throws(PulseError) {
+        let sql = "INSERT INTO \(table.name) (\(table.columns.map(\.name).joined(separator: ", "))) VALUES ("
+            + table.columns.map { _ in "?" }.joined(separator: ", ") + ")"
+        try write { db in
+            let statement = try db.cachedStatement(sql: sql)
+            for row in rows { try statement.execute(arguments: StatementArguments(row.map(CopySource.databaseValue))) }
+        }
+    }
+
+    /// A table's digest as the file holds it, in key order: what a copy into the file is
+    /// checked against.
+    public func copiedDigest(_ table: CopyTable) throws(PulseError) -> CopyDigest {
+        let source = CopySource(reader: dbWriter)
+        var digest = CopyDigest()
+        var last: [CopyValue]?
+        let keyIndexes = table.key.map { k in table.columns.firstIndex { $0.name == k }! }
+        while true {
+            let rows = try source.rows(table, after: last, limit: 5_000)
+            for row in rows { digest.add(row) }
+            guard rows.count == 5_000 else { break }
+            last = keyIndexes.map { rows.last![$0] }
+        }
+        return digest
+    }
+
+    /// Ends the connections, the log checkpointed into the file first: the file alone then
+    /// holds everything (what a copy moves into place).
+    public func close() throws(PulseError) {
+        do {
+            try dbWriter.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            if let pool = dbWriter as? DatabasePool { try pool.close() } else if let queue = dbWriter as? DatabaseQueue { try queue.close() }
+        } catch {
+            throw .runtime("cannot close the database: \(error)")
+        }
+    }
+}

@@ -2,14 +2,6 @@ import Foundation
 import GRDB
 import PulseCore
 
-/// A note of a one-on-one and its action items.
-public struct OneOnOneNote: Sendable, Equatable {
-    public var id: Int64
-    public var text: String
-    public var createdAt: String
-    public var actions: [ActionItem]
-}
-
 extension AppDatabase {
     static func registerOneOnOneMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v3-one-on-one") { db in
@@ -164,12 +156,5 @@ extension AppDatabase {
             }
         }
         return history
-    }
-}
-
-extension PrepRep {
-    init(_ rep: Rep) {
-        self.init(id: rep.id ?? 0, email: rep.email, name: rep.name, team: rep.team, managerEmail: rep.managerEmail,
-                  active: rep.active)
     }
 }

@@ -192,6 +192,10 @@ extension SQLiteAnswerStore: RoundStore {
         try await run { db throws(PulseError) in try db.heldAnswerCount(roundID: roundID, now: now) }
     }
 
+    public func surveyHistory() async throws(PulseError) -> [String: SurveyHistory] {
+        try await run { db throws(PulseError) in try db.surveyHistory().mapValues { SurveyHistory(versions: $0.versions, rounds: $0.rounds) } }
+    }
+
     public func answersNotKept(roundID: Int64) async throws(PulseError) -> Int {
         try await run { db throws(PulseError) in try db.answersNotKept(roundID: roundID) }
     }
@@ -201,6 +205,10 @@ extension SQLiteAnswerStore: RoundStore {
 extension SQLiteAnswerStore: ReportStore {
     public func knowsSurvey(_ id: String) async throws(PulseError) -> Bool {
         try await run { db throws(PulseError) in try db.knowsSurvey(id) }
+    }
+
+    public func latestRoundPeriod(survey: String, onOrBefore day: Day) async throws(PulseError) -> Period? {
+        try await run { db throws(PulseError) in try db.latestRoundPeriod(survey: survey, onOrBefore: day) }
     }
 
     public func roundPeriods(survey: String, range: PeriodRange) async throws(PulseError) -> [Period] {
@@ -236,12 +244,12 @@ extension SQLiteAnswerStore: ReportStore {
 
 /// The SQLite engine of `KPIStore`: the days stream in key order through `WeeklySummer`.
 extension SQLiteAnswerStore: KPIStore {
-    public func weeklyKPIs(from start: Day, to end: Day) async throws(PulseError) -> [WeeklyKPIs] {
-        try await run { db throws(PulseError) in try db.weeklyKPIs(from: start, to: end) }
+    public func weeklyKPIs(from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [WeeklyKPIs] {
+        try await run { db throws(PulseError) in try db.weeklyKPIs(from: start, to: end, reps: reps) }
     }
 
-    public func weeklyValues(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> [Int64: [Period: Double]] {
-        try await run { db throws(PulseError) in try db.weeklyValues(of: kpi, from: start, to: end) }
+    public func weeklyValues(of kpi: KPI, from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: Double]] {
+        try await run { db throws(PulseError) in try db.weeklyValues(of: kpi, from: start, to: end, reps: reps) }
     }
 
     public func quotas(from start: Day, to end: Day) async throws(PulseError) -> [Quota] {
@@ -254,5 +262,32 @@ extension SQLiteAnswerStore: KPIStore {
 
     public func weeklyMorale(survey: String, range: PeriodRange) async throws(PulseError) -> [Int64: [Period: Double]] {
         try await run { db throws(PulseError) in try db.weeklyMorale(survey: survey, range: range) }
+    }
+}
+
+/// The SQLite engine of `OneOnOneStore`.
+extension SQLiteAnswerStore: OneOnOneStore {
+    public func addNote(rep: Rep, text: String, actions: [String], now: Date) async throws(PulseError) -> (note: Int64, actions: [Int64]) {
+        let ids = try await run { db throws(PulseError) in
+            let (note, actions) = try db.addNote(rep: rep, text: text, actions: actions, now: now)
+            return [note] + actions
+        }
+        return (ids[0], Array(ids.dropFirst()))
+    }
+
+    public func notes(rep: Rep) async throws(PulseError) -> [OneOnOneNote] {
+        try await run { db throws(PulseError) in try db.notes(rep: rep) }
+    }
+
+    public func openActions(repID: Int64?, asOf day: Day) async throws(PulseError) -> [ActionItem] {
+        try await run { db throws(PulseError) in try db.openActions(repID: repID, asOf: day) }
+    }
+
+    public func completeAction(id: Int64, now: Date) async throws(PulseError) -> ActionItem? {
+        try await run { db throws(PulseError) in try db.completeAction(id: id, now: now) }
+    }
+
+    public func prepHistory(rep: Rep, asOf: Day, weeks: Int, teamReps: [Int64]) async throws(PulseError) -> PrepHistory {
+        try await run { db throws(PulseError) in try db.prepHistory(rep: rep, asOf: asOf, weeks: weeks, teamReps: teamReps) }
     }
 }

@@ -408,12 +408,84 @@ import Testing
                      ["correlate", "--survey", "weekly-pulse", "--kpi", "calls", "--format", "json"],
                      ["correlate", "--survey", "weekly-pulse", "--kpi", "quota_attainment", "--lag", "-1", "--by", "team"],
                      ["correlate", "--survey", "weekly-pulse", "--kpi", "win_rate", "--format", "csv"],
-                     ["correlate", "--survey", "engagement", "--kpi", "calls"]] {
+                     ["correlate", "--survey", "engagement", "--kpi", "calls"],
+                     ["prep", "niran@acme.example", "--as-of", "2026-11-22"],
+                     ["prep", "niran@acme.example", "--as-of", "2026-11-22", "--format", "json"],
+                     ["prep", "aisha@acme.example", "--as-of", "2026-11-22", "--format", "html"],
+                     ["prep", "nobody@acme.example"],
+                     ["report", "--team", "enterprise", "--as-of", "2026-11-22", "--format", "json"],
+                     ["report", "--as-of", "2026-11-22", "--format", "md"],
+                     ["report", "--team", "enterprise", "--as-of", "2026-11-22", "--survey", "engagement", "--kpi", "calls", "--format", "json"],
+                     ["report", "--team", "enterprise", "--as-of", "2026-11-22"],
+                     ["notes", "list", "aisha@acme.example", "--format", "json"], ["notes", "list", "aisha@acme.example"],
+                     ["actions", "list", "--format", "csv"], ["actions", "list", "aisha@acme.example"],
+                     ["survey", "list", "--format", "json"], ["survey", "list"]] {
             let a = try w.pulse(args, env: pg), b = try w.pulse(args, env: lite)
             let refused = args == ["correlate", "--survey", "engagement", "--kpi", "calls"]
+            if args == ["prep", "nobody@acme.example"] {
+                #expect(a.status == 65 && a.status == b.status && a.stderr == b.stderr, "\(a.stderr) \(b.stderr)")
+                continue
+            }
             #expect(a.status == (refused ? 64 : 0) && a.status == b.status && a.stdout == b.stdout && a.stderr == b.stderr
                     && (refused || !a.stdout.isEmpty), "\(args):\n\(a.stdout)\(a.stderr)\n\(b.stdout)\(b.stderr)")
         }
+        // The same writes on both give the same results: a note with its actions, an
+        // action done (twice), and the prep notes of a whole team written to a folder.
+        for env in [pg, lite] {
+            let dir = w.path(env["PULSE_DB"] == db ? "prep-pg" : "prep-lite")
+            let steps = [["notes", "add", "niran@acme.example", "--text", "Late nights", "--action", "Move two demos"],
+                         ["actions", "done", "1"], ["actions", "done", "1"], ["actions", "done", "999"],
+                         ["prep", "--team", "enterprise", "--as-of", "2026-11-22", "--format", "json", "--out", dir]]
+            var outputs: [String] = []
+            for args in steps {
+                let r = try w.pulse(args, env: env)
+                outputs.append("\(r.status) \(r.stdout) \(r.stderr.replacingOccurrences(of: dir, with: "DIR"))")
+            }
+            #expect(outputs[0].hasPrefix("0 ") && outputs[0].contains("note 2 kept") && outputs[1].contains("action #1 done"),
+                    "\(outputs)")
+            #expect(outputs[2].contains("already done") && outputs[3].hasPrefix("65 ") && outputs[4].hasPrefix("0 "), "\(outputs)")
+            try w.write(env["PULSE_DB"] == db ? "steps-pg" : "steps-lite", outputs.joined(separator: "\n"))
+        }
+        #expect(try String(contentsOfFile: w.path("steps-pg"), encoding: .utf8) == String(contentsOfFile: w.path("steps-lite"), encoding: .utf8))
+        let notes = try FileManager.default.contentsOfDirectory(atPath: w.path("prep-lite")).sorted()
+        let notesPG = try FileManager.default.contentsOfDirectory(atPath: w.path("prep-pg")).sorted()
+        #expect(notes.count >= 5 && notes == notesPG, "\(notes) \(notesPG)")
+        for name in notes {
+            let a = try String(contentsOfFile: w.path("prep-pg/\(name)"), encoding: .utf8)
+            let b = try String(contentsOfFile: w.path("prep-lite/\(name)"), encoding: .utf8)
+            #expect(a == b && a.contains("\"flags\""), "\(name)")
+        }
+        for args in [["notes", "list", "niran@acme.example", "--format", "json"], ["actions", "list", "--format", "json"],
+                     ["prep", "niran@acme.example", "--format", "json"]] {
+            let a = try w.pulse(args, env: pg), b = try w.pulse(args, env: lite)
+            #expect(a.status == 0 && a.stdout == b.stdout && a.stdout.contains("Move two demos"),
+                    "\(args): \(a.stdout)\(a.stderr)\n\(b.stdout)")
+        }
+        // And back into a new SQLite file, with its key: the same reports, the same links.
+        let wrong = try w.pulse(["db", "copy", "--to", w.path("back.sqlite")], env: pg.merging(["PULSE_TOKEN_KEY": Self.key]) { $1 })
+        #expect(wrong.status == 1 && wrong.stderr.contains("another key") && wrong.stderr.contains("Nothing was copied"), "\(wrong.stderr)")
+        let noKey = try w.pulse(["db", "copy", "--to", w.path("back.sqlite")], env: pg.merging(["PULSE_TOKEN_KEY": ""]) { $1 })
+        #expect(noKey.status == 1 && noKey.stderr.contains("none was given"), "\(noKey.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.dir.path).filter { $0.hasPrefix("back.sqlite") }.isEmpty,
+                "a refused copy leaves no file behind")
+        let back = try w.pulse(["db", "copy", "--to", w.path("back.sqlite")], env: pg)
+        #expect(back.status == 0 && back.stderr.contains("back.sqlite.key"), "\(back.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.dir.path).filter { $0.hasPrefix("back.sqlite") }.sorted()
+                == ["back.sqlite", "back.sqlite.key"], "the file alone holds the copy: no log or partial file beside it")
+        for table in ["rep", "round", "invitation", "response", "answer", "activity", "note", "action_item"] {
+            let n = try count(db, "SELECT COUNT(*) FROM \(table)")
+            #expect(back.stdout.contains(try Regex("\n\(table) +\(n) +[0-9a-f]{16}\n")), "\(table) in \(back.stdout)")
+        }
+        #expect(FileManager.default.contents(atPath: w.path("back.sqlite.key")) == FileManager.default.contents(atPath: w.path("demo/pulse.sqlite.key")))
+        #expect(FileModeTests.mode(w.path("back.sqlite.key")) == 0o600 && FileModeTests.mode(w.path("back.sqlite")) == 0o600)
+        let returned = lite.merging(["PULSE_DB": w.path("back.sqlite")]) { $1 }
+        for args in [["trends", "--survey", "weekly-pulse", "--by", "team", "--format", "json"], ["notes", "list", "niran@acme.example"],
+                     ["prep", "niran@acme.example", "--format", "json"], ["rounds", "list", "--format", "csv"], ["outbox", "--format", "csv"]] {
+            let a = try w.pulse(args, env: returned), b = try w.pulse(args, env: lite)
+            #expect(a.status == 0 && a.stdout == b.stdout && !a.stdout.isEmpty, "\(args): \(a.stdout)\(a.stderr)\n\(b.stdout)")
+        }
+        let exists = try w.pulse(["db", "copy", "--to", w.path("back.sqlite")], env: pg)
+        #expect(exists.status == 64 && exists.stderr.contains("exists"), "\(exists.stderr)")
         let again = try w.pulse(["db", "copy", "--to", db], env: lite)
         #expect(again.status == 64 && again.stderr.contains("already holds Pulse data"), "\(again.stderr)")
         // A link mailed from the SQLite workspace opens from the PostgreSQL one.
@@ -443,8 +515,17 @@ import Testing
         #expect(r2.status == 1 && r2.stderr.contains("cannot reach PostgreSQL at 127.0.0.1:\(port)"), "\(r2.stderr)")
         let r3 = try w.pulse(["roster", "list"], env: env(server.replacing(#/\/[^\/]+$/#, with: "/nosuchdb")))
         #expect(r3.status == 1 && r3.stderr.contains("nosuchdb") && r3.stderr.contains("does not exist"), "\(r3.stderr)")
-        let r4 = try w.pulse(["prep", "rep1@example.org"], env: env(db))
+        let r4 = try w.pulse(["rounds", "show", "enps", "--period", TestClock.quarter], env: env(db))
         #expect(r4.status == 64 && r4.stderr.contains("does not run on PostgreSQL yet"), "\(r4.stderr)")
+        let backup = try w.pulse(["backup", w.path("b.dump")], env: env(db))
+        #expect(backup.status == 64 && backup.stderr.contains("pg_dump --format=custom --file \(w.path("b.dump"))")
+                && backup.stderr.contains("token key") && !FileManager.default.fileExists(atPath: w.path("b.dump")), "\(backup.stderr)")
+        // doctor says whether the database answers, and what it holds.
+        let good = try w.pulse(["doctor", "--no-mail"], env: env(db))
+        #expect(good.status == 0 && good.stdout.contains("reachable, schema v4-kpis-and-notes") && good.stdout.contains("12 rep")
+                && good.stdout.contains("token key from the environment"), "\(good.stdout)\(good.stderr)")
+        let away = try w.pulse(["doctor", "--no-mail"], env: env("postgresql://postgres@127.0.0.1:\(port)/pulse"))
+        #expect(away.status == 1 && away.stdout.contains("FAIL database: cannot reach PostgreSQL at 127.0.0.1:\(port)"), "\(away.stdout)")
         let r5 = try w.pulse(["send", "enps", "--period", TestClock.quarter], env: env(db, ["PULSE_TOKEN_KEY": ""]))
         #expect(r5.status == 1 && r5.stderr.contains("PULSE_TOKEN_KEY"), "\(r5.stderr)")
         let r6 = try w.pulse(["send", "enps", "--period", TestClock.quarter], env: env(db, ["PULSE_TOKEN_KEY": "c2hvcnQ="]))
@@ -453,6 +534,21 @@ import Testing
         try w.write("pg.yaml", "database:\n  password_env: PULSE_TEST_NO_SUCH_VARIABLE\n")
         let r8 = try w.pulse(["roster", "list"], env: env(db, ["PULSE_CONFIG": w.path("pg.yaml")]))
         #expect(r8.status == 1 && r8.stderr.contains("PULSE_TEST_NO_SUCH_VARIABLE"), "\(r8.stderr)")
+        // A user that must give a password (the cluster asks pulse_password for one): none,
+        // a wrong one, then the right one, which the output never repeats.
+        let guarded = server.replacing(#/postgres@/#, with: "pulse_password@").replacing(#/\/[^\/]+$/#, with: "/pulse_password")
+        let none = try w.pulse(["init"], env: env(guarded, ["PGPASSWORD": ""]))
+        #expect(none.status == 1 && none.stderr.contains("asks for a password and none was given") && none.stderr.contains("PGPASSWORD"),
+                "\(none.stderr)")
+        let wrong = try w.pulse(["init"], env: env(guarded, ["PGPASSWORD": "not-the-password"]))
+        #expect(wrong.status == 1 && wrong.stderr.contains("refused the user pulse_password") && wrong.stderr.contains("PGPASSWORD")
+                && !wrong.stderr.contains("not-the-password"), "\(wrong.stderr)")
+        try w.write("pw.yaml", "database:\n  password_env: PULSE_TEST_DB_PASSWORD\n")
+        let right = try w.pulse(["init"], env: env(guarded, ["PULSE_CONFIG": w.path("pw.yaml"), "PULSE_TEST_DB_PASSWORD": "pulse-test-password"]))
+        #expect(right.status == 0 && right.stderr.contains("schema v4-kpis-and-notes") && !(right.stdout + right.stderr).contains("pulse-test-password"),
+                "\(right.stderr)")
+        #expect(try psql(guarded.replacing(#/pulse_password@/#, with: "postgres@"), "SELECT COUNT(*) FROM pulse_migration") == "4",
+                "nothing was written before the right password; all four migrations after")
         // A schema from a newer Pulse is refused before anything is read or written.
         _ = try psql(db, "INSERT INTO pulse_migration (id, applied_at) VALUES ('v99-future', 'now')")
         let r9 = try w.pulse(["roster", "list"], env: env(db))

@@ -26,9 +26,9 @@ import Testing
         return (db, ["enps": enps])
     }
 
-    @Test func eNPSByTeamShowsOnlyGroupsOfTheThreshold() throws {
+    @Test func eNPSByTeamShowsOnlyGroupsOfTheThreshold() async throws {
         let (db, _) = try seeded()
-        let report = try ReportQueries.enps(db, survey: "enps", range: PeriodRange(Period("2026-Q4")!), by: .team, minGroupSize: 5)
+        let report = try await ReportQueries.enps(SQLiteAnswerStore(db), survey: "enps", range: PeriodRange(Period("2026-Q4")!), by: .team, minGroupSize: 5)
         let shown = Dictionary(uniqueKeysWithValues: report.groups.map { ($0.group, $0.responses ?? -1) })
         // east keeps its six; smb's three and ops's two count together under (none).
         #expect(shown == ["east": 6, GroupBy.noneLabel: 5], "\(shown)")
@@ -36,16 +36,16 @@ import Testing
 
     /// Answers imported under a threshold of 3 and read under 5: the round's groups are
     /// made again under 5, and a round under 5 in all is left out and said so.
-    @Test func aRoundUnderTheThresholdOfTheDayIsLeftOutEverywhere() throws {
+    @Test func aRoundUnderTheThresholdOfTheDayIsLeftOutEverywhere() async throws {
         let (db, surveys) = try seeded(answers: 4, importThreshold: 3)
         let q4 = PeriodRange(Period("2026-Q4")!)
-        let report = try ReportQueries.enps(db, survey: "enps", range: q4, by: .all, minGroupSize: 5)
+        let report = try await ReportQueries.enps(SQLiteAnswerStore(db), survey: "enps", range: q4, by: .all, minGroupSize: 5)
         #expect(report.groups.allSatisfy { ($0.responses ?? 0) == 0 }, "\(report.groups)")
         #expect(try db.anonymousAnswersLeftOut(survey: "enps", range: q4, minGroupSize: 5).map(\.answers) == [4])
         #expect(try db.anonymousAnswersLeftOut(survey: "enps", range: q4, minGroupSize: 3).isEmpty)
         // The team report says so in its notes.
         let weeks = try PeriodRange(from: Period.week(of: Period("2026-Q4")!.start), to: Period.week(of: Period("2026-Q4")!.end))
-        let team = try TeamReportBuilder(db: db, surveys: surveys, threshold: 5).build(
+        let team = try await TeamReportBuilder(db: SQLiteAnswerStore(db), surveys: surveys, threshold: 5).build(
             team: nil, range: weeks, moraleSurvey: "enps", enpsSurvey: "enps", kpi: .activity, generated: Day(iso: "2026-12-31")!)
         #expect(team.notes.contains { $0.contains("4 anonymous answers to enps 2026-Q4 left out") }, "\(team.notes)")
         #expect(team.enps.allSatisfy { ($0.1.responses ?? 0) == 0 })
@@ -53,12 +53,12 @@ import Testing
 
     /// A prep note shows the rep's team's anonymous eNPS only as the group's figure, and
     /// nothing for a rep whose small team is counted with others.
-    @Test func aPrepNoteShowsTheTeamsFigureNeverTheRepsOwn() throws {
+    @Test func aPrepNoteShowsTheTeamsFigureNeverTheRepsOwn() async throws {
         let (db, surveys) = try seeded()
-        let builder = try PrepBuilder(db: db, surveys: surveys, config: PulseConfig(), asOf: Day(iso: "2026-12-31")!)
+        let builder = try await PrepBuilder(db: SQLiteAnswerStore(db), surveys: surveys, config: PulseConfig(), asOf: Day(iso: "2026-12-31")!)
         let east = try #require(try db.reps().first { $0.email == "r0@x.org" })
         let smb = try #require(try db.reps().first { $0.email == "r7@x.org" })
-        let eastNote = try builder.note(for: east), smbNote = try builder.note(for: smb)
+        let eastNote = try await builder.note(for: east), smbNote = try await builder.note(for: smb)
         #expect(eastNote.teamENPS?.group.responses ?? 0 >= 5, "\(String(describing: eastNote.teamENPS))")
         #expect((smbNote.teamENPS?.group.responses ?? 0) == 0, "smb's three answers are not shown as smb's")
         #expect(smbNote.enpsHistory.isEmpty && eastNote.enpsHistory.isEmpty, "no rep's own anonymous answer")

@@ -16,25 +16,35 @@ extension Pulse {
 extension Pulse.DB {
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy the SQLite workspace (--db) whole into an empty PostgreSQL database, checked.",
+            abstract: "Copy a workspace whole between engines, checked: SQLite into an empty PostgreSQL database, or back.",
             discussion: """
-                One transaction: every table is copied, read back and compared with what was read \
-                (rows and a SHA-256 of every value); any difference rolls it all back. The SQLite \
-                file is read from one snapshot and left as it was. The links already mailed were made \
-                with the key file beside it: every instance that sends on PostgreSQL needs that key \
-                in PULSE_TOKEN_KEY (or the variable database.token_key_env names).
+                From the SQLite file (--db PATH) --to postgresql://...: one transaction, every table is \
+                copied, read back and compared with what was read (rows and a SHA-256 of every value); \
+                any difference rolls it all back. The file is read from one snapshot and left as it was. \
+                The links already mailed were made with the key file beside it: every instance that sends \
+                on PostgreSQL needs that key in PULSE_TOKEN_KEY (or the variable database.token_key_env \
+                names). From PostgreSQL (--db postgresql://...) --to FILE, a new file: every table is read \
+                from one snapshot, written, read back and compared; FILE appears only when whole, with \
+                FILE.key from PULSE_TOKEN_KEY (checked against a link's hash) beside it.
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: ArgumentHelp("The PostgreSQL database to copy into, empty.", valueName: "postgresql://USER@HOST:PORT/NAME"))
+        @Option(help: ArgumentHelp("An empty PostgreSQL database (from SQLite), or a new SQLite file (from PostgreSQL).",
+                                   valueName: "postgresql://USER@HOST:PORT/NAME|FILE"))
         var to: String
 
+        var toPostgres: Bool { to.hasPrefix("postgresql://") || to.hasPrefix("postgres://") }
+
         func run() async throws {
-            guard global.postgresURL == nil else {
-                throw PulseError.usage("--db names a PostgreSQL database: copy from a SQLite file (--db PATH) --to postgresql://...")
+            if let url = global.postgresURL {
+                guard !toPostgres else {
+                    throw PulseError.usage("--db and --to are both PostgreSQL databases: copy one into the other with pg_dump and pg_restore")
+                }
+                return try await copyToSQLite(from: url)
             }
-            guard to.hasPrefix("postgresql://") || to.hasPrefix("postgres://") else {
-                throw PulseError.usage("--to \(to): give a postgresql://USER@HOST:PORT/NAME database (copying into SQLite is not there yet)")
+            guard toPostgres else {
+                throw PulseError.usage("--to \(to): from a SQLite file, give a postgresql://USER@HOST:PORT/NAME database "
+                    + "(a SQLite file is copied with pulse backup)")
             }
             let location = try PostgresDatabase.Location(url: to)
             let config = try global.loadConfig()
@@ -71,6 +81,56 @@ extension Pulse.DB {
                     + "\(variable)=$(base64 -w0 \(keyPath)), and keep it like a password")
             } else if keyFile == nil {
                 Terminal.note("no key file beside \(global.dbPath): no link was made yet; " + GlobalOptions.tokenKeyAdvice(variable))
+            }
+        }
+
+        /// PostgreSQL into a new SQLite file: written beside it under another name, read back and
+        /// compared, and moved into place only when whole, with its key file.
+        func copyToSQLite(from url: String) async throws {
+            let fm = FileManager.default
+            for file in [to, to + ".key"] where fm.fileExists(atPath: file) {
+                throw PulseError.usage("\(file) exists: copy into a new file (pulse db copy never merges two workspaces, nor replaces a key)")
+            }
+            let config = try global.loadConfig()
+            let variable = config.database?.tokenKeyEnv ?? GlobalOptions.tokenKeyVariable
+            let key = global.environment[variable].nonEmpty == nil ? nil : try global.tokenKey(config: config)
+            let source = try await global.openPostgres(url: url, config: config)
+            defer { source.close() }
+            let temporary = to + ".partial-\(getpid())"
+            func removeTemporary() { for f in [temporary, temporary + "-wal", temporary + "-shm"] { try? fm.removeItem(atPath: f) } }
+            removeTemporary()
+            var copied: [CopiedTable] = []
+            do {
+                let target = try AppDatabase.open(path: temporary, create: true)
+                copied = try await source.copyOut(CopyTable.all, now: global.now, key: key) { table, rows throws(PulseError) in
+                    try target.insertCopied(table, rows: rows)
+                }
+                for (table, c) in zip(CopyTable.all, copied) {
+                    let back = try target.copiedDigest(table)
+                    guard back.rows == c.rows, back.hex == c.digest else {
+                        throw PulseError.runtime("the copy of \(table.name) does not read back as it was read (\(c.rows) rows read, "
+                            + "\(back.rows) in the file, or their values differ); \(to) was not written")
+                    }
+                }
+                try target.close()
+                if let key { try PrivateFile.write(key.bytes, toPath: to + ".key") }
+                do { try fm.moveItem(atPath: temporary, toPath: to) } catch {
+                    try? fm.removeItem(atPath: to + ".key")
+                    throw PulseError.runtime("cannot move the copy into \(to): \(error.localizedDescription)")
+                }
+                removeTemporary()
+            } catch {
+                removeTemporary()
+                throw error
+            }
+            Terminal.result("copied \(try PostgresDatabase.Location(url: url).description) into \(to), every table read back and compared:")
+            var t = TextTable([("table", .left), ("rows", .right), ("sha-256 of its values", .left)])
+            for c in copied { t.add([c.name, "\(c.rows)", String(c.digest.prefix(16))]) }
+            Terminal.out(t.render(style: Terminal.style))
+            if key != nil {
+                Terminal.note("the key the links were made with is in \(to).key (the owner's only): keep it with \(to), like a password")
+            } else {
+                Terminal.note("no link was made yet: the first pulse send makes \(to).key")
             }
         }
     }

@@ -71,6 +71,7 @@ extension Pulse {
             let config = try PulseConfig.load(yaml: PulseConfig.demoTemplate, file: "pulse.yaml")
             let surveys = try SurveyFiles.load(directory: path("Surveys")).mapValues(\.definition)
             let db = try AppDatabase.open(path: path("pulse.sqlite"), create: true)
+            let store = SQLiteAnswerStore(db)
             Terminal.out(style.bold("Pulse demo") + " · workspace \(root)\n\n")
 
             let roster = try db.importRoster(try CSVReader(bytes: try readBytes(path("roster.csv")), file: "roster.csv"), now: now)
@@ -86,22 +87,22 @@ extension Pulse {
             let threshold = config.anonymityThreshold
             let weekRange = try PeriodRange(from: data.weeks.first!, to: data.weeks.last!)
             Terminal.out("$ pulse trends --survey weekly-pulse --by team\n")
-            let trends = try ReportQueries.trends(db, survey: "weekly-pulse", range: weekRange, by: .team, minGroupSize: threshold)
+            let trends = try await ReportQueries.trends(store, survey: "weekly-pulse", range: weekRange, by: .team, minGroupSize: threshold)
             Terminal.out(indent(trends.table(style: style, minGroupSize: threshold)) + "\n")
 
             let quarter = PeriodRange(data.quarters.last!)
             Terminal.out("$ pulse enps --survey enps --period \(data.quarters.last!) --by team\n")
-            let enps = try ReportQueries.enps(db, survey: "enps", range: quarter, by: .team, minGroupSize: threshold)
+            let enps = try await ReportQueries.enps(store, survey: "enps", range: quarter, by: .team, minGroupSize: threshold)
             Terminal.out(indent(enps.table(style: style, minGroupSize: threshold)) + "\n")
 
             Terminal.out("$ pulse enps --survey enps --period \(data.quarters.last!) --by manager --format json\n")
-            let byManager = try ReportQueries.enps(db, survey: "enps", range: quarter, by: .manager, minGroupSize: threshold)
+            let byManager = try await ReportQueries.enps(store, survey: "enps", range: quarter, by: .manager, minGroupSize: threshold)
             Terminal.out("  " + byManager.json.serialized() + "\n\n")
 
             // What goes with the eNPS answer, from the quarterly engagement survey.
             Terminal.out("$ pulse drivers --survey engagement\n")
             let quarters = try PeriodRange(from: data.quarters.first!, to: data.quarters.last!)
-            let drivers = try ReportQueries.drivers(db, survey: "engagement", range: quarters, minGroupSize: threshold)
+            let drivers = try await ReportQueries.drivers(store, survey: "engagement", range: quarters, minGroupSize: threshold)
             Terminal.out(indent(drivers.table(style: style)) + "\n")
 
             // Activity from the CRM, and whether morale moves with it.
@@ -110,7 +111,7 @@ extension Pulse {
             Terminal.out("$ pulse kpi import activity.csv && pulse kpi import --quota quota.csv\n  \(activity.added) days of activity"
                 + " (\(activity.firstDay!) to \(activity.lastDay!)), \(quotas.added) quarterly quotas\n")
             Terminal.out("$ pulse correlate --survey weekly-pulse --kpi calls\n")
-            let correlation = try ReportQueries.correlation(db, survey: "weekly-pulse", anonymous: false, kpi: .calls, lag: 0,
+            let correlation = try await ReportQueries.correlation(store, survey: "weekly-pulse", anonymous: false, kpi: .calls, lag: 0,
                                                             range: weekRange, byTeam: false, minGroupSize: threshold)
             Terminal.out(indent(correlation.table(style: style)))
 
@@ -189,12 +190,12 @@ extension Pulse {
             // Monday's one-on-one with the rep whose morale fell, and the team's report.
             guard let niran = try db.rep(email: "niran@acme.example") else { throw PulseError.runtime("the demo roster has no niran@acme.example") }
             Terminal.out("$ pulse prep niran@acme.example\n")
-            let note = try PrepBuilder(db: db, surveys: surveys, config: config, asOf: today).note(for: niran)
+            let note = try await PrepBuilder(db: store, surveys: surveys, config: config, asOf: today).note(for: niran)
             Terminal.out(indent(note.markdown))
             let reports = try OutputFolder.prepare(path("reports"))
             let notePath = try OutputFolder.write(note.html, to: reports, name: "niran@acme.example-\(today).html")
             let reportRange = try PeriodRange(from: data.weeks.first!, to: week)
-            let teamReport = try TeamReportBuilder(db: db, surveys: surveys, threshold: threshold).build(
+            let teamReport = try await TeamReportBuilder(db: store, surveys: surveys, threshold: threshold).build(
                 team: "enterprise", range: reportRange, moraleSurvey: "weekly-pulse", enpsSurvey: nil, kpi: .activity, generated: today)
             let reportPath = try OutputFolder.write(teamReport.html, to: reports,
                                                     name: "report-enterprise-\(reportRange.from)-\(reportRange.to).html")

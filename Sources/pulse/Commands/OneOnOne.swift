@@ -53,7 +53,7 @@ enum OutputFolder {
 }
 
 extension Pulse {
-    struct Prep: ParsableCommand {
+    struct Prep: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A one-on-one preparation note: what changed, what to ask, what was promised.",
             discussion: """
@@ -78,35 +78,35 @@ extension Pulse {
             guard chosen == 1 else { throw ValidationError("give one rep's email, or --manager EMAIL, or --team T") }
         }
 
-        func run() throws {
+        func run() async throws {
             let config = try global.loadConfig()
-            let db = try global.openDatabase()
+            let db = try await global.openStore(config: config)
             let day = asOf ?? global.today
             let surveys = try global.loadSurveys().mapValues(\.definition)
             var reps: [Rep]
             if let email {
-                guard let rep = try db.rep(email: email) else { throw try unknownRep(email, db: db) }
+                guard let rep = try await db.rep(email: email) else { throw try await unknownRep(email, db: db) }
                 reps = [rep]
             } else if let manager {
-                reps = try db.reps(includeInactive: false).filter { $0.managerEmail?.lowercased() == manager.lowercased() }
+                reps = try await db.reps(includeInactive: false, team: nil).filter { $0.managerEmail?.lowercased() == manager.lowercased() }
                 guard !reps.isEmpty else { throw PulseError.input(InputIssue(file: "roster", field: "manager_email", "no active rep has the manager \(manager)")) }
             } else {
-                reps = try db.reps(includeInactive: false, team: team)
+                reps = try await db.reps(includeInactive: false, team: team)
                 guard !reps.isEmpty else {
-                    let teams = Set(try db.reps(includeInactive: false).compactMap(\.team)).sorted()
+                    let teams = Set(try await db.reps(includeInactive: false, team: nil).compactMap(\.team)).sorted()
                     throw Closest.unknown("team with active reps", team!, known: teams, listLabel: "the teams are")
                 }
             }
-            let builder = try PrepBuilder(db: db, surveys: surveys, config: config, asOf: day)
+            let builder = try await PrepBuilder(db: db, surveys: surveys, config: config, asOf: day)
             if email != nil && out == nil {
-                let note = try builder.note(for: reps[0])
+                let note = try await builder.note(for: reps[0])
                 Terminal.out(render(note))
                 return
             }
             let shown = out ?? "prep"
             let folder = try OutputFolder.prepare(shown)
             for rep in reps {
-                let note = try builder.note(for: rep)
+                let note = try await builder.note(for: rep)
                 let name = "\(OutputFolder.safeName(rep.email))-\(day).\(format.fileExtension)"
                 _ = try OutputFolder.write(render(note), to: folder, name: name)
                 if reps.count == 1 { Terminal.note("wrote \((shown as NSString).appendingPathComponent(name))") }
@@ -129,7 +129,7 @@ extension Pulse {
             abstract: "Notes of one-on-ones and the actions agreed in them.",
             subcommands: [Add.self, List.self])
 
-        struct Add: ParsableCommand {
+        struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Keep a note of a one-on-one, with the actions agreed (they show in the next prep notes until done).")
             @OptionGroup var global: GlobalOptions
@@ -145,24 +145,24 @@ extension Pulse {
                 }
             }
 
-            func run() throws {
-                let db = try global.openDatabase()
-                guard let rep = try db.rep(email: email) else { throw try unknownRep(email, db: db) }
-                let (id, actionIDs) = try db.addNote(rep: rep, text: text, actions: actions, now: global.now)
+            func run() async throws {
+                let db = try await global.openStore(config: try global.loadConfig())
+                guard let rep = try await db.rep(email: email) else { throw try await unknownRep(email, db: db) }
+                let (id, actionIDs) = try await db.addNote(rep: rep, text: text, actions: actions, now: global.now)
                 Terminal.note("note \(id) kept for \(rep.email)" + (actionIDs.isEmpty ? "" : "; actions \(actionIDs.map { "#\($0)" }.joined(separator: ", ")) open"))
             }
         }
 
-        struct List: ParsableCommand {
+        struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "A rep's one-on-one notes, newest first, with their actions.")
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
             @OptionGroup var output: FormatOption
 
-            func run() throws {
-                let db = try global.openDatabase()
-                guard let rep = try db.rep(email: email) else { throw try unknownRep(email, db: db) }
-                let notes = try db.notes(rep: rep)
+            func run() async throws {
+                let db = try await global.openStore(config: try global.loadConfig())
+                guard let rep = try await db.rep(email: email) else { throw try await unknownRep(email, db: db) }
+                let notes = try await db.notes(rep: rep)
                 switch output.format {
                 case .json:
                     Terminal.out(JSON.array(notes.map { n in
@@ -201,14 +201,14 @@ extension Pulse {
             abstract: "Action items of one-on-ones: list the open ones, mark one done.",
             subcommands: [Done.self, List.self])
 
-        struct Done: ParsableCommand {
+        struct Done: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Mark an action item done (it leaves the prep notes).")
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("The action's number (pulse actions list, or the prep note).", valueName: "id")) var id: Int64
 
-            func run() throws {
-                let db = try global.openDatabase()
-                guard let item = try db.completeAction(id: id, now: global.now) else {
+            func run() async throws {
+                let db = try await global.openStore(config: try global.loadConfig())
+                guard let item = try await db.completeAction(id: id, now: global.now) else {
                     throw PulseError.input(InputIssue(file: "actions", field: "id", "there is no action #\(id) (pulse actions list shows the open ones)"))
                 }
                 if let done = item.doneAt {
@@ -219,20 +219,20 @@ extension Pulse {
             }
         }
 
-        struct List: ParsableCommand {
+        struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Open action items, of one rep or of everyone.")
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("Only this rep's.", valueName: "email")) var email: String?
             @OptionGroup var output: FormatOption
 
-            func run() throws {
-                let db = try global.openDatabase()
+            func run() async throws {
+                let db = try await global.openStore(config: try global.loadConfig())
                 var repID: Int64?
                 if let email {
-                    guard let rep = try db.rep(email: email) else { throw try unknownRep(email, db: db) }
+                    guard let rep = try await db.rep(email: email) else { throw try await unknownRep(email, db: db) }
                     repID = rep.id
                 }
-                let items = try db.openActions(repID: repID, asOf: global.today)
+                let items = try await db.openActions(repID: repID, asOf: global.today)
                 switch output.format {
                 case .json:
                     Terminal.out(JSON.array(items.map {
@@ -254,9 +254,18 @@ extension Pulse {
 }
 
 /// An email that is not in the roster (exit 65), with the closest addresses that are.
+func unknownRep(_ email: String, db: any RosterStore) async throws -> PulseError {
+    unknownRep(email, known: try await db.reps(includeInactive: true, team: nil).map(\.email))
+}
+
+/// The same for the commands that still run on SQLite only.
 func unknownRep(_ email: String, db: AppDatabase) throws -> PulseError {
+    unknownRep(email, known: try db.reps().map(\.email))
+}
+
+func unknownRep(_ email: String, known: [String]) -> PulseError {
     let wanted = email.lowercased()
-    let close = try db.reps().map(\.email).map { ($0, editDistance($0, wanted)) }.filter { $0.1 <= 2 }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+    let close = known.map { ($0, editDistance($0, wanted)) }.filter { $0.1 <= 2 }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     let hint = close.isEmpty ? " (pulse roster list shows who is)" : "; did you mean \(close.prefix(3).map(\.0).joined(separator: " or "))?"
     return .input(InputIssue(file: wanted, "not in the roster\(hint)"))
 }
@@ -265,7 +274,7 @@ func unknownRep(_ email: String, db: AppDatabase) throws -> PulseError {
 func editDistance(_ a: String, _ b: String) -> Int { Closest.distance(a, b) }
 
 extension Pulse {
-    struct Report: ParsableCommand {
+    struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A team report to look at: eNPS over time, a morale heatmap, response rates, morale against a KPI.",
             discussion: """
@@ -286,18 +295,19 @@ extension Pulse {
         @Option(help: "html, md or json (table reads as md).") var format: DocumentFormat = .html
         @Option(help: ArgumentHelp("Write the file into this folder instead of printing.", valueName: "dir"), completion: .directory) var out: String?
 
-        func run() throws {
+        func run() async throws {
             let config = try global.loadConfig()
-            let db = try global.openDatabase()
+            let db = try await global.openStore(config: config)
             let surveys = try global.loadSurveys().mapValues(\.definition)
             let day = asOf ?? global.today
             let last = to ?? Period.week(of: day)
             let first = from ?? Period.week(of: last.start - 7 * 11)
             let range = try PeriodRange(from: Period.week(of: first.start), to: Period.week(of: last.end))
-            if let team, try db.reps(team: team).isEmpty {
-                throw Closest.unknown("team", team, known: Set(try db.reps().compactMap(\.team)).sorted(), listLabel: "the teams are")
+            if let team, try await db.reps(includeInactive: true, team: team).isEmpty {
+                throw Closest.unknown("team", team, known: Set(try await db.reps(includeInactive: true, team: nil).compactMap(\.team)).sorted(),
+                                      listLabel: "the teams are")
             }
-            let report = try TeamReportBuilder(db: db, surveys: surveys, threshold: config.anonymityThreshold).build(
+            let report = try await TeamReportBuilder(db: db, surveys: surveys, threshold: config.anonymityThreshold).build(
                 team: team, range: range, moraleSurvey: survey, enpsSurvey: enpsSurvey, kpi: kpi, generated: day)
             let text: String
             switch format {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PulseCore
 import PulseMail
+import PulsePostgres
 import PulseStore
 
 extension Pulse {
@@ -21,6 +22,16 @@ extension Pulse {
         @Flag(help: "Replace FILE if it exists.") var force = false
 
         func run() throws {
+            if let url = global.postgresURL {
+                // The server's own tools make a consistent copy of a live database; a file copy
+                // of its folder would not be one.
+                let shown = (try? PostgresDatabase.Location(url: url))?.database ?? "DATABASE"
+                throw PulseError.usage("pulse backup copies a SQLite file; a PostgreSQL database is backed up by its own tools, "
+                    + "consistent while serve and tick run: pg_dump --format=custom --file \(file) \(shown) (with the same "
+                    + "host, port and user), restored with pg_restore into an empty database. Keep the token key "
+                    + "(the value of \(PulseConfig.Default.tokenKeyEnv), or of the variable database.token_key_env names) with it: "
+                    + "without it, links already mailed no longer open")
+            }
             let source = URL(fileURLWithPath: global.dbPath).standardizedFileURL.path
             let target = URL(fileURLWithPath: file).standardizedFileURL.path
             guard source != target else { throw PulseError.usage("\(file) is the database itself; give another file") }
@@ -62,14 +73,14 @@ extension Pulse {
         }
     }
 
-    struct Doctor: ParsableCommand {
+    struct Doctor: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the configuration, the database, the surveys and the mail server, and say what to fix.",
             discussion: "Exit 0 when nothing failed (warnings allowed), 1 otherwise. Connects to the mail server (EHLO, STARTTLS, AUTH) but sends nothing.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Skip the mail server check.") var noMail = false
 
-        func run() throws {
+        func run() async throws {
             var failed = 0
             let style = Terminal.style
             // Each line can quote a path or a value from a file: escaped like every text output.
@@ -92,7 +103,27 @@ extension Pulse {
             }
 
             // Database.
-            if !FileManager.default.fileExists(atPath: global.dbPath) {
+            if let url = global.postgresURL {
+                do {
+                    let database = try await global.openPostgres(url: url, config: config)
+                    defer { database.close() }
+                    let shown = try PostgresDatabase.Location(url: url).description
+                    ok("database \(shown): reachable, schema \(try await database.schemaVersion() ?? "none")")
+                    let counts = try await database.tableCounts().filter { $0.rows > 0 }.map { "\($0.rows) \($0.table)" }
+                    if !counts.isEmpty { ok("holds " + counts.joined(separator: ", ")) }
+                    let queued = try await PostgresAnswerStore(database).outboxCounts()
+                    if let n = queued["failed"], n > 0 { warn("\(n) messages failed for good: pulse outbox --status failed shows why") }
+                    if let n = queued["queued"], n > 0 { warn("\(n) messages wait in the outbox: pulse outbox --flush sends them") }
+                } catch {
+                    fail("database: \(error)")
+                }
+                do {
+                    _ = try global.tokenKey(config: config)
+                    ok("token key from the environment (\(config.database?.tokenKeyEnv ?? GlobalOptions.tokenKeyVariable))")
+                } catch {
+                    warn("\(error) (serve needs no key; send and remind do)")
+                }
+            } else if !FileManager.default.fileExists(atPath: global.dbPath) {
                 fail("no database at \(global.dbPath): run pulse init, or point --db or PULSE_DB at it")
             } else {
                 do {

@@ -32,15 +32,21 @@ extension Pulse.SurveyCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the survey definitions and their stored history.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: FormatOption
 
-        func run() throws {
+        func run() async throws {
             let loaded = try global.loadSurveys()
-            let history = (try? global.openDatabase().surveyHistory()) ?? [:]
+            // Without a SQLite file yet there is no history; a PostgreSQL database named is read.
+            let history: [String: SurveyHistory]
+            if global.postgresURL != nil {
+                history = try await global.openStore(config: try global.loadConfig()).surveyHistory()
+            } else {
+                history = (try? global.openDatabase().surveyHistory().mapValues { SurveyHistory(versions: $0.versions, rounds: $0.rounds) }) ?? [:]
+            }
             let surveys = loaded.values.sorted { $0.definition.id < $1.definition.id }
             switch output.format {
             case .json:
