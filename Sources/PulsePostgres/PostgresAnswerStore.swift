@@ -17,6 +17,8 @@ public struct PostgresAnswerStore: AnswerStore {
     /// Runs a body, turning any error into a sentence.
     func run<T>(_ body: () async throws -> T) async throws(PulseError) -> T {
         do { return try await body() } catch let e as PulseError { throw e } catch {
+            // What a transaction's body threw (bad input, a usage error) is said as it was.
+            if let t = error as? PostgresTransactionError, let inner = t.closureError as? PulseError, t.rollbackError == nil { throw inner }
             throw .runtime("PostgreSQL: \(String(reflecting: error).prefix(300))")
         }
     }

@@ -2,36 +2,16 @@ import Foundation
 import GRDB
 import PulseCore
 
-/// What a KPI import did.
-public struct KPIImportSummary: Sendable, Equatable {
-    public var rows = 0
-    public var added = 0
-    public var updated = 0
-    public var unchanged = 0
-    /// Rows left out with `--skip-unknown` (emails not in the roster).
-    public var skipped = 0
-    public var firstDay: Day?
-    public var lastDay: Day?
-    public var warnings: [String] = []
-    /// What the run decided that the reader may want to check (how amounts were read).
-    public var notes: [String] = []
-}
-
 extension AppDatabase {
-    public static let activityColumns = ["email", "date", "calls", "emails", "meetings", "opportunities_created", "deals_won",
-                                         "deals_lost", "revenue_won", "pipeline_value"]
-    public static let quotaColumns = ["email", "period", "quota"]
+    public static let activityColumns = KPIImport.activityColumns
+    public static let quotaColumns = KPIImport.quotaColumns
 
-    private static let countColumns = ["calls", "emails", "meetings", "opportunities_created", "deals_won", "deals_lost"]
-
-    /// Imports daily (or weekly) activity rows, all or nothing; upserts by (email, date).
-    /// Empty cells are missing values, not zeros; money may carry currency signs and
-    /// thousands separators.
+    /// Imports daily (or weekly) activity rows, all or nothing; upserts by (email, date),
+    /// by the rules every engine shares (`KPIImport.activity`). Empty cells are missing
+    /// values, not zeros; money may carry currency signs and thousands separators.
     ///
     /// Rows are checked and written in one pass inside one transaction (rolled back on
-    /// the first problem found, after every problem is listed): nothing of the file is
-    /// held in memory but a line number per rep-day, to name the earlier line of a
-    /// contradicting duplicate.
+    /// the first problem found, after every problem is listed).
     /// - Parameters:
     ///   - skipUnknown: rows of emails not in the roster are left out and counted instead
     ///     of refused.
@@ -43,253 +23,31 @@ extension AppDatabase {
     public func importActivity(_ reader: CSVReader, map: [String: String] = [:], dateFormat: DateFormat = .iso,
                                decimal: DecimalMark? = nil, skipUnknown: Bool = false, today: Day? = nil,
                                progress: ((Int) -> Void)? = nil) throws(PulseError) -> KPIImportSummary {
-        let file = reader.file
-        let layout = try ColumnLayout(header: reader.header, file: file, required: ["email", "date"],
-                                      optional: Array(Self.activityColumns.dropFirst(2)), map: map)
-        var summary = KPIImportSummary()
-        for u in layout.unused { summary.warnings.append("\(file): column \"\(u.name)\" is not an activity column and was ignored") }
+        let options = ActivityImportOptions(map: map, dateFormat: dateFormat, decimal: decimal, skipUnknown: skipUnknown, today: today)
         let reps = try repIDsByEmail()
-        let emailIndex = layout.index("email")!, dateIndex = layout.index("date")!
-        let countIndexes = Self.countColumns.map { layout.index($0) }
-        let moneyIndexes = ["revenue_won", "pipeline_value"].map { layout.index($0) }
-        let marks = DecimalMarks(file: file, explicit: decimal) { () throws(PulseError) in
-            try DecimalMarks.scan(reader, columns: moneyIndexes.compactMap { $0 })
-        }
-        var issues: [InputIssue] = []
-        var unknown: [String: Int] = [:]
-        var future = (count: 0, first: nil as InputIssue?)
-        var minDay = Int.max, maxDay = Int.min
-        // rep-day → the line that wrote it.
-        var seen: [Int64: Int32] = [:]
-        var dayText: [Int: String] = [:]
-        var lastEmail: [UInt8] = [], lastRep: Int64?
-        var dbFailure: (any Error)?
-
-        try write { db in
+        return try write { db in
             let before = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM activity") ?? 0
-            let upsert = try db.makeStatement(sql: """
-                INSERT INTO activity (rep_id, day, calls, emails, meetings, opportunities_created, deals_won, deals_lost,
-                                      revenue_won_cents, pipeline_value_cents)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (rep_id, day) DO UPDATE SET
-                    calls = excluded.calls, emails = excluded.emails, meetings = excluded.meetings,
-                    opportunities_created = excluded.opportunities_created, deals_won = excluded.deals_won,
-                    deals_lost = excluded.deals_lost, revenue_won_cents = excluded.revenue_won_cents,
-                    pipeline_value_cents = excluded.pipeline_value_cents
-                WHERE calls IS NOT excluded.calls OR emails IS NOT excluded.emails OR meetings IS NOT excluded.meetings
-                   OR opportunities_created IS NOT excluded.opportunities_created OR deals_won IS NOT excluded.deals_won
-                   OR deals_lost IS NOT excluded.deals_lost OR revenue_won_cents IS NOT excluded.revenue_won_cents
-                   OR pipeline_value_cents IS NOT excluded.pipeline_value_cents
-                """)
-            let stored = try db.makeStatement(sql: """
-                SELECT calls, emails, meetings, opportunities_created, deals_won, deals_lost, revenue_won_cents,
-                       pipeline_value_cents FROM activity WHERE rep_id = ? AND day = ?
-                """)
-            var bulk = BulkStatement(upsert, connection: db.sqliteConnection)
-            var changed = 0
-            var read = 0
-            try reader.forEachRecord { record throws(PulseError) in
-                let line = record.line
-                read += 1
-                if read % 100_000 == 0 { progress?(read) }
-                func bad(_ field: String, _ message: String) {
-                    if issues.count < 1000 { issues.append(InputIssue(file: file, line: line, field: field, message)) }
-                }
-                func text(_ i: Int) -> String? {
-                    guard let s = record.string(i)?.trimmingSpaces, !s.isEmpty else { return nil }
-                    return s
-                }
-                // The rep: rows of one rep usually come together, so the last email is kept.
-                let repID: Int64
-                let sameAsLast = record.withTrimmedBytes(emailIndex) { $0.elementsEqual(lastEmail) }
-                if sameAsLast, let lastRep {
-                    repID = lastRep
-                } else {
-                    guard let email = text(emailIndex)?.lowercased() else { return bad("email", "is empty") }
-                    guard let id = reps[email] else {
-                        if skipUnknown { unknown[email, default: 0] += 1; return }
-                        return bad("email", "\(email) is not in the roster (import it with pulse roster import, or pass --skip-unknown)")
-                    }
-                    repID = id
-                    lastEmail = record.withTrimmedBytes(emailIndex) { Array($0) }
-                    lastRep = id
-                }
-                let parsedDay: Day? = dateFormat == .iso ? record.withTrimmedBytes(dateIndex) { Day(isoBytes: $0) } : nil
-                let day: Day
-                if let parsedDay {
-                    day = parsedDay
-                } else {
-                    guard let dateText = text(dateIndex) else { return bad("date", "is empty") }
-                    switch dateFormat.check(dateText) {
-                    case let .success(d): day = d
-                    case let .failure(problem):
-                        return bad("date", "\"\(dateText)\" is not a date as \(dateFormat.rawValue): \(problem.reason)")
-                    }
-                }
-                if let today, day > today {
-                    if future.count == 0 { future.first = InputIssue(file: file, line: line, field: "date", "\(day) is in the future") }
-                    future.count += 1
-                }
-                var values = [Int?](repeating: nil, count: 8)
-                for (k, index) in countIndexes.enumerated() {
-                    guard let index else { continue }
-                    if let n = record.withTrimmedBytes(index, Parse.plainCount) { values[k] = n; continue }
-                    guard let t = text(index) else { continue }
-                    switch Parse.wholeNumber(t) {
-                    case let .success(n): values[k] = n
-                    case let .failure(problem):
-                        bad(Self.countColumns[k], problem.tooLarge ? "\"\(t)\" is too large: \(problem.reason)"
-                                                                   : "\"\(t)\" is not a whole number of 0 or more: \(problem.reason)")
-                    }
-                }
-                for (k, index) in moneyIndexes.enumerated() {
-                    guard let index else { continue }
-                    if marks.pointIsDecimal, let c = record.withTrimmedBytes(index, Parse.plainCents) { values[6 + k] = c; continue }
-                    guard let t = text(index) else { continue }
-                    let field = k == 0 ? "revenue_won" : "pipeline_value"
-                    guard let amount = try marks.amount(t, line: line, field: field) else { continue }
-                    switch amount {
-                    case let .success(cents) where cents >= 0: values[6 + k] = cents
-                    case .success: bad(field, "\"\(t)\" is not an amount of money of 0 or more")
-                    case let .failure(problem):
-                        bad(field, problem.tooLarge ? "\"\(t)\" is too large: \(problem.reason)"
-                                                    : "\"\(t)\" is not an amount of money: \(problem.reason)")
-                    }
-                }
-                guard dbFailure == nil else { return }
-                let key = repID << 32 | Int64(UInt32(bitPattern: Int32(truncatingIfNeeded: day.ordinal)))
-                let dayString: String
-                if let known = dayText[day.ordinal] { dayString = known } else {
-                    dayString = day.description
-                    dayText[day.ordinal] = dayString
-                }
-                do {
-                    if let earlier = seen[key] {
-                        // The earlier row is what the table holds now.
-                        let row = try Row.fetchOne(stored, arguments: [repID, dayString])
-                        let old = (0..<8).map { row?[$0] as Int? }
-                        if old != values {
-                            bad("date", "another row for the same rep and day, on line \(earlier), has other values; keep one row per rep and day")
-                        }
-                        return
-                    }
-                    seen[key] = Int32(truncatingIfNeeded: line)
-                    minDay = min(minDay, day.ordinal)
-                    maxDay = max(maxDay, day.ordinal)
-                    summary.rows += 1
-                    changed += try bulk.execute(repID, dayString, values)
-                } catch {
-                    dbFailure = error
-                }
-            }
-            if let dbFailure { throw dbFailure }
-            if let issue = marks.issue, issues.count < 1000 { issues.append(issue) }
-            guard issues.isEmpty else { throw PulseError.invalidInput(issues) }
+            var sink = try SQLiteActivitySink(db, mapped: { self.mapped($0) })
+            var (summary, changed) = try KPIImport.activity(reader, options: options, reps: reps, sink: &sink, progress: progress)
             let after = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM activity") ?? 0
             summary.added = after - before
             summary.updated = changed - summary.added
             summary.unchanged = summary.rows - changed
+            return summary
         }
-        if summary.rows == 0 { summary.warnings.append("\(file): no rows after the header") }
-        if let reading = marks.reading {
-            if decimal == nil { summary.notes.append(reading) } else { summary.warnings.append(reading) }
-        }
-        if minDay <= maxDay { (summary.firstDay, summary.lastDay) = (Day(ordinal: minDay), Day(ordinal: maxDay)) }
-        if let first = future.first {
-            summary.warnings.append("\(first)\(future.count > 1 ? " (and \(future.count - 1) more rows dated after today)" : ""); imported as written")
-        }
-        summary.skipped = unknown.values.reduce(0, +)
-        if !unknown.isEmpty {
-            let names = unknown.keys.sorted()
-            summary.warnings.append("\(file): \(summary.skipped) rows of \(names.count) emails not in the roster were skipped (\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", ..." : ""))")
-        }
-        return summary
     }
 
-    /// Imports quotas per rep and month or quarter, all or nothing; upserts by (email, period).
-    /// A rep's quota periods may not overlap (a month inside a quarter that also has a
-    /// quota would count the same days twice), in the file or against what is stored.
-    /// `decimal` is the decimal mark of amounts that could be read two ways, as for activity.
+    /// Imports quotas per rep and month or quarter, all or nothing; upserts by (email,
+    /// period), by the rules every engine shares (`KPIImport.quotas`).
     public func importQuotas(_ reader: CSVReader, map: [String: String] = [:], decimal: DecimalMark? = nil,
                              skipUnknown: Bool = false) throws(PulseError) -> KPIImportSummary {
-        let file = reader.file
-        let layout = try ColumnLayout(header: reader.header, file: file, required: Self.quotaColumns, optional: [], map: map)
-        let quotaIndex = layout.index("quota")!
-        let marks = DecimalMarks(file: file, explicit: decimal) { () throws(PulseError) in
-            try DecimalMarks.scan(reader, columns: [quotaIndex])
-        }
-        var summary = KPIImportSummary()
-        for u in layout.unused { summary.warnings.append("\(file): column \"\(u.name)\" is not a quota column and was ignored") }
         let reps = try repIDsByEmail()
-        var issues: [InputIssue] = []
-        var rows: [(line: Int, email: String, quota: Quota)] = []
-        var seen: [String: (line: Int, cents: Int)] = [:]
-        var unknown: Set<String> = []
-        try reader.forEachRecord { record throws(PulseError) in
-            let line = record.line
-            func bad(_ field: String, _ message: String) { issues.append(InputIssue(file: file, line: line, field: field, message)) }
-            func cell(_ column: String) -> String? {
-                guard let i = layout.index(column), let s = record.string(i) else { return nil }
-                let t = s.trimmingSpaces
-                return t.isEmpty ? nil : t
-            }
-            guard let email = cell("email")?.lowercased() else { return bad("email", "is empty") }
-            guard let repID = reps[email] else {
-                if skipUnknown { unknown.insert(email); summary.skipped += 1; return }
-                return bad("email", "\(email) is not in the roster (import it with pulse roster import, or pass --skip-unknown)")
-            }
-            guard let periodText = cell("period") else { return bad("period", "is empty") }
-            guard let period = Period(periodText), period.kind != .week else {
-                return bad("period", "\"\(periodText)\" is not a month (2026-11) or a quarter (2026-Q4)")
-            }
-            guard let quotaText = cell("quota") else { return bad("quota", "is empty") }
-            let cents: Int
-            guard let amount = try marks.amount(quotaText, line: line, field: "quota") else { return }
-            switch amount {
-            case let .success(c) where c > 0: cents = c
-            case .success: return bad("quota", "\"\(quotaText)\" is not an amount of money above 0")
-            case let .failure(problem):
-                return bad("quota", problem.tooLarge ? "\"\(quotaText)\" is too large: \(problem.reason)"
-                                                     : "\"\(quotaText)\" is not an amount of money above 0: \(problem.reason)")
-            }
-            let key = "\(repID)|\(period)"
-            if let earlier = seen[key] {
-                if earlier.cents != cents { bad("quota", "\(email) has another quota for \(period) on line \(earlier.line)") }
-                return
-            }
-            seen[key] = (line, cents)
-            rows.append((line, email, Quota(repID: repID, period: period, cents: cents)))
-        }
-        // Overlapping periods of one rep, in the file or against the stored ones.
-        let stored = try read { db in
-            try Row.fetchAll(db, sql: "SELECT rep_id, period FROM quota").compactMap { r -> (Int64, Period)? in
+        return try write { db in
+            let stored = try Row.fetchAll(db, sql: "SELECT rep_id, period FROM quota").compactMap { r -> (repID: Int64, period: Period)? in
                 Period(r["period"] as String).map { (r["rep_id"], $0) }
             }
-        }
-        var periodsByRep: [Int64: [(period: Period, line: Int?)]] = [:]
-        for (repID, period) in stored { periodsByRep[repID, default: []].append((period, nil)) }
-        for row in rows {
-            let q = row.quota
-            for other in periodsByRep[q.repID] ?? [] where other.period != q.period
-                && other.period.start <= q.period.end && q.period.start <= other.period.end {
-                let place = other.line.map { "on line \($0)" } ?? "already stored"
-                issues.append(InputIssue(file: file, line: row.line, field: "period",
-                    "\(row.email): \(q.period) overlaps the quota for \(other.period) \(place); give each day one quota"))
-            }
-            periodsByRep[q.repID, default: []].append((q.period, row.line))
-        }
-        if let issue = marks.issue { issues.append(issue) }
-        guard issues.isEmpty else { throw .invalidInput(issues) }
-        if let reading = marks.reading {
-            if decimal == nil { summary.notes.append(reading) } else { summary.warnings.append(reading) }
-        }
-        summary.rows = rows.count
-        if !unknown.isEmpty {
-            let names = unknown.sorted()
-            summary.warnings.append("\(file): \(summary.skipped) rows of \(names.count) emails not in the roster were skipped (\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", ..." : ""))")
-        }
-        try write { db in
-            for q in rows.map(\.quota) {
+            var (rows, summary) = try KPIImport.quotas(reader, map: map, decimal: decimal, skipUnknown: skipUnknown, reps: reps, stored: stored)
+            for q in rows {
                 let old = try Int.fetchOne(db, sql: "SELECT quota_cents FROM quota WHERE rep_id = ? AND period = ?",
                                            arguments: [q.repID, q.period.description])
                 if old == q.cents { summary.unchanged += 1; continue }
@@ -299,8 +57,8 @@ extension AppDatabase {
                     """, arguments: [q.repID, q.period.description, q.period.start.description, q.period.end.description, q.cents])
                 if old == nil { summary.added += 1 } else { summary.updated += 1 }
             }
+            return summary
         }
-        return summary
     }
 
     func repIDsByEmail() throws(PulseError) -> [String: Int64] {
@@ -448,6 +206,57 @@ extension AppDatabase {
                 out[row[0]] = (row[1] as Int?) ?? 0
             }
             return out
+        }
+    }
+}
+
+/// The SQLite engine's side of an activity import: one prepared upsert driven through
+/// SQLite's C API, inside the import's write transaction.
+struct SQLiteActivitySink: ActivitySink {
+    var upsert: BulkStatement
+    let current: Statement
+    /// A database error as the store says it (a full disk, a busy file).
+    let mapped: (any Error) -> PulseError
+
+    init(_ db: Database, mapped: @escaping (any Error) -> PulseError) throws {
+        self.mapped = mapped
+        upsert = BulkStatement(try db.makeStatement(sql: """
+            INSERT INTO activity (rep_id, day, calls, emails, meetings, opportunities_created, deals_won, deals_lost,
+                                  revenue_won_cents, pipeline_value_cents)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (rep_id, day) DO UPDATE SET
+                calls = excluded.calls, emails = excluded.emails, meetings = excluded.meetings,
+                opportunities_created = excluded.opportunities_created, deals_won = excluded.deals_won,
+                deals_lost = excluded.deals_lost, revenue_won_cents = excluded.revenue_won_cents,
+                pipeline_value_cents = excluded.pipeline_value_cents
+            WHERE calls IS NOT excluded.calls OR emails IS NOT excluded.emails OR meetings IS NOT excluded.meetings
+               OR opportunities_created IS NOT excluded.opportunities_created OR deals_won IS NOT excluded.deals_won
+               OR deals_lost IS NOT excluded.deals_lost OR revenue_won_cents IS NOT excluded.revenue_won_cents
+               OR pipeline_value_cents IS NOT excluded.pipeline_value_cents
+            """), connection: db.sqliteConnection)
+        current = try db.makeStatement(sql: """
+            SELECT calls, emails, meetings, opportunities_created, deals_won, deals_lost, revenue_won_cents,
+                   pipeline_value_cents FROM activity WHERE rep_id = ? AND day = ?
+            """)
+    }
+
+    mutating func write(_ rows: [ActivityRow]) throws(PulseError) -> Int {
+        var changed = 0
+        do {
+            for r in rows { changed += try upsert.execute(r.repID, r.dayText, r.values) }
+        } catch {
+            throw mapped(error)
+        }
+        return changed
+    }
+
+    mutating func stored(_ keys: [(repID: Int64, day: String)]) throws(PulseError) -> [[Int?]?] {
+        do {
+            return try keys.map { key in
+                try Row.fetchOne(current, arguments: [key.repID, key.day]).map { row in (0..<8).map { row[$0] as Int? } }
+            }
+        } catch {
+            throw mapped(error)
         }
     }
 }

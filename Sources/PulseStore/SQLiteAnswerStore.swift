@@ -291,3 +291,19 @@ extension SQLiteAnswerStore: OneOnOneStore {
         try await run { db throws(PulseError) in try db.prepHistory(rep: rep, asOf: asOf, weeks: weeks, teamReps: teamReps) }
     }
 }
+
+/// The SQLite engine of `KPIImportStore`.
+extension SQLiteAnswerStore: KPIImportStore {
+    public func importActivity(_ reader: CSVReader, options: ActivityImportOptions,
+                               progress: (@Sendable (Int) -> Void)?) async throws(PulseError) -> KPIImportSummary {
+        try await run { db throws(PulseError) in
+            try db.importActivity(reader, map: options.map, dateFormat: options.dateFormat, decimal: options.decimal,
+                                  skipUnknown: options.skipUnknown, today: options.today, progress: progress)
+        }
+    }
+
+    public func importQuotas(_ reader: CSVReader, map: [String: String], decimal: DecimalMark?,
+                             skipUnknown: Bool) async throws(PulseError) -> KPIImportSummary {
+        try await run { db throws(PulseError) in try db.importQuotas(reader, map: map, decimal: decimal, skipUnknown: skipUnknown) }
+    }
+}

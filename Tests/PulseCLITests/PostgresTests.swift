@@ -1,4 +1,5 @@
 import Foundation
+import PulseCore
 import Testing
 
 /// `pulse` end to end on one PostgreSQL database: several senders, tickers and answer
@@ -364,6 +365,102 @@ import Testing
         let report = try #require(try pg.pulse(["enps", "--survey", "enps", "--by", "team", "--format", "json"], env: env(db)).json() as? [String: Any])
         let responses = (report["groups"] as? [[String: Any]] ?? []).compactMap { $0["responses"] as? Int }
         #expect(responses.reduce(0, +) == Self.reps, "every anonymous answer counted once: \(report)")
+    }
+
+    /// The KPI imports by the same rules on both engines: the same summaries, warnings and
+    /// notes, the same refusals naming file, line and field with nothing written, the same
+    /// upserts on a second and a changed file; `kpi show` agrees after. On PostgreSQL, a
+    /// killed import leaves nothing, and two at once both land whole.
+    @Test func theKPIImportsAreTheSameOnSQLiteAndPostgreSQL() throws {
+        guard Self.server != nil else { return }
+        let db = try database()
+        let pg = try workspace(db: db, config: "")
+        defer { pg.remove() }
+        let lite = try Workspace()
+        defer { lite.remove() }
+        #expect(try lite.pulse("init").status == 0)
+        try lite.write("roster.csv", try String(contentsOfFile: pg.path("roster.csv"), encoding: .utf8))
+        #expect(try lite.pulse("roster", "import", "roster.csv").status == 0)
+        let day0 = Day(iso: "2026-10-05")!
+        var activity = "Owner,Date,calls,emails,meetings,deals_won,deals_lost,revenue_won,pipeline_value\n"
+        var changed = activity
+        for d in 0..<28 {
+            for r in 0..<Self.reps where (r + d) % 5 != 0 {
+                let revenue = r % 3 == 0 ? "\"$1,234.50\"" : r % 3 == 1 ? "" : "\(d * 100 + r)"
+                let rest = "\(d % 4),\(r % 2 == 0 ? "" : "1"),\(d % 6 == 0 ? 1 : 0),\(d % 9 == 0 ? 1 : 0),\(revenue),\(r * 1000)\n"
+                activity += "rep\(r)@example.org,\(day0 + d),\(r + d % 7)," + rest
+                changed += "rep\(r)@example.org,\(day0 + d),\(r == 2 && d == 4 ? 99 : r + d % 7)," + rest
+            }
+        }
+        activity += "rep1@example.org,\(day0 + 1),\(1 + 1 % 7),1,1,0,0,,1000\n"   // the same as its earlier row: allowed
+        activity += "Stranger@Example.org,\(day0),3,,,,,,\n"
+        changed += "Stranger@Example.org,\(day0),3,,,,,,\n"
+        changed += "rep0@example.org,\(day0 + 40),4,,,,,,\n"
+        let quota = "email,period,quota\n" + (0..<Self.reps).map { "rep\($0)@example.org,2026-Q4,\"€\(10 + $0).000,00\"\n" }.joined()
+        let bad = """
+            Owner,Date,calls,emails,meetings,deals_won,deals_lost,revenue_won,pipeline_value
+            rep0@example.org,2026-10-05,3,1,,,,,
+            rep0@example.org,2026-10-05,4,1,,,,,
+            nobody@example.org,2026-10-06,1,,,,,,
+            rep1@example.org,2026-13-01,1,,,,,,
+            rep2@example.org,2026-10-07,-3,x,,,,"1,5",
+
+            """
+        let overlap = "email,period,quota\nrep0@example.org,2026-11,5000\nrep1@example.org,2026-Q1,5000\nrep1@example.org,2026-Q1,6000\n"
+        for w in [pg, lite] {
+            try w.write("activity.csv", activity)
+            try w.write("changed.csv", changed)
+            try w.write("quota.csv", quota)
+            try w.write("bad.csv", bad)
+            try w.write("overlap.csv", overlap)
+        }
+        let map = ["--map", "email=Owner", "--map", "date=Date"]
+        let steps: [[String]] = [
+            ["kpi", "import", "activity.csv"] + map,
+            ["kpi", "import", "activity.csv", "--skip-unknown"] + map,
+            ["kpi", "import", "activity.csv", "--skip-unknown"] + map,
+            ["kpi", "import", "changed.csv", "--skip-unknown"] + map,
+            ["kpi", "import", "bad.csv"] + map,
+            ["kpi", "import", "--quota", "quota.csv"],
+            ["kpi", "import", "--quota", "quota.csv"],
+            ["kpi", "import", "--quota", "overlap.csv"],
+            ["kpi", "show", "--from", "2026-W41", "--to", "2026-W50", "--by", "rep", "--format", "json"],
+            ["kpi", "show", "--from", "2026-W41", "--to", "2026-W50", "--format", "csv"],
+        ]
+        for (step, args) in steps.enumerated() {
+            let a = try pg.pulse(args, env: env(db)), b = try lite.pulse(args)
+            #expect(a.status == b.status && a.stdout == b.stdout && a.stderr == b.stderr,
+                    "\(args):\n\(a.status) \(a.stdout)\(a.stderr)\n\(b.status) \(b.stdout)\(b.stderr)")
+            switch step {
+            case 0: #expect(a.status == 65 && a.stderr.contains("activity.csv") && a.stderr.contains("stranger@example.org"), "\(a.stderr)")
+            case 1: #expect(a.status == 0 && a.stderr.contains("added, 0 updated, 0 unchanged, 1 skipped"), "\(a.stderr)")
+            case 2: #expect(a.status == 0 && a.stderr.contains("activity: 0 added, 0 updated,"), "\(a.stderr)")
+            case 3: #expect(a.status == 0 && a.stderr.contains("activity: 1 added, 1 updated,"), "\(a.stderr)")
+            case 4:
+                #expect(a.status == 65 && a.stderr.contains("bad.csv:3") && a.stderr.contains("on line 2") && a.stderr.contains("bad.csv:4")
+                        && a.stderr.contains("bad.csv:5") && a.stderr.contains("bad.csv:6"), "\(a.stderr)")
+            case 5: #expect(a.status == 0 && a.stderr.contains("quotas: \(Self.reps) added"), "\(a.stderr)")
+            case 6: #expect(a.status == 0 && a.stderr.contains("quotas: 0 added, 0 updated, \(Self.reps) unchanged"), "\(a.stderr)")
+            case 7: #expect(a.status == 65 && a.stderr.contains("overlaps the quota for 2026-Q4 already stored"), "\(a.stderr)")
+            default: #expect(a.status == 0 && !a.stdout.isEmpty, "\(args): \(a.stderr)")
+            }
+        }
+        let rows = try count(db, "SELECT COUNT(*) FROM activity")
+        #expect(rows > 200 && rows == activity.split(separator: "\n").count - 3 + 1, "\(rows) rows: a refused file wrote nothing")
+        // Killed mid-import: whole or absent. Two at once: one waits for the other, both land.
+        var big = "email,date,calls\n"
+        for i in 0..<120_000 { big += "rep\(i % Self.reps)@example.org,\(Day(iso: "1990-01-01")! + i / Self.reps),\(i % 13)\n" }
+        try pg.write("big.csv", big)
+        var kills = 0
+        for delay in [0.3, 0.8] where try killedMidRun(pg, ["kpi", "import", "big.csv"], after: delay, env: env(db)) {
+            kills += 1
+            #expect(try count(db, "SELECT COUNT(*) FROM activity") == rows, "a killed import left rows behind")
+        }
+        let both = try atOnce(pg, [["kpi", "import", "big.csv"], ["kpi", "import", "big.csv"]], env: env(db))
+        #expect(both.allSatisfy { $0.status == 0 }, "\(both.map(\.stderr))")
+        #expect(Set(both.map { $0.stderr.contains("120000 added") }) == [true, false], "\(both.map(\.stderr))")
+        #expect(try count(db, "SELECT COUNT(*) FROM activity") == rows + 120_000)
+        print("postgres: kpi import killed mid-run \(kills) times with nothing left behind; two at once: \(both.map { $0.stderr.trimmingCharacters(in: .whitespacesAndNewlines) })")
     }
 
     /// The demo's workspace (roster, eight weeks of identified and anonymous answers,

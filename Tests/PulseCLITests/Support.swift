@@ -237,3 +237,21 @@ func readMail(_ dir: String) throws -> [[String: Any]] {
     }
     return mails
 }
+
+/// Runs `pulse` with `args` and kills it with SIGKILL after `delay` seconds; whether it
+/// was still running then (a kill that came too late proves nothing).
+func killedMidRun(_ w: Workspace, _ args: [String], after delay: Double, env: [String: String] = [:]) throws -> Bool {
+    let p = Process()
+    p.executableURL = try Binary.pulse()
+    p.arguments = args
+    p.environment = w.environment.merging(env) { $1 }
+    p.currentDirectoryURL = w.dir
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    Thread.sleep(forTimeInterval: delay)
+    let running = p.isRunning
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+    return running
+}

@@ -16,7 +16,7 @@ extension Pulse {
             commandName: "kpi", abstract: "Sales activity and quotas: import them, show them by week.",
             subcommands: [Import.self, Show.self, Delete.self])
 
-        struct Import: ParsableCommand {
+        struct Import: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Import activity rows (or quotas with --quota) from a CRM export.",
                 discussion: """
@@ -43,18 +43,20 @@ extension Pulse {
             @Flag(help: "Leave out rows of emails not in the roster (counted and named) instead of refusing the file.")
             var skipUnknown = false
 
-            func run() throws {
-                let db = try global.openDatabase(startsWorkspace: true)
+            func run() async throws {
+                let db = try await global.openStore(config: try global.loadConfig(), startsWorkspace: true)
                 let reader = try csvReader(file)
                 let summary: KPIImportSummary
                 if quota {
-                    summary = try db.importQuotas(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.quotaColumns),
-                                                  decimal: decimal, skipUnknown: skipUnknown)
+                    summary = try await db.importQuotas(reader, map: try ColumnLayout.parseMap(maps, known: KPIImport.quotaColumns),
+                                                        decimal: decimal, skipUnknown: skipUnknown)
                 } else {
-                    summary = try db.importActivity(reader, map: try ColumnLayout.parseMap(maps, known: AppDatabase.activityColumns),
-                                                    dateFormat: dateFormat, decimal: decimal, skipUnknown: skipUnknown,
-                                                    today: global.today,
-                                                    progress: { Terminal.progress("read \($0) rows of \(file)") })
+                    let options = ActivityImportOptions(map: try ColumnLayout.parseMap(maps, known: KPIImport.activityColumns),
+                                                        dateFormat: dateFormat, decimal: decimal, skipUnknown: skipUnknown,
+                                                        today: global.today)
+                    let file = self.file
+                    summary = try await db.importActivity(reader, options: options,
+                                                          progress: { Terminal.progress("read \($0) rows of \(file)") })
                     Terminal.endProgress()
                 }
                 for w in summary.warnings { Terminal.warn(w) }

@@ -1,4 +1,4 @@
-import PulseCore
+import Foundation
 
 /// Which mark is the decimal one in the amounts of one import file.
 ///
@@ -8,7 +8,7 @@ import PulseCore
 /// when neither says, the import is refused at the first one. What decided each reading
 /// is said naming the line: in a warning when `--decimal` decided, in a note when
 /// the file did.
-final class DecimalMarks {
+public final class DecimalMarks {
     let file: String
     let explicit: DecimalMark?
     private let scan: () throws(PulseError) -> [DecimalMark: (line: Int, text: String)]
@@ -21,14 +21,14 @@ final class DecimalMarks {
     private var firstUndecided: (line: Int, field: String, text: String)?
 
     /// - Parameter scan: the first line and cell of each mark the file's amounts show.
-    init(file: String, explicit: DecimalMark?, scan: @escaping () throws(PulseError) -> [DecimalMark: (line: Int, text: String)]) {
+    public init(file: String, explicit: DecimalMark?, scan: @escaping () throws(PulseError) -> [DecimalMark: (line: Int, text: String)]) {
         self.file = file
         self.explicit = explicit
         self.scan = scan
     }
 
     /// The activity or quota file's money cells: the first line showing each mark.
-    static func scan(_ reader: CSVReader, columns: [Int]) throws(PulseError) -> [DecimalMark: (line: Int, text: String)] {
+    public static func scan(_ reader: CSVReader, columns: [Int]) throws(PulseError) -> [DecimalMark: (line: Int, text: String)] {
         var found: [DecimalMark: (line: Int, text: String)] = [:]
         try reader.forEachRecord { record throws(PulseError) in
             for i in columns {
@@ -42,11 +42,11 @@ final class DecimalMarks {
     }
 
     /// Whether the fast path, which reads `1234.50` with a point, may read this file's cells.
-    var pointIsDecimal: Bool { explicit != .comma }
+    public var pointIsDecimal: Bool { explicit != .comma }
 
     /// A money cell in cents, or why it does not read; `nil` when nothing decides a
     /// cell that could be read two ways (counted for `issue`).
-    func amount(_ text: String, line: Int, field: String) throws(PulseError) -> Result<Int, ParseFailure>? {
+    public func amount(_ text: String, line: Int, field: String) throws(PulseError) -> Result<Int, ParseFailure>? {
         if let explicit {
             switch Parse.amount(text, decimal: explicit) {
             case let .success(cents):
@@ -79,7 +79,7 @@ final class DecimalMarks {
     }
 
     /// The refusal of the cells nothing decided, if any.
-    var issue: InputIssue? {
+    public var issue: InputIssue? {
         guard let cell = firstUndecided else { return nil }
         let more = undecided > 1 ? " (and \(Plural.count(undecided - 1, "more amount", plural: "more amounts")) like it)" : ""
         let why: String
@@ -94,7 +94,7 @@ final class DecimalMarks {
     }
 
     /// What decided the readings: a warning when `--decimal` did, a note when the file did.
-    var reading: String? {
+    public var reading: String? {
         guard let first else { return nil }
         let mark = explicit ?? shown?.keys.first ?? .point
         let cells = Plural.count(decided, "amount")

@@ -1,0 +1,211 @@
+import Dispatch
+import Foundation
+import PostgresNIO
+import PulseCore
+
+/// The PostgreSQL engine of `KPIImportStore`: the file is read and checked by the rules
+/// every engine shares (`KPIImport`) on a thread of its own, and written in batched
+/// multi-row upserts on the import's one transaction, which any problem rolls back.
+extension PostgresAnswerStore: KPIImportStore {
+    public func importActivity(_ reader: CSVReader, options: ActivityImportOptions,
+                               progress: (@Sendable (Int) -> Void)?) async throws(PulseError) -> KPIImportSummary {
+        let logger = self.logger
+        return try await run {
+            try await client.withTransaction(logger: logger) { c -> KPIImportSummary in
+                // One import at a time (reports read on); the counts below are then this import's.
+                try await c.query("LOCK TABLE activity IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                let reps = try await Self.repIDsByEmail(on: c, logger: logger)
+                let before = try await Self.count("activity", on: c, logger: logger)
+                let bridge = ImportBridge()
+                let parser = Thread {
+                    var sink = BridgedActivitySink(bridge: bridge)
+                    bridge.finish(Result { () throws(PulseError) in
+                        try KPIImport.activity(reader, options: options, reps: reps, sink: &sink, progress: progress)
+                    })
+                }
+                parser.stackSize = 4 << 20
+                parser.start()
+                for await request in bridge.requests {
+                    do {
+                        switch request.kind {
+                        case let .write(rows): request.answer(.changed(try await Self.upsert(rows, on: c, logger: logger)))
+                        case let .stored(keys): request.answer(.stored(try await Self.stored(keys, on: c, logger: logger)))
+                        }
+                    } catch {
+                        request.answer(.failed(PulseError.runtime("PostgreSQL: \(String(reflecting: error).prefix(300))")))
+                    }
+                }
+                var (summary, changed) = try bridge.outcome().get()
+                let after = try await Self.count("activity", on: c, logger: logger)
+                summary.added = after - before
+                summary.updated = changed - summary.added
+                summary.unchanged = summary.rows - changed
+                return summary
+            }
+        }
+    }
+
+    public func importQuotas(_ reader: CSVReader, map: [String: String], decimal: DecimalMark?,
+                             skipUnknown: Bool) async throws(PulseError) -> KPIImportSummary {
+        let logger = self.logger
+        return try await run {
+            try await client.withTransaction(logger: logger) { c -> KPIImportSummary in
+                try await c.query("LOCK TABLE quota IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                let reps = try await Self.repIDsByEmail(on: c, logger: logger)
+                var stored: [(repID: Int64, period: Period)] = []
+                var cents: [String: Int] = [:]
+                for row in try await c.query("SELECT rep_id, period, quota_cents FROM quota", logger: logger).collect() {
+                    let (rep, p, amount) = try row.decode((Int64, String, Int).self)
+                    cents["\(rep)|\(p)"] = amount
+                    if let period = Period(p) { stored.append((rep, period)) }
+                }
+                var (rows, summary) = try KPIImport.quotas(reader, map: map, decimal: decimal, skipUnknown: skipUnknown,
+                                                           reps: reps, stored: stored)
+                var changed: [Quota] = []
+                for q in rows {
+                    switch cents["\(q.repID)|\(q.period)"] {
+                    case q.cents?: summary.unchanged += 1
+                    case nil: summary.added += 1; changed.append(q)
+                    default: summary.updated += 1; changed.append(q)
+                    }
+                }
+                var start = 0
+                while start < changed.count {
+                    let chunk = changed[start..<min(start + 5_000, changed.count)]
+                    var binds = PostgresBindings()
+                    var tuples: [String] = []
+                    for (i, q) in chunk.enumerated() {
+                        let n = i * 5
+                        tuples.append("($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5))")
+                        binds.append(q.repID); binds.append(q.period.description); binds.append(q.period.start.description)
+                        binds.append(q.period.end.description); binds.append(q.cents)
+                    }
+                    try await c.query(PostgresQuery(unsafeSQL: """
+                        INSERT INTO quota (rep_id, period, period_start, period_end, quota_cents) VALUES \(tuples.joined(separator: ", "))
+                        ON CONFLICT (rep_id, period) DO UPDATE SET quota_cents = EXCLUDED.quota_cents
+                        """, binds: binds), logger: logger)
+                    start += chunk.count
+                }
+                return summary
+            }
+        }
+    }
+
+    static func repIDsByEmail(on c: PostgresConnection, logger: Logger) async throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for try await (id, email) in try await c.query("SELECT id, email FROM rep", logger: logger).decode((Int64, String).self) {
+            out[email] = id
+        }
+        return out
+    }
+
+    static func count(_ table: String, on c: PostgresConnection, logger: Logger) async throws -> Int {
+        try await c.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*)::BIGINT FROM \(table)"), logger: logger).collect().first?.decode(Int.self) ?? 0
+    }
+
+    static let activityValueColumns = ["calls", "emails", "meetings", "opportunities_created", "deals_won", "deals_lost",
+                                       "revenue_won_cents", "pipeline_value_cents"]
+
+    /// One multi-row upsert; the rows added or changed (a row whose values are the same
+    /// is left alone and not counted).
+    static func upsert(_ rows: [ActivityRow], on c: PostgresConnection, logger: Logger) async throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        var binds = PostgresBindings(capacity: rows.count * 10)
+        var tuples: [String] = []
+        tuples.reserveCapacity(rows.count)
+        for (i, r) in rows.enumerated() {
+            let n = i * 10
+            tuples.append("(" + (1...10).map { "$\(n + $0)" }.joined(separator: ", ") + ")")
+            binds.append(r.repID)
+            binds.append(r.dayText)
+            for v in r.values { if let v { binds.append(v) } else { binds.appendNull() } }
+        }
+        let columns = activityValueColumns
+        let sql = """
+            INSERT INTO activity (rep_id, day, \(columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))
+            ON CONFLICT (rep_id, day) DO UPDATE SET \(columns.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
+            WHERE (\(columns.map { "activity.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(columns.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))
+            RETURNING 1
+            """
+        var changed = 0
+        for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) { changed += 1 }
+        return changed
+    }
+
+    /// What the table holds now for rep-days.
+    static func stored(_ keys: [(repID: Int64, day: String)], on c: PostgresConnection, logger: Logger) async throws -> [[Int?]?] {
+        var out: [[Int?]?] = []
+        for key in keys {
+            let row = try await c.query("""
+                SELECT calls, emails, meetings, opportunities_created, deals_won, deals_lost, revenue_won_cents, pipeline_value_cents
+                FROM activity WHERE rep_id = \(key.repID) AND day = \(key.day)
+                """, logger: logger).collect().first
+            out.append(try row.map { r in
+                let (a, b, c, d, e, f, g, h) = try r.decode((Int?, Int?, Int?, Int?, Int?, Int?, Int?, Int?).self)
+                return [a, b, c, d, e, f, g, h]
+            })
+        }
+        return out
+    }
+}
+
+/// Hands an import's writes from the thread that reads the file to the task that holds
+/// the transaction, one request at a time: the reading thread waits for each answer
+/// (it blocks a thread of its own, never one of Swift's cooperative pool).
+final class ImportBridge: @unchecked Sendable {
+    enum Kind { case write([ActivityRow]), stored([(repID: Int64, day: String)]) }
+    enum Answer { case changed(Int), stored([[Int?]?]), failed(PulseError) }
+
+    final class Request: @unchecked Sendable {
+        let kind: Kind
+        private var answer: Answer?
+        private let done = DispatchSemaphore(value: 0)
+        init(_ kind: Kind) { self.kind = kind }
+        func answer(_ a: Answer) { answer = a; done.signal() }
+        func wait() -> Answer { done.wait(); return answer! }
+    }
+
+    let requests: AsyncStream<Request>
+    private let feed: AsyncStream<Request>.Continuation
+    private let lock = NSLock()
+    private var result: Result<(summary: KPIImportSummary, changed: Int), PulseError>?
+
+    init() { (requests, feed) = AsyncStream.makeStream() }
+
+    /// From the reading thread: a request, and its answer once the writer has it.
+    func ask(_ kind: Kind) -> Answer {
+        let request = Request(kind)
+        feed.yield(request)
+        return request.wait()
+    }
+
+    /// From the reading thread, when it is done: the requests end.
+    func finish(_ r: Result<(summary: KPIImportSummary, changed: Int), PulseError>) {
+        lock.withLock { result = r }
+        feed.finish()
+    }
+
+    func outcome() -> Result<(summary: KPIImportSummary, changed: Int), PulseError> {
+        lock.withLock { result } ?? .failure(.runtime("the import's reading thread ended without a result"))
+    }
+}
+
+struct BridgedActivitySink: ActivitySink {
+    let bridge: ImportBridge
+
+    mutating func write(_ rows: [ActivityRow]) throws(PulseError) -> Int {
+        switch bridge.ask(.write(rows)) {
+        case let .changed(n): return n
+        case let .failed(e): throw e
+        case .stored: throw .runtime("the import's writer answered out of turn")
+        }
+    }
+
+    mutating func stored(_ keys: [(repID: Int64, day: String)]) throws(PulseError) -> [[Int?]?] {
+        switch bridge.ask(.stored(keys)) {
+        case let .stored(values): return values
+        case let .failed(e): throw e
+        case .changed: throw .runtime("the import's writer answered out of turn")
+        }
+    }
+}
