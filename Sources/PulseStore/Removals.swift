@@ -2,51 +2,6 @@ import Foundation
 import GRDB
 import PulseCore
 
-/// What a removal took out (or would, for a run without `--yes`), table by table.
-public struct RemovalSummary: Sendable, Equatable, CustomStringConvertible {
-    public var parts: [(what: String, count: Int)] = []
-    public var applied: Bool
-
-    public static func == (a: RemovalSummary, b: RemovalSummary) -> Bool {
-        a.applied == b.applied && a.parts.map(\.what) == b.parts.map(\.what) && a.parts.map(\.count) == b.parts.map(\.count)
-    }
-
-    public var total: Int { parts.map(\.count).reduce(0, +) }
-
-    /// "2 invitations, 1 queued message and 2 responses", naming only what there was.
-    public var description: String {
-        let named = parts.filter { $0.count > 0 }.map { Plural.count($0.count, $0.what) }
-        switch named.count {
-        case 0: return "nothing"
-        case 1: return named[0]
-        default: return named.dropLast().joined(separator: ", ") + " and " + named.last!
-        }
-    }
-}
-
-/// One invited rep of a round, for `rounds show`.
-public struct RoundRep: Sendable {
-    public var email: String
-    public var name: String?
-    public var team: String?
-    public var sentAt: String?
-    public var reminders: Int
-    public var lastRemindedAt: String?
-    public var answered: Bool
-    /// When the answer came; for an identified survey only (an anonymous answer has no time).
-    public var answeredAt: String?
-}
-
-/// One response of an identified survey, for `responses export`.
-public struct ExportedResponse: Sendable {
-    public var email: String
-    public var name: String?
-    public var team: String?
-    public var period: Period
-    public var submittedAt: String?
-    public var answers: [String: AnswerValue]
-}
-
 extension AppDatabase {
     // MARK: - Reads
 

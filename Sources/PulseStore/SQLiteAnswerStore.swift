@@ -307,3 +307,32 @@ extension SQLiteAnswerStore: KPIImportStore {
         try await run { db throws(PulseError) in try db.importQuotas(reader, map: map, decimal: decimal, skipUnknown: skipUnknown) }
     }
 }
+
+/// The SQLite engine of `MaintenanceStore`.
+extension SQLiteAnswerStore: MaintenanceStore {
+    public func roundDetail(survey: String, period: Period) async throws(PulseError) -> RoundDetail {
+        try await run { db throws(PulseError) in
+            let d = try db.roundDetail(survey: survey, period: period)
+            return RoundDetail(round: d.round, anonymity: d.anonymity, reps: d.reps)
+        }
+    }
+
+    public func exportResponses(survey: String, range: PeriodRange?) async throws(PulseError) -> ExportedResponses {
+        try await run { db throws(PulseError) in
+            let e = try db.exportResponses(survey: survey, range: range)
+            return ExportedResponses(definition: e.definition, responses: e.responses)
+        }
+    }
+
+    public func deleteRound(survey: String, period: Period, apply: Bool) async throws(PulseError) -> RemovalSummary {
+        try await run { db throws(PulseError) in try db.deleteRound(survey: survey, period: period, apply: apply) }
+    }
+
+    public func deleteActivity(from: Day, to: Day, repEmail: String?, apply: Bool) async throws(PulseError) -> RemovalSummary {
+        try await run { db throws(PulseError) in try db.deleteActivity(from: from, to: to, repEmail: repEmail, apply: apply) }
+    }
+
+    public func eraseRep(email: String, apply: Bool) async throws(PulseError) -> RemovalSummary {
+        try await run { db throws(PulseError) in try db.eraseRep(email: email, apply: apply) }
+    }
+}

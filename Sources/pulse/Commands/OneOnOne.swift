@@ -258,11 +258,6 @@ func unknownRep(_ email: String, db: any RosterStore) async throws -> PulseError
     unknownRep(email, known: try await db.reps(includeInactive: true, team: nil).map(\.email))
 }
 
-/// The same for the commands that still run on SQLite only.
-func unknownRep(_ email: String, db: AppDatabase) throws -> PulseError {
-    unknownRep(email, known: try db.reps().map(\.email))
-}
-
 func unknownRep(_ email: String, known: [String]) -> PulseError {
     let wanted = email.lowercased()
     let close = known.map { ($0, editDistance($0, wanted)) }.filter { $0.1 <= 2 }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }

@@ -7,7 +7,7 @@ import PulseStore
 /// round sent by error, activity imported twice, a rep who asks to be forgotten.
 /// Every removal without `--yes` says what it would remove and changes nothing.
 extension Pulse.Rounds {
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Each invited rep of a round: sent, reminded and answered.",
             discussion: "For an anonymous survey only whether each rep answered, never when or what.")
@@ -17,8 +17,8 @@ extension Pulse.Rounds {
         @Option(help: ArgumentHelp("The period of the round.", valueName: "period")) var period: Period
         @OptionGroup var output: FormatOption
 
-        func run() throws {
-            let detail = try global.openDatabase().roundDetail(survey: survey, period: period)
+        func run() async throws {
+            let detail = try await global.openStore(config: try global.loadConfig()).roundDetail(survey: survey, period: period)
             let anonymous = detail.anonymity == .anonymous
             func answered(_ r: RoundRep) -> String { r.answered ? (anonymous ? "yes" : r.answeredAt ?? "yes") : "no" }
             switch output.format {
@@ -55,7 +55,7 @@ extension Pulse.Rounds {
         }
     }
 
-    struct Delete: ParsableCommand {
+    struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a mistaken round with its invitations, their mail and its answers.",
             discussion: "Without --yes it says what it would remove and changes nothing. Personal links already mailed stop working.")
@@ -65,15 +65,15 @@ extension Pulse.Rounds {
         @Option(help: ArgumentHelp("The period of the round.", valueName: "period")) var period: Period
         @Flag(help: "Really remove it.") var yes = false
 
-        func run() throws {
-            let summary = try global.openDatabase().deleteRound(survey: survey, period: period, apply: yes)
+        func run() async throws {
+            let summary = try await global.openStore(config: try global.loadConfig()).deleteRound(survey: survey, period: period, apply: yes)
             Removal.report(summary, what: "the round \(survey) \(period)")
         }
     }
 }
 
 extension Pulse.KPICommand {
-    struct Delete: ParsableCommand {
+    struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove activity rows between two days, of everyone or of one rep.",
             discussion: "Without --yes it says what it would remove and changes nothing. Quotas stay.")
@@ -90,17 +90,17 @@ extension Pulse.KPICommand {
             guard a <= b else { throw ValidationError("--from \(from) is after --to \(to)") }
         }
 
-        func run() throws {
-            let db = try global.openDatabase()
-            if let rep, try db.rep(email: rep) == nil { throw try unknownRep(rep, db: db) }
-            let summary = try db.deleteActivity(from: Day(iso: from)!, to: Day(iso: to)!, repEmail: rep, apply: yes)
+        func run() async throws {
+            let db = try await global.openStore(config: try global.loadConfig())
+            if let rep, try await db.rep(email: rep) == nil { throw try await unknownRep(rep, db: db) }
+            let summary = try await db.deleteActivity(from: Day(iso: from)!, to: Day(iso: to)!, repEmail: rep, apply: yes)
             Removal.report(summary, what: "activity from \(from) to \(to)" + (rep.map { " of \($0)" } ?? ""))
         }
     }
 }
 
 extension Pulse.Roster {
-    struct Erase: ParsableCommand {
+    struct Erase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove everything Pulse holds about a rep.",
             discussion: """
@@ -113,10 +113,10 @@ extension Pulse.Roster {
         @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
         @Flag(help: "Really remove it all.") var yes = false
 
-        func run() throws {
-            let db = try global.openDatabase()
-            guard try db.rep(email: email) != nil else { throw try unknownRep(email, db: db) }
-            let summary = try db.eraseRep(email: email, apply: yes)
+        func run() async throws {
+            let db = try await global.openStore(config: try global.loadConfig())
+            guard try await db.rep(email: email) != nil else { throw try await unknownRep(email, db: db) }
+            let summary = try await db.eraseRep(email: email, apply: yes)
             Removal.report(summary, what: "everything about \(email)")
             if yes { Terminal.note("anonymous answers stay: they hold no link to \(email); backups made before keep what they hold") }
         }
@@ -124,7 +124,7 @@ extension Pulse.Roster {
 }
 
 extension Pulse.Responses {
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write an identified survey's answers, one row per response, for a spreadsheet.",
             discussion: "Refused for an anonymous survey: its answers are never shown one by one.")
@@ -135,14 +135,15 @@ extension Pulse.Responses {
         @Option(help: ArgumentHelp("Last period (included).", valueName: "period")) var to: Period?
         @Option(help: ArgumentHelp("csv or json.", valueName: "format")) var format: ReportFormat = .csv
 
-        func run() throws {
-            let db = try global.openDatabase()
+        func run() async throws {
+            let db = try await global.openStore(config: try global.loadConfig())
             let range: PeriodRange? = try {
                 guard from != nil || to != nil else { return nil }
                 guard let from, let to else { throw PulseError.usage("give both --from and --to, or neither") }
                 return try PeriodRange(from: from, to: to)
             }()
-            let (definition, responses) = try db.exportResponses(survey: survey, range: range)
+            let exported = try await db.exportResponses(survey: survey, range: range)
+            let (definition, responses) = (exported.definition, exported.responses)
             var ids = definition.questions.map(\.id)
             for r in responses { for id in r.answers.keys.sorted() where !ids.contains(id) { ids.append(id) } }
             func cell(_ v: AnswerValue?) -> CSVWriter.Cell {
