@@ -5,14 +5,19 @@ imported with `pulse`, then `pulse enps --by team`, `pulse trends --by team` and
 the same run, DuckDB (PyPI `duckdb`) loading the same CSV files and computing the same
 aggregates, the tool an analyst would reach for.
 
-Usage: Benchmarks/kpi.py PULSE_BINARY [--reps 20000]"""
-import argparse, csv, json, datetime, os, random, shutil, subprocess, sys, tempfile, time
+With --postgres (a server's postgresql:// URL, as scripts/pg-cluster prints it), the same
+on PostgreSQL: the SQLite workspace copied over whole (`pulse db copy`), the same reports
+on the copy, and the KPI import into a new database; each beside the same DuckDB figure.
+
+Usage: Benchmarks/kpi.py PULSE_BINARY [--reps 20000] [--postgres URL]"""
+import argparse, csv, json, datetime, os, random, re, shutil, subprocess, sys, tempfile, time, uuid
 
 p = argparse.ArgumentParser()
 p.add_argument("pulse")
 p.add_argument("--reps", type=int, default=20000)
 p.add_argument("--keep", action="store_true", help="keep the generated files")
 p.add_argument("--json", help="also write the figures to this file (for Benchmarks/run)")
+p.add_argument("--postgres", help="also run on new databases on this PostgreSQL server")
 a = p.parse_args()
 pulse = os.path.abspath(a.pulse)
 try:
@@ -58,9 +63,9 @@ def generate():
                                   f"{won * rng.randint(1000, 9000)}.00"])
 
 
-def timed(*args):
+def timed(*args, on=None):
     start = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", pulse, *args], cwd=work, env=env, capture_output=True, text=True)
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", pulse, *args], cwd=work, env=on or env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if r.returncode != 0:
         sys.exit(f"pulse {' '.join(args)} failed: {r.stderr[-500:]}")
@@ -114,6 +119,29 @@ try:
              m AS (SELECT email, period, avg(100.0 * ((energy - 1) / 4.0 + (support - 1) / 4.0) / 2) AS m FROM resp GROUP BY ALL)
         SELECT corr(m, calls), count(*) FROM m JOIN w USING (email, period)""")
 
+    pg = {}
+    if a.postgres:
+        def new_database():
+            name = "pulse_bench_" + uuid.uuid4().hex[:12]
+            subprocess.run(["psql", a.postgres, "-qAtc", f"CREATE DATABASE {name}"], check=True)
+            return re.sub(r"/[^/]+$", "/" + name, a.postgres)
+        copied, fresh = new_database(), new_database()
+        pg["copy"] = timed("db", "copy", "--to", copied)
+        penv = dict(env, PULSE_DB=copied)
+        pg["enps"] = timed("enps", "--survey", "bench", "--from", weeks[0], "--to", weeks[-1], "--by", "team", "--format", "json", on=penv)
+        pg["trends"] = timed("trends", "--survey", "bench", "--from", weeks[0], "--to", weeks[-1], "--by", "team", "--format", "json", on=penv)
+        pg["corr"] = timed("correlate", "--survey", "bench", "--kpi", "calls", "--from", weeks[0], "--to", weeks[-1], "--format", "json", on=penv)
+        pg["prep"] = timed("prep", "r0@acme.example", "--as-of", "2026-12-27", "--format", "json", on=penv)
+        pg["report"] = timed("report", "--team", teams[0], "--survey", "bench", "--as-of", "2026-12-27", "--format", "html",
+                             "--out", f"{work}/reports-pg", on=penv)
+        fenv = dict(env, PULSE_DB=fresh)
+        subprocess.run([pulse, "init"], cwd=work, env=fenv, check=True, capture_output=True)
+        timed("roster", "import", "roster.csv", on=fenv)
+        pg["kpi"] = timed("kpi", "import", "activity.csv", on=fenv)
+        copied_rows = int(subprocess.run(["psql", copied, "-qAtc", "SELECT (SELECT COUNT(*) FROM response) + (SELECT COUNT(*) FROM answer)"
+                                          " + (SELECT COUNT(*) FROM activity) + (SELECT COUNT(*) FROM rep)"],
+                                         check=True, capture_output=True, text=True).stdout.strip())
+
     print(f"kpi: {a.reps} reps x 52 weeks: {response_rows} responses, {activity_rows} activity rows "
           f"(generated in {gen:.0f} s)")
     print(f"{'':40}{'pulse s':>9}{'peak MiB':>10}{'duckdb s':>10}")
@@ -126,6 +154,17 @@ try:
     print(f"{'prep, one rep (goal < 0.1 s)':40}{prep_s:9.2f}{prep_mb:10.0f}")
     print(f"{'prep --team, ' + str(team_size) + ' reps as html (goal < 1 s)':40}{prep_team_s:9.2f}{prep_team_mb:10.0f}")
     print(f"{'report --team as html (goal < 2 s)':40}{report_s:9.2f}{report_mb:10.0f}")
+    if pg:
+        print("on PostgreSQL:")
+        print(f"{'db copy of the workspace (' + str(copied_rows) + ' rows)':40}{pg['copy'][0]:9.2f}{pg['copy'][1]:10.0f}{'':>10}"
+              f"   {copied_rows / pg['copy'][0]:,.0f} rows/s")
+        print(f"{'kpi import (' + str(activity_rows) + ' rows)':40}{pg['kpi'][0]:9.2f}{pg['kpi'][1]:10.0f}{duck_load:10.2f}"
+              f"   {activity_rows / pg['kpi'][0]:,.0f} rows/s")
+        print(f"{'enps --by team, the year':40}{pg['enps'][0]:9.2f}{pg['enps'][1]:10.0f}{duck_enps:10.2f}")
+        print(f"{'trends --by team, the year':40}{pg['trends'][0]:9.2f}{pg['trends'][1]:10.0f}{duck_trends:10.2f}")
+        print(f"{'correlate --kpi calls, the year':40}{pg['corr'][0]:9.2f}{pg['corr'][1]:10.0f}{duck_corr:10.2f}")
+        print(f"{'prep, one rep':40}{pg['prep'][0]:9.2f}{pg['prep'][1]:10.0f}")
+        print(f"{'report --team as html':40}{pg['report'][0]:9.2f}{pg['report'][1]:10.0f}")
     if a.json:
         def row(figure, pulse, ref, goal, met, better=False, ref_name="DuckDB"):
             return {"figure": figure, "pulse": pulse, "reference": ref, "reference_name": ref_name if ref is not None else "",
@@ -142,7 +181,15 @@ try:
             row("prep, one rep (s)", prep_s, None, "< 0.1 s", prep_s < 0.1),
             row(f"prep --team, {team_size} reps (s)", prep_team_s, None, "< 1 s", prep_team_s < 1),
             row("report --team (s)", report_s, None, "< 2 s", report_s < 2),
-        ]}, open(a.json, "w"))
+        ] + ([
+            row(f"PostgreSQL: db copy, {copied_rows} rows (rows/s)", copied_rows / pg["copy"][0], None, "", None, True),
+            row(f"PostgreSQL: kpi import (rows/s)", activity_rows / pg["kpi"][0], activity_rows / duck_load, "", None, True),
+            row("PostgreSQL: enps --by team, the year (s)", pg["enps"][0], duck_enps, "", None),
+            row("PostgreSQL: trends --by team, the year (s)", pg["trends"][0], duck_trends, "", None),
+            row("PostgreSQL: correlate --kpi calls (s)", pg["corr"][0], duck_corr, "", None),
+            row("PostgreSQL: prep, one rep (s)", pg["prep"][0], None, "< 0.1 s", pg["prep"][0] < 0.1),
+            row("PostgreSQL: report --team (s)", pg["report"][0], None, "< 2 s", pg["report"][0] < 2),
+        ] if pg else [])}, open(a.json, "w"))
 finally:
     if a.keep:
         print(f"files kept in {work}")

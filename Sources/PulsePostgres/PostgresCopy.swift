@@ -80,29 +80,15 @@ extension PostgresDatabase {
         return out
     }
 
+    /// Rows into a table through `COPY ... FROM STDIN`.
     static func insert(_ rows: [[CopyValue]], into t: CopyTable, on c: PostgresConnection, logger: Logger) async throws {
-        var binds = PostgresBindings()
-        var tuples: [String] = []
-        var n = 0
-        for row in rows {
-            var marks: [String] = []
-            for (value, column) in zip(row, t.columns) {
-                n += 1
-                marks.append("$\(n)")
-                switch (value, column.kind) {
-                case (.null, _): binds.appendNull()
-                case let (.int(i), .bool): binds.append(i != 0)
-                case let (.int(i), .real): binds.append(Double(i))
-                case let (.int(i), _): binds.append(i)
-                case let (.real(d), _): binds.append(d)
-                case let (.text(s), _): binds.append(s)
-                case let (.blob(b), _): try binds.append(b)
-                }
-            }
-            tuples.append("(" + marks.joined(separator: ", ") + ")")
+        let kinds = t.columns.map(\.kind)
+        var text = CopyText(capacity: rows.count * 16 * kinds.count)
+        for row in rows { text.row(row, kinds: kinds) }
+        let buffer = text.buffer
+        try await c.copyFrom(table: t.name, columns: t.columns.map(\.name), logger: logger) { writer in
+            try await writer.write(buffer)
         }
-        let sql = "INSERT INTO \(t.name) (\(t.columns.map(\.name).joined(separator: ", "))) VALUES " + tuples.joined(separator: ", ")
-        try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
     }
 
     /// A table's rows as PostgreSQL holds them, in the source's key order (text byte by byte).

@@ -4,8 +4,9 @@ import PostgresNIO
 import PulseCore
 
 /// The PostgreSQL engine of `KPIImportStore`: the file is read and checked by the rules
-/// every engine shares (`KPIImport`) on a thread of its own, and written in batched
-/// multi-row upserts on the import's one transaction, which any problem rolls back.
+/// every engine shares (`KPIImport`) on a thread of its own, and written batch by batch
+/// (`COPY` into a temporary table, then one upsert from it) on the import's one
+/// transaction, which any problem rolls back.
 extension PostgresAnswerStore: KPIImportStore {
     public func importActivity(_ reader: CSVReader, options: ActivityImportOptions,
                                progress: (@Sendable (Int) -> Void)?) async throws(PulseError) -> KPIImportSummary {
@@ -16,6 +17,8 @@ extension PostgresAnswerStore: KPIImportStore {
                 try await c.query("LOCK TABLE activity IN SHARE ROW EXCLUSIVE MODE", logger: logger)
                 let reps = try await Self.repIDsByEmail(on: c, logger: logger)
                 let before = try await Self.count("activity", on: c, logger: logger)
+                // Each batch is copied here first, then upserted from here.
+                try await c.query("CREATE TEMPORARY TABLE activity_in (LIKE activity) ON COMMIT DROP", logger: logger)
                 let bridge = ImportBridge()
                 let parser = Thread {
                     var sink = BridgedActivitySink(bridge: bridge)
@@ -106,29 +109,32 @@ extension PostgresAnswerStore: KPIImportStore {
     static let activityValueColumns = ["calls", "emails", "meetings", "opportunities_created", "deals_won", "deals_lost",
                                        "revenue_won_cents", "pipeline_value_cents"]
 
-    /// One multi-row upsert; the rows added or changed (a row whose values are the same
-    /// is left alone and not counted).
+    /// One batch: copied (`COPY ... FROM STDIN`) into the import's temporary table, then
+    /// upserted from it; the rows added or changed (a row whose values are the same is left
+    /// alone and not counted).
     static func upsert(_ rows: [ActivityRow], on c: PostgresConnection, logger: Logger) async throws -> Int {
         guard !rows.isEmpty else { return 0 }
-        var binds = PostgresBindings(capacity: rows.count * 10)
-        var tuples: [String] = []
-        tuples.reserveCapacity(rows.count)
-        for (i, r) in rows.enumerated() {
-            let n = i * 10
-            tuples.append("(" + (1...10).map { "$\(n + $0)" }.joined(separator: ", ") + ")")
-            binds.append(r.repID)
-            binds.append(r.dayText)
-            for v in r.values { if let v { binds.append(v) } else { binds.appendNull() } }
-        }
         let columns = activityValueColumns
+        var text = CopyText(capacity: rows.count * 48)
+        for r in rows {
+            text.int(r.repID); text.separator(); text.text(r.dayText)
+            for v in r.values { text.separator(); text.int(v.map(Int64.init)) }
+            text.endRow()
+        }
+        let buffer = text.buffer
+        try await c.copyFrom(table: "activity_in", columns: ["rep_id", "day"] + columns, logger: logger) { writer in
+            try await writer.write(buffer)
+        }
         let sql = """
-            INSERT INTO activity (rep_id, day, \(columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))
+            INSERT INTO activity (rep_id, day, \(columns.joined(separator: ", ")))
+            SELECT rep_id, day, \(columns.joined(separator: ", ")) FROM activity_in
             ON CONFLICT (rep_id, day) DO UPDATE SET \(columns.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
             WHERE (\(columns.map { "activity.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(columns.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))
             RETURNING 1
             """
         var changed = 0
-        for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) { changed += 1 }
+        for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger) { changed += 1 }
+        try await c.query("TRUNCATE activity_in", logger: logger)
         return changed
     }
 

@@ -475,7 +475,7 @@ import Testing
         #expect(try w.pulse("demo", "demo", "--date", "2026-11-22").status == 0)
         let lite = ["PULSE_DB": w.path("demo/pulse.sqlite"), "PULSE_CONFIG": w.path("demo/pulse.yaml"), "PULSE_SURVEYS": w.path("demo/Surveys"),
                     "PULSE_TOKEN_KEY": ""]
-        #expect(try w.pulse(["notes", "add", "aisha@acme.example", "--text", "Q4 pipeline, ส่งเอกสาร", "--action", "Send the pricing sheet",
+        #expect(try w.pulse(["notes", "add", "aisha@acme.example", "--text", "Q4 pipeline,\tส่งเอกสาร\nC:\\deals \\N not null\r", "--action", "Send the pricing sheet",
                              "--action", "Book a call with Anna"], env: lite).status == 0)
         let db = try database()
         let wrongKey = try w.pulse(["db", "copy", "--to", db], env: lite.merging(["PULSE_TOKEN_KEY": Self.key]) { $1 })
