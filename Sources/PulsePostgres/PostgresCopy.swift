@@ -21,15 +21,7 @@ extension PostgresDatabase {
         let logger = self.logger
         do {
             return try await client.withConnection { c in
-                try await c.query("BEGIN", logger: logger)
-                do {
-                    let out = try await Self.copy(tables, read: read, on: c, logger: logger)
-                    try await c.query("COMMIT", logger: logger)
-                    return out
-                } catch {
-                    _ = try? await c.query("ROLLBACK", logger: logger)
-                    throw error
-                }
+                try await c.inTransaction(logger: logger) { c in try await Self.copy(tables, read: read, on: c, logger: logger) }
             }
         } catch let e as PulseError {
             throw e
@@ -131,14 +123,8 @@ extension PostgresDatabase {
         let logger = self.logger
         do {
             return try await client.withConnection { c in
-                try await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-                do {
-                    let out = try await Self.copyOut(tables, now: now, key: key, write: write, on: c, logger: logger)
-                    try await c.query("COMMIT", logger: logger)
-                    return out
-                } catch {
-                    _ = try? await c.query("ROLLBACK", logger: logger)
-                    throw error
+                try await c.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger) { c in
+                    try await Self.copyOut(tables, now: now, key: key, write: write, on: c, logger: logger)
                 }
             }
         } catch let e as PulseError {

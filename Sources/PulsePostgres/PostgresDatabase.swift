@@ -237,3 +237,20 @@ public final class PostgresDatabase: Sendable {
         }
     }
 }
+
+extension PostgresConnection {
+    /// Runs a body between `begin` (`BEGIN`, or one with an isolation level) and `COMMIT`,
+    /// or `ROLLBACK` when `keep` is false (a dry run) and on any error.
+    func inTransaction<T: Sendable>(_ begin: PostgresQuery = "BEGIN", keep: Bool = true, logger: Logger,
+                                    _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await query(begin, logger: logger)
+        do {
+            let result = try await body(self)
+            try await query(keep ? "COMMIT" : "ROLLBACK", logger: logger)
+            return result
+        } catch {
+            _ = try? await query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+}

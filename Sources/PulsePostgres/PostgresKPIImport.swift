@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import PostgresNIO
 import PulseCore
@@ -19,26 +18,10 @@ extension PostgresAnswerStore: KPIImportStore {
                 let before = try await Self.count("activity", on: c, logger: logger)
                 // Each batch is copied here first, then upserted from here.
                 try await c.query("CREATE TEMPORARY TABLE activity_in (LIKE activity) ON COMMIT DROP", logger: logger)
-                let bridge = ImportBridge()
-                let parser = Thread {
-                    var sink = BridgedActivitySink(bridge: bridge)
-                    bridge.finish(Result { () throws(PulseError) in
-                        try KPIImport.activity(reader, options: options, reps: reps, sink: &sink, progress: progress)
-                    })
+                var (summary, changed) = try await ConnectionBridge.run(on: c) { bridge throws(PulseError) in
+                    var sink = BridgedActivitySink(bridge: bridge, logger: logger)
+                    return try KPIImport.activity(reader, options: options, reps: reps, sink: &sink, progress: progress)
                 }
-                parser.stackSize = 4 << 20
-                parser.start()
-                for await request in bridge.requests {
-                    do {
-                        switch request.kind {
-                        case let .write(rows): request.answer(.changed(try await Self.upsert(rows, on: c, logger: logger)))
-                        case let .stored(keys): request.answer(.stored(try await Self.stored(keys, on: c, logger: logger)))
-                        }
-                    } catch {
-                        request.answer(.failed(PulseError.runtime("PostgreSQL: \(String(reflecting: error).prefix(300))")))
-                    }
-                }
-                var (summary, changed) = try bridge.outcome().get()
                 let after = try await Self.count("activity", on: c, logger: logger)
                 summary.added = after - before
                 summary.updated = changed - summary.added
@@ -155,63 +138,19 @@ extension PostgresAnswerStore: KPIImportStore {
     }
 }
 
-/// Hands an import's writes from the thread that reads the file to the task that holds
-/// the transaction, one request at a time: the reading thread waits for each answer
-/// (it blocks a thread of its own, never one of Swift's cooperative pool).
-final class ImportBridge: @unchecked Sendable {
-    enum Kind { case write([ActivityRow]), stored([(repID: Int64, day: String)]) }
-    enum Answer { case changed(Int), stored([[Int?]?]), failed(PulseError) }
-
-    final class Request: @unchecked Sendable {
-        let kind: Kind
-        private var answer: Answer?
-        private let done = DispatchSemaphore(value: 0)
-        init(_ kind: Kind) { self.kind = kind }
-        func answer(_ a: Answer) { answer = a; done.signal() }
-        func wait() -> Answer { done.wait(); return answer! }
-    }
-
-    let requests: AsyncStream<Request>
-    private let feed: AsyncStream<Request>.Continuation
-    private let lock = NSLock()
-    private var result: Result<(summary: KPIImportSummary, changed: Int), PulseError>?
-
-    init() { (requests, feed) = AsyncStream.makeStream() }
-
-    /// From the reading thread: a request, and its answer once the writer has it.
-    func ask(_ kind: Kind) -> Answer {
-        let request = Request(kind)
-        feed.yield(request)
-        return request.wait()
-    }
-
-    /// From the reading thread, when it is done: the requests end.
-    func finish(_ r: Result<(summary: KPIImportSummary, changed: Int), PulseError>) {
-        lock.withLock { result = r }
-        feed.finish()
-    }
-
-    func outcome() -> Result<(summary: KPIImportSummary, changed: Int), PulseError> {
-        lock.withLock { result } ?? .failure(.runtime("the import's reading thread ended without a result"))
-    }
-}
-
+/// Where the activity import's thread writes: each batch through the bridge to the
+/// import's transaction.
 struct BridgedActivitySink: ActivitySink {
-    let bridge: ImportBridge
+    let bridge: ConnectionBridge
+    let logger: Logger
 
     mutating func write(_ rows: [ActivityRow]) throws(PulseError) -> Int {
-        switch bridge.ask(.write(rows)) {
-        case let .changed(n): return n
-        case let .failed(e): throw e
-        case .stored: throw .runtime("the import's writer answered out of turn")
-        }
+        let logger = self.logger
+        return try bridge.call { c in try await PostgresAnswerStore.upsert(rows, on: c, logger: logger) }
     }
 
     mutating func stored(_ keys: [(repID: Int64, day: String)]) throws(PulseError) -> [[Int?]?] {
-        switch bridge.ask(.stored(keys)) {
-        case let .stored(values): return values
-        case let .failed(e): throw e
-        case .changed: throw .runtime("the import's writer answered out of turn")
-        }
+        let logger = self.logger
+        return try bridge.call { c in try await PostgresAnswerStore.stored(keys, on: c, logger: logger) }
     }
 }

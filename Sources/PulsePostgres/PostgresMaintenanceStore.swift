@@ -81,25 +81,39 @@ extension PostgresAnswerStore: MaintenanceStore {
         }
     }
 
-    /// Runs deletions and counts the rows each took out.
+    /// Runs a deletion and counts the rows it took out (the statement ends `RETURNING 1`).
     static func removed(_ sql: PostgresQuery, on c: PostgresConnection, logger: Logger) async throws -> Int {
         var n = 0
         for try await _ in try await c.query(sql, logger: logger) { n += 1 }
         return n
     }
 
+    /// Runs deletions in order, each counted under its name; a step without a name (the
+    /// answers of responses counted next) is run and not counted.
+    static func removal(_ steps: [(name: String?, sql: PostgresQuery)], applied: Bool,
+                        on c: PostgresConnection, logger: Logger) async throws -> RemovalSummary {
+        var summary = RemovalSummary(applied: applied)
+        for step in steps {
+            if let name = step.name {
+                summary.parts.append((name, try await removed(step.sql, on: c, logger: logger)))
+            } else {
+                try await c.query(step.sql, logger: logger)
+            }
+        }
+        return summary
+    }
+
     public func deleteRound(survey: String, period: Period, apply: Bool) async throws(PulseError) -> RemovalSummary {
         let logger = self.logger
         return try await transaction(dryRun: !apply) { c in
             let round = try await Self.round(survey: survey, period: period, on: c, logger: logger)
-            var summary = RemovalSummary(applied: apply)
-            summary.parts.append(("queued or sent message", try await Self.removed(
-                "DELETE FROM outbox WHERE invitation_id IN (SELECT id FROM invitation WHERE round_id = \(round.id)) RETURNING 1", on: c, logger: logger)))
-            summary.parts.append(("invitation", try await Self.removed("DELETE FROM invitation WHERE round_id = \(round.id) RETURNING 1", on: c, logger: logger)))
-            try await c.query("DELETE FROM answer WHERE response_id IN (SELECT id FROM response WHERE round_id = \(round.id))", logger: logger)
-            summary.parts.append(("response", try await Self.removed("DELETE FROM response WHERE round_id = \(round.id) RETURNING 1", on: c, logger: logger)))
-            summary.parts.append(("round", try await Self.removed("DELETE FROM round WHERE id = \(round.id) RETURNING 1", on: c, logger: logger)))
-            return summary
+            return try await Self.removal([
+                ("queued or sent message", "DELETE FROM outbox WHERE invitation_id IN (SELECT id FROM invitation WHERE round_id = \(round.id)) RETURNING 1"),
+                ("invitation", "DELETE FROM invitation WHERE round_id = \(round.id) RETURNING 1"),
+                (nil, "DELETE FROM answer WHERE response_id IN (SELECT id FROM response WHERE round_id = \(round.id))"),
+                ("response", "DELETE FROM response WHERE round_id = \(round.id) RETURNING 1"),
+                ("round", "DELETE FROM round WHERE id = \(round.id) RETURNING 1"),
+            ], applied: apply, on: c, logger: logger)
         }
     }
 
@@ -127,18 +141,17 @@ extension PostgresAnswerStore: MaintenanceStore {
             guard let id = try await c.query("SELECT id FROM rep WHERE email = \(email) FOR UPDATE", logger: logger).collect().first?.decode(Int64.self) else {
                 throw PulseError.input(InputIssue(file: email, "not in the roster"))
             }
-            var summary = RemovalSummary(applied: apply)
-            summary.parts.append(("message", try await Self.removed(
-                "DELETE FROM outbox WHERE invitation_id IN (SELECT id FROM invitation WHERE rep_id = \(id)) RETURNING 1", on: c, logger: logger)))
-            summary.parts.append(("invitation", try await Self.removed("DELETE FROM invitation WHERE rep_id = \(id) RETURNING 1", on: c, logger: logger)))
-            try await c.query("DELETE FROM answer WHERE response_id IN (SELECT id FROM response WHERE rep_id = \(id))", logger: logger)
-            summary.parts.append(("identified response", try await Self.removed("DELETE FROM response WHERE rep_id = \(id) RETURNING 1", on: c, logger: logger)))
-            summary.parts.append(("action", try await Self.removed("DELETE FROM action_item WHERE rep_id = \(id) RETURNING 1", on: c, logger: logger)))
-            summary.parts.append(("note", try await Self.removed("DELETE FROM note WHERE rep_id = \(id) RETURNING 1", on: c, logger: logger)))
-            summary.parts.append(("activity row", try await Self.removed("DELETE FROM activity WHERE rep_id = \(id) RETURNING 1", on: c, logger: logger)))
-            summary.parts.append(("quota", try await Self.removed("DELETE FROM quota WHERE rep_id = \(id) RETURNING 1", on: c, logger: logger)))
-            summary.parts.append(("rep", try await Self.removed("DELETE FROM rep WHERE id = \(id) RETURNING 1", on: c, logger: logger)))
-            return summary
+            return try await Self.removal([
+                ("message", "DELETE FROM outbox WHERE invitation_id IN (SELECT id FROM invitation WHERE rep_id = \(id)) RETURNING 1"),
+                ("invitation", "DELETE FROM invitation WHERE rep_id = \(id) RETURNING 1"),
+                (nil, "DELETE FROM answer WHERE response_id IN (SELECT id FROM response WHERE rep_id = \(id))"),
+                ("identified response", "DELETE FROM response WHERE rep_id = \(id) RETURNING 1"),
+                ("action", "DELETE FROM action_item WHERE rep_id = \(id) RETURNING 1"),
+                ("note", "DELETE FROM note WHERE rep_id = \(id) RETURNING 1"),
+                ("activity row", "DELETE FROM activity WHERE rep_id = \(id) RETURNING 1"),
+                ("quota", "DELETE FROM quota WHERE rep_id = \(id) RETURNING 1"),
+                ("rep", "DELETE FROM rep WHERE id = \(id) RETURNING 1"),
+            ], applied: apply, on: c, logger: logger)
         }
     }
 }

@@ -12,17 +12,7 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
     func transaction<T: Sendable>(dryRun: Bool, _ body: @Sendable (PostgresConnection) async throws -> T) async throws(PulseError) -> T {
         let logger = self.logger
         return try await run {
-            try await client.withConnection { c in
-                try await c.query("BEGIN", logger: logger)
-                do {
-                    let result = try await body(c)
-                    try await c.query(dryRun ? "ROLLBACK" : "COMMIT", logger: logger)
-                    return result
-                } catch {
-                    _ = try? await c.query("ROLLBACK", logger: logger)
-                    throw error
-                }
-            }
+            try await client.withConnection { c in try await c.inTransaction(keep: !dryRun, logger: logger, body) }
         }
     }
 

@@ -308,6 +308,14 @@ extension SQLiteAnswerStore: KPIImportStore {
     }
 }
 
+/// The SQLite engine of `ResponsesImportStore`.
+extension SQLiteAnswerStore: ResponsesImportStore {
+    public func importResponses(_ reader: CSVReader, surveys: [String: SurveyDefinition], map: [String: String],
+                                threshold: Int, now: Date) async throws(PulseError) -> ResponsesImportSummary {
+        try await run { db throws(PulseError) in try db.importResponses(reader, surveys: surveys, map: map, threshold: threshold, now: now) }
+    }
+}
+
 /// The SQLite engine of `MaintenanceStore`.
 extension SQLiteAnswerStore: MaintenanceStore {
     public func roundDetail(survey: String, period: Period) async throws(PulseError) -> RoundDetail {

@@ -3,11 +3,6 @@ import GRDB
 import PulseCore
 
 /// A stored version of a survey definition.
-public struct SurveyVersion: Sendable {
-    public var id: Int64
-    public var number: Int
-    public var definition: SurveyDefinition
-}
 
 
 extension Round {

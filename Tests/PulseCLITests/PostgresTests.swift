@@ -54,6 +54,17 @@ import Testing
         return w
     }
 
+    /// A SQLite workspace beside a PostgreSQL one: the same config and the same roster file
+    /// (imported unless the test imports it on both).
+    func sqliteTwin(of pg: Workspace, config: String? = nil, importRoster: Bool = true) throws -> Workspace {
+        let lite = try Workspace()
+        if let config { try lite.write("pulse.yaml", config) }
+        #expect(try lite.pulse("init").status == 0)
+        try lite.write("roster.csv", try String(contentsOfFile: pg.path("roster.csv"), encoding: .utf8))
+        if importRoster { #expect(try lite.pulse("roster", "import", "roster.csv").status == 0) }
+        return lite
+    }
+
     func env(_ db: String, _ extra: [String: String] = [:]) -> [String: String] {
         ["PULSE_DB": db, "PULSE_TOKEN_KEY": Self.key, "TEST_SMTP_PASSWORD": "s3cret"].merging(extra) { $1 }
     }
@@ -263,11 +274,8 @@ import Testing
         let config = "mail:\n  transport: file\n  outbox_dir: ./outbox\n"
         let pg = try workspace(db: db, config: config)
         defer { pg.remove() }
-        let lite = try Workspace()
+        let lite = try sqliteTwin(of: pg, config: config, importRoster: false)
         defer { lite.remove() }
-        try lite.write("pulse.yaml", config)
-        #expect(try lite.pulse("init").status == 0)
-        try lite.write("roster.csv", try String(contentsOfFile: pg.path("roster.csv"), encoding: .utf8))
         for w in [pg, lite] {
             let e = w.dir == pg.dir ? env(db) : [:]
             #expect(try w.pulse(["roster", "import", "roster.csv"], env: e).status == 0)
@@ -324,11 +332,8 @@ import Testing
         let db = try database()
         let pg = try workspace(db: db, config: "")
         defer { pg.remove() }
-        let lite = try Workspace()
+        let lite = try sqliteTwin(of: pg)
         defer { lite.remove() }
-        #expect(try lite.pulse("init").status == 0)
-        try lite.write("roster.csv", try String(contentsOfFile: pg.path("roster.csv"), encoding: .utf8))
-        #expect(try lite.pulse("roster", "import", "roster.csv").status == 0)
         func e(_ w: Workspace) -> [String: String] { w.dir == pg.dir ? env(db) : [:] }
         let scales = ["growth", "recognition", "manager_support", "manageable_workload", "tools", "belonging", "targets"]
         for w in [pg, lite] {
@@ -376,11 +381,8 @@ import Testing
         let db = try database()
         let pg = try workspace(db: db, config: "")
         defer { pg.remove() }
-        let lite = try Workspace()
+        let lite = try sqliteTwin(of: pg)
         defer { lite.remove() }
-        #expect(try lite.pulse("init").status == 0)
-        try lite.write("roster.csv", try String(contentsOfFile: pg.path("roster.csv"), encoding: .utf8))
-        #expect(try lite.pulse("roster", "import", "roster.csv").status == 0)
         let day0 = Day(iso: "2026-10-05")!
         var activity = "Owner,Date,calls,emails,meetings,deals_won,deals_lost,revenue_won,pipeline_value\n"
         var changed = activity

@@ -97,7 +97,9 @@ extension Pulse.DB {
             let source = try await global.openPostgres(url: url, config: config)
             defer { source.close() }
             let temporary = to + ".partial-\(getpid())"
-            func removeTemporary() { for f in [temporary, temporary + "-wal", temporary + "-shm"] { try? fm.removeItem(atPath: f) } }
+            func removeTemporary() {
+                for f in [temporary, temporary + "-wal", temporary + "-shm", temporary + ".key"] { try? fm.removeItem(atPath: f) }
+            }
             removeTemporary()
             var copied: [CopiedTable] = []
             do {
@@ -113,10 +115,21 @@ extension Pulse.DB {
                     }
                 }
                 try target.close()
-                if let key { try PrivateFile.write(key.bytes, toPath: to + ".key") }
-                do { try fm.moveItem(atPath: temporary, toPath: to) } catch {
-                    try? fm.removeItem(atPath: to + ".key")
-                    throw PulseError.runtime("cannot move the copy into \(to): \(error.localizedDescription)")
+                // Into place by link(2), which never replaces a file: a key or workspace that
+                // appeared meanwhile stays as it was, and only a key this run placed is taken back.
+                func place(_ from: String, _ into: String) throws(PulseError) {
+                    guard link(from, into) == 0 else {
+                        let reason = errno == EEXIST ? "it exists now (pulse db copy never replaces a file)" : String(cString: strerror(errno))
+                        throw .runtime("cannot put the copy in place as \(into): \(reason)")
+                    }
+                }
+                if let key {
+                    try PrivateFile.write(key.bytes, toPath: temporary + ".key")
+                    try place(temporary + ".key", to + ".key")
+                }
+                do { try place(temporary, to) } catch {
+                    if key != nil { unlink(to + ".key") }
+                    throw error
                 }
                 removeTemporary()
             } catch {

@@ -12,7 +12,7 @@ extension Pulse {
 }
 
 extension Pulse.Responses {
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import answers from a CSV file (all or nothing).",
             discussion: """
@@ -29,12 +29,14 @@ extension Pulse.Responses {
         @Option(name: .customLong("map"), help: ArgumentHelp("Read a column from another header: column=Header (repeatable).", valueName: "column=Header"))
         var map: [String] = []
 
-        func run() throws {
+        func run() async throws {
             let surveys = try global.loadSurveys().mapValues(\.definition)
-            let known = ["email", "token", "survey", "period", "submitted_at"] + Set(surveys.values.flatMap { $0.questions.map(\.id) }).sorted()
+            let known = ResponsesImport.fixedColumns + Set(surveys.values.flatMap { $0.questions.map(\.id) }).sorted()
             let renames = try ColumnLayout.parseMap(map, known: known)
             let reader = try CSVReader(bytes: try readBytes(file), file: (file as NSString).lastPathComponent)
-            let s = try global.openDatabase(startsWorkspace: true).importResponses(reader, surveys: surveys, map: renames, threshold: try global.loadConfig().anonymityThreshold, now: global.now)
+            let config = try global.loadConfig()
+            let store = try await global.openStore(config: config, startsWorkspace: true)
+            let s = try await store.importResponses(reader, surveys: surveys, map: renames, threshold: config.anonymityThreshold, now: global.now)
             s.warnings.forEach(Terminal.warn)
             if s.anonymousAlreadyAnswered > 0 {
                 Terminal.warn("\(s.anonymousAlreadyAnswered) anonymous answers were from reps who had already answered that round; anonymous answers cannot be replaced, so the earlier ones stay")
