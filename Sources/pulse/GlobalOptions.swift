@@ -52,7 +52,7 @@ struct GlobalOptions: ParsableArguments {
             let words = Array(CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") })
             let group = Pulse.configuration.subcommands.first { $0._commandName == words.first }
             let command = words.prefix(group.map { $0.configuration.subcommands.isEmpty ? 1 : 2 } ?? 1).joined(separator: " ")
-            throw .usage("pulse \(command) does not run on PostgreSQL yet; there, Pulse runs \(Self.postgresCommands)")
+            throw .usage("pulse \(command) works on a SQLite file, and --db (or PULSE_DB) names a PostgreSQL database")
         }
         return try AppDatabase.open(path: dbPath, create: create || (startsWorkspace && isWorkspaceDatabase))
     }

@@ -7,9 +7,6 @@ import PulseStore
 typealias WorkspaceStore = AnswerStore & RosterStore & OutboxStore & RoundStore & ReportStore & KPIStore & OneOnOneStore & KPIImportStore & ResponsesImportStore & MaintenanceStore
 
 extension GlobalOptions {
-    /// The commands that run on PostgreSQL so far; the others say so and stop.
-    static let postgresCommands = "init, roster import|list|deactivate|activate|erase, kpi import|show|delete, responses import|export, send, remind, tick, outbox, rounds list|show|close|delete, serve, enps, trends, drivers, correlate, prep, report, notes, actions, survey list and doctor (pulse db copy moves a workspace there and back)"
-
     /// `--db` (or PULSE_DB) when it names a PostgreSQL database.
     var postgresURL: String? {
         let p = dbPath

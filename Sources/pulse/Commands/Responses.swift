@@ -42,7 +42,9 @@ extension Pulse.Responses {
                 Terminal.warn("\(s.anonymousAlreadyAnswered) anonymous answers were from reps who had already answered that round; anonymous answers cannot be replaced, so the earlier ones stay")
             }
             if !s.roundsCreated.isEmpty {
-                Terminal.note("rounds opened for imported answers: \(s.roundsCreated.joined(separator: ", "))")
+                let opened = s.roundsCreated
+                Terminal.note(opened.count <= 6 ? "rounds opened for imported answers: \(opened.joined(separator: ", "))"
+                    : "\(opened.count) rounds opened for imported answers: \(opened.prefix(3).joined(separator: ", ")) and \(opened.count - 3) more, to \(opened.last!)")
             }
             Terminal.note("responses: \(s.added) added, \(s.updated) updated, \(s.unchanged) unchanged")
         }
