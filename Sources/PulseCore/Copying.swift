@@ -63,6 +63,9 @@ public struct CopyTable: Sendable {
         CopyTable("note", [("id", .int), ("rep_id", .int), ("text", .text), ("created_at", .text)], key: ["id"], sequence: "note_id_seq"),
         CopyTable("action_item", [("id", .int), ("rep_id", .int), ("note_id", .int), ("text", .text), ("created_at", .text),
                                   ("done_at", .text)], key: ["id"], sequence: "action_item_id_seq"),
+        CopyTable("opportunity", [("id", .text), ("rep_id", .int), ("created", .text), ("closed", .text), ("status", .text),
+                                  ("amount_cents", .int)], key: ["id"]),
+        CopyTable("lead", [("id", .text), ("rep_id", .int), ("created", .text), ("converted", .text)], key: ["id"]),
     ]
 }
 

@@ -143,7 +143,9 @@ public struct CorrelationReport: Sendable {
             return "Not enough data to say: " + (r.notes.first ?? "no pairs") + "."
         }
         let within = r.withinRep != nil
-        let more = kpi == .winRate || kpi == .quotaAttainment || kpi == .avgDealSize ? ("higher", "lower") : ("more", "fewer")
+        let more = kpi == .salesCycleDays ? ("longer", "shorter")
+            : [.winRate, .quotaAttainment, .avgDealSize, .winRate13w, .avgDealSize13w, .pipelineVelocity, .leadConversion].contains(kpi)
+            ? ("higher", "lower") : ("more", "fewer")
         let lagText = lag == 0 ? "" : lag > 0 ? " \(lag) week\(lag == 1 ? "" : "s") later" : " \(-lag) week\(lag == -1 ? "" : "s") earlier"
         let subject = within ? "within the same rep, weeks of higher morale" : "across reps and weeks, higher morale"
         let figures = "r = \(Self.format(main.r)), p \(Self.formatP(main.p, relation: true)), n = \(r.n) rep-weeks, \(r.reps) reps"

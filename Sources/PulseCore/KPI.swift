@@ -7,6 +7,21 @@ public enum KPI: String, Sendable, CaseIterable, Codable {
     case winRate = "win_rate"
     case avgDealSize = "avg_deal_size"
     case quotaAttainment = "quota_attainment"
+    // The pipeline KPIs, over the trailing quarter (`PipelineWeek`).
+    case opportunitiesOpen = "opportunities_open"
+    case salesCycleDays = "sales_cycle_days"
+    case winRate13w = "win_rate_13w"
+    case avgDealSize13w = "avg_deal_size_13w"
+    case pipelineVelocity = "pipeline_velocity"
+    case leadConversion = "lead_conversion"
+
+    /// Whether it comes from opportunities and leads rather than daily activity.
+    public var isPipeline: Bool {
+        switch self {
+        case .opportunitiesOpen, .salesCycleDays, .winRate13w, .avgDealSize13w, .pipelineVelocity, .leadConversion: true
+        default: false
+        }
+    }
 
     /// How a person reads it.
     public var label: String {
@@ -21,6 +36,12 @@ public enum KPI: String, Sendable, CaseIterable, Codable {
         case .winRate: "win rate"
         case .avgDealSize: "average deal size"
         case .quotaAttainment: "quota attainment"
+        case .opportunitiesOpen: "open opportunities"
+        case .salesCycleDays: "sales cycle (days, trailing quarter)"
+        case .winRate13w: "win rate (trailing quarter)"
+        case .avgDealSize13w: "average deal size (trailing quarter)"
+        case .pipelineVelocity: "pipeline velocity (money per day)"
+        case .leadConversion: "lead conversion (trailing quarter)"
         }
     }
 }
@@ -112,6 +133,7 @@ public struct WeeklyKPIs: Sendable, Equatable {
         case .winRate: winRate
         case .avgDealSize: avgDealSize
         case .quotaAttainment: quotaAttainment
+        case .opportunitiesOpen, .salesCycleDays, .winRate13w, .avgDealSize13w, .pipelineVelocity, .leadConversion: nil
         }
     }
 

@@ -8,6 +8,36 @@ public struct KPIReport: Sendable {
         public var week: Period
         public var reps: Int
         public var kpis: WeeklyKPIs
+        public var pipeline: PipelineCells
+    }
+
+    /// A row's pipeline KPIs: a rep's own, or a team's (the mean of its reps' values,
+    /// but `opportunities_open`, which is summed; each over the reps that have a value).
+    public struct PipelineCells: Sendable, Equatable {
+        public var opportunitiesOpen: Int?
+        public var salesCycleDays: Double?
+        public var winRate13w: Double?
+        public var avgDealSize13w: Double?
+        public var pipelineVelocity: Double?
+        public var leadConversion: Double?
+
+        public init(_ members: [PipelineWeek]) {
+            func mean(_ values: [Double?]) -> Double? {
+                let present = values.compactMap { $0 }
+                return present.isEmpty ? nil : present.reduce(0, +) / Double(present.count)
+            }
+            opportunitiesOpen = WeeklyKPIs.sum(members.map(\.opportunitiesOpen))
+            salesCycleDays = mean(members.map(\.salesCycleDays))
+            winRate13w = mean(members.map(\.winRate13w))
+            avgDealSize13w = mean(members.map(\.avgDealSize13w))
+            pipelineVelocity = mean(members.map(\.pipelineVelocity))
+            leadConversion = mean(members.map(\.leadConversion))
+        }
+
+        public var isEmpty: Bool {
+            opportunitiesOpen == nil && salesCycleDays == nil && winRate13w == nil && avgDealSize13w == nil && pipelineVelocity == nil
+                && leadConversion == nil
+        }
     }
 
     public struct QuotaShare: Sendable {
@@ -25,13 +55,28 @@ public struct KPIReport: Sendable {
 
     /// - Parameters:
     ///   - revenueByPeriod: revenue won per rep over each quota period's whole span.
+    ///   - pipeline: each rep's pipeline KPIs by week (a rep-week may have these and no activity).
     ///   - include: which reps count (a `--team` filter).
-    public static func compute(weekly: [WeeklyKPIs], quotas: [Quota], revenueByPeriod: [Period: [Int64: Int]],
-                               range: PeriodRange, byRep: Bool, label: (Int64) -> String, team: (Int64) -> String,
-                               include: (Int64) -> Bool) -> KPIReport {
+    public static func compute(weekly: [WeeklyKPIs], pipeline: [Int64: [Period: PipelineWeek]] = [:], quotas: [Quota],
+                               revenueByPeriod: [Period: [Int64: Int]], range: PeriodRange, byRep: Bool, label: (Int64) -> String,
+                               team: (Int64) -> String, include: (Int64) -> Bool) -> KPIReport {
+        func inRange(_ week: Period) -> Bool { range.contains(week) || (week.start <= range.end && week.end >= range.start) }
         var cells: [String: [Period: [WeeklyKPIs]]] = [:]
-        for k in weekly where range.contains(k.week) || (k.week.start <= range.end && k.week.end >= range.start) {
+        var activityWeeks: Set<String> = []
+        for k in weekly where inRange(k.week) {
             cells[byRep ? label(k.repID) : team(k.repID), default: [:]][k.week, default: []].append(k)
+            activityWeeks.insert("\(k.repID)|\(k.week)")
+        }
+        var pipelineCells: [String: [Period: [PipelineWeek]]] = [:]
+        for (rep, weeks) in pipeline where include(rep) {
+            for (week, p) in weeks where inRange(week) && !p.isEmpty {
+                let group = byRep ? label(rep) : team(rep)
+                pipelineCells[group, default: [:]][week, default: []].append(p)
+                // A rep-week with pipeline figures and no activity is one more rep in its row.
+                if !activityWeeks.contains("\(rep)|\(week)") {
+                    cells[group, default: [:]][week, default: []].append(WeeklyKPIs(repID: rep, week: week))
+                }
+            }
         }
         var rows: [Row] = []
         for group in cells.keys.sorted() {
@@ -47,7 +92,8 @@ public struct KPIReport: Sendable {
                 total.revenueWonCents = WeeklyKPIs.sum(members.map(\.revenueWonCents))
                 // A group's attainment: its revenue over its quota, only when every member has a quota.
                 total.quotaCents = members.allSatisfy { $0.quotaCents != nil } ? members.reduce(0) { $0 + $1.quotaCents! } : nil
-                rows.append(Row(group: group, week: week, reps: members.count, kpis: total))
+                rows.append(Row(group: group, week: week, reps: members.count, kpis: total,
+                                pipeline: PipelineCells(pipelineCells[group]?[week] ?? [])))
             }
         }
         var shares: [QuotaShare] = []
@@ -83,7 +129,11 @@ public struct KPIReport: Sendable {
                 ("deals_won", .from(k.dealsWon)), ("deals_lost", .from(k.dealsLost)),
                 ("revenue_won", .from(k.revenueWonCents.map { Double($0) / 100 })),
                 ("win_rate", .from(Self.round(k.winRate, 3))), ("avg_deal_size", .from(Self.round(k.avgDealSize, 2))),
-                ("quota_attainment", .from(Self.round(k.quotaAttainment, 3)))]
+                ("quota_attainment", .from(Self.round(k.quotaAttainment, 3))),
+                ("opportunities_open", .from(r.pipeline.opportunitiesOpen)), ("sales_cycle_days", .from(Self.round(r.pipeline.salesCycleDays, 1))),
+                ("win_rate_13w", .from(Self.round(r.pipeline.winRate13w, 3))), ("avg_deal_size_13w", .from(Self.round(r.pipeline.avgDealSize13w, 2))),
+                ("pipeline_velocity", .from(Self.round(r.pipeline.pipelineVelocity, 2))),
+                ("lead_conversion", .from(Self.round(r.pipeline.leadConversion, 3)))]
     }
 
     public var json: JSON {
@@ -103,6 +153,7 @@ public struct KPIReport: Sendable {
         var w = CSVWriter()
         w.header([byRep ? "rep" : "team", "week", "reps", "calls", "emails", "meetings", "activity", "opportunities_created",
                   "deals_won", "deals_lost", "revenue_won", "win_rate", "avg_deal_size", "quota_attainment",
+                  "opportunities_open", "sales_cycle_days", "win_rate_13w", "avg_deal_size_13w", "pipeline_velocity", "lead_conversion",
                   "quota_period", "reps_with_quota", "at_or_above_quota", "share_at_or_above_quota"])
         let noQuota: [CSVWriter.Cell] = [.text(nil), .int(nil), .int(nil), .number(nil)]
         for r in rows {
@@ -110,10 +161,13 @@ public struct KPIReport: Sendable {
             w.row([.text(r.group), .text(r.week.description), .int(r.reps), .int(k.calls), .int(k.emails), .int(k.meetings),
                    .int(k.activity), .int(k.opportunitiesCreated), .int(k.dealsWon), .int(k.dealsLost),
                    .number(k.revenueWonCents.map { Double($0) / 100 }), .number(Self.round(k.winRate, 3)),
-                   .number(Self.round(k.avgDealSize, 2)), .number(Self.round(k.quotaAttainment, 3))] + noQuota)
+                   .number(Self.round(k.avgDealSize, 2)), .number(Self.round(k.quotaAttainment, 3)),
+                   .int(r.pipeline.opportunitiesOpen), .number(Self.round(r.pipeline.salesCycleDays, 1)),
+                   .number(Self.round(r.pipeline.winRate13w, 3)), .number(Self.round(r.pipeline.avgDealSize13w, 2)),
+                   .number(Self.round(r.pipeline.pipelineVelocity, 2)), .number(Self.round(r.pipeline.leadConversion, 3))] + noQuota)
         }
         for s in quotaShares {
-            w.row([.text(s.group)] + Array(repeating: CSVWriter.Cell.text(nil), count: 13)
+            w.row([.text(s.group)] + Array(repeating: CSVWriter.Cell.text(nil), count: 19)
                 + [.text(s.period.description), .int(s.reps), .int(s.atOrAbove), .number(s.share)])
         }
         return w.text
@@ -134,6 +188,19 @@ public struct KPIReport: Sendable {
                    money(k.revenueWonCents.map { Double($0) / 100 }), pct(k.winRate), money(k.avgDealSize), pct(k.quotaAttainment)])
         }
         out += t.render(style: style)
+        let pipelineRows = rows.filter { !$0.pipeline.isEmpty }
+        if !pipelineRows.isEmpty {
+            out += "\n" + style.bold("Pipeline · the trailing quarter (13 weeks) to each week") + "\n"
+            func days(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
+            var p = TextTable([(byRep ? "rep" : "team", .left), ("week", .left), ("open", .right), ("cycle days", .right),
+                               ("win rate", .right), ("avg deal", .right), ("velocity/day", .right), ("lead conv.", .right)])
+            for r in pipelineRows {
+                let c = r.pipeline
+                p.add([r.group, r.week.description, n(c.opportunitiesOpen), days(c.salesCycleDays), pct(c.winRate13w),
+                       money(c.avgDealSize13w), money(c.pipelineVelocity), pct(c.leadConversion)])
+            }
+            out += p.render(style: style)
+        }
         if !quotaShares.isEmpty {
             out += "\n" + style.bold("Reps at or above quota") + "\n"
             var q = TextTable([("team", .left), ("period", .left), ("at or above", .right), ("reps", .right), ("share", .right)])

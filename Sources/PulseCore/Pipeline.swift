@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where an opportunity stands, read from a CRM's stage: `won` and `lost` (and
-/// `Closed Won`, `Closed Lost`), any other stage open.
+/// `Closed Won`, `Closed Lost`, HubSpot's `closedwon`, `closedlost`), any other stage open.
 public enum OpportunityStatus: String, Sendable, Codable {
     case open, won, lost
 
@@ -10,8 +10,9 @@ public enum OpportunityStatus: String, Sendable, Codable {
         let s = stage.trimmingSpaces.lowercased().split(whereSeparator: { $0 == " " || $0 == "_" || $0 == "-" }).joined(separator: " ")
         guard !s.isEmpty else { return nil }
         switch s {
-        case "won", "closed won": self = .won
-        case "lost", "closed lost": self = .lost
+        // HubSpot's own stage names too (`closedwon`, `closedlost`).
+        case "won", "closed won", "closedwon": self = .won
+        case "lost", "closed lost", "closedlost": self = .lost
         default: self = .open
         }
     }
@@ -68,6 +69,19 @@ public struct PipelineWeek: Sendable, Equatable {
         guard let open = opportunitiesOpen, let rate = winRate13w, let size = avgDealSize13w,
               let cycle = salesCycleDays, cycle > 0 else { return nil }
         return Double(open) * rate * size / cycle
+    }
+
+    /// One of the pipeline KPIs; `nil` for the activity ones.
+    public func value(_ kpi: KPI) -> Double? {
+        switch kpi {
+        case .opportunitiesOpen: opportunitiesOpen.map(Double.init)
+        case .salesCycleDays: salesCycleDays
+        case .winRate13w: winRate13w
+        case .avgDealSize13w: avgDealSize13w
+        case .pipelineVelocity: pipelineVelocity
+        case .leadConversion: leadConversion
+        default: nil
+        }
     }
 
     public var isEmpty: Bool {

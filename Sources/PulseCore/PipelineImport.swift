@@ -184,3 +184,59 @@ public enum PipelineImport {
         }
     }
 }
+
+extension PipelineImport {
+    /// The rows of a file that add or change what is stored under their ids, counted into
+    /// `summary` (added, updated, unchanged).
+    public static func changes<Row: Equatable>(_ rows: [Row], id: (Row) -> String, stored: [String: Row],
+                                               summary: inout KPIImportSummary) -> [Row] {
+        var out: [Row] = []
+        for row in rows {
+            switch stored[id(row)] {
+            case row?: summary.unchanged += 1
+            case nil: summary.added += 1; out.append(row)
+            default: summary.updated += 1; out.append(row)
+            }
+        }
+        return out
+    }
+}
+
+/// Opportunities and leads imported from CRM exports, upserted by id, all or nothing, by
+/// the rules of `PipelineImport`, on either engine; and what the pipeline KPIs read.
+public protocol PipelineStore: Sendable {
+    func importOpportunities(_ reader: CSVReader, options: PipelineImportOptions) async throws(PulseError) -> KPIImportSummary
+    func importLeads(_ reader: CSVReader, options: PipelineImportOptions) async throws(PulseError) -> KPIImportSummary
+    /// The opportunities of these reps (every rep's when `nil`) created on or before `through`.
+    func opportunities(reps: [Int64]?, through: Day) async throws(PulseError) -> [Opportunity]
+    /// The leads of these reps (every rep's when `nil`) created on or before `through`.
+    func leads(reps: [Int64]?, through: Day) async throws(PulseError) -> [Lead]
+}
+
+extension PipelineStore {
+    /// Each rep's pipeline KPIs for the ISO weeks from the one holding `start` to the one
+    /// holding `end`, by the rules of `PipelineWeek`.
+    public func pipelineWeeks(from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: PipelineWeek]] {
+        var weeks: [Period] = []
+        var week = Period.week(of: start)
+        while week.start <= end {
+            weeks.append(week)
+            week = Period.week(of: week.end + 1)
+        }
+        guard let last = weeks.last else { return [:] }
+        return PipelineWeek.compute(opportunities: try await opportunities(reps: reps, through: last.end),
+                                    leads: try await leads(reps: reps, through: last.end), weeks: weeks)
+    }
+}
+
+extension PipelineStore {
+    /// One pipeline KPI of every rep-week (of these reps) where it has a value, by rep and week.
+    public func pipelineValues(of kpi: KPI, from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: Double]] {
+        var out: [Int64: [Period: Double]] = [:]
+        for (rep, weeks) in try await pipelineWeeks(from: start, to: end, reps: reps) {
+            let values = weeks.compactMapValues { $0.value(kpi) }
+            if !values.isEmpty { out[rep] = values }
+        }
+        return out
+    }
+}

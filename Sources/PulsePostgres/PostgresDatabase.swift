@@ -184,6 +184,17 @@ public final class PostgresDatabase: Sendable {
             """,
             "CREATE INDEX action_item_rep ON action_item (rep_id, done_at)",
         ]),
+        // Opportunities and leads from CRM exports, keyed by the CRM's id.
+        ("v5-pipeline", [
+            """
+            CREATE TABLE opportunity (
+                id TEXT PRIMARY KEY, rep_id BIGINT NOT NULL REFERENCES rep(id), created TEXT NOT NULL, closed TEXT,
+                status TEXT NOT NULL CHECK (status IN ('open', 'won', 'lost')), amount_cents BIGINT)
+            """,
+            "CREATE INDEX opportunity_rep ON opportunity (rep_id, created)",
+            "CREATE TABLE lead (id TEXT PRIMARY KEY, rep_id BIGINT NOT NULL REFERENCES rep(id), created TEXT NOT NULL, converted TEXT)",
+            "CREATE INDEX lead_rep ON lead (rep_id, created)",
+        ]),
     ]
 
     /// Applies the migrations not yet applied; refuses a schema from a newer Pulse.

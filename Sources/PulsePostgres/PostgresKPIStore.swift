@@ -45,6 +45,7 @@ extension PostgresAnswerStore: KPIStore {
     }
 
     public func weeklyValues(of kpi: KPI, from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: Double]] {
+        if kpi.isPipeline { return try await pipelineValues(of: kpi, from: start, to: end, reps: reps) }
         var out: [Int64: [Period: Double]] = [:]
         for k in try await weeklyKPIs(from: start, to: end, reps: reps) {
             if let v = k.value(kpi) { out[k.repID, default: [:]][k.week] = v }

@@ -150,6 +150,8 @@ extension PostgresAnswerStore: MaintenanceStore {
                 ("note", "DELETE FROM note WHERE rep_id = \(id) RETURNING 1"),
                 ("activity row", "DELETE FROM activity WHERE rep_id = \(id) RETURNING 1"),
                 ("quota", "DELETE FROM quota WHERE rep_id = \(id) RETURNING 1"),
+                ("opportunity", "DELETE FROM opportunity WHERE rep_id = \(id) RETURNING 1"),
+                ("lead", "DELETE FROM lead WHERE rep_id = \(id) RETURNING 1"),
                 ("rep", "DELETE FROM rep WHERE id = \(id) RETURNING 1"),
             ], applied: apply, on: c, logger: logger)
         }

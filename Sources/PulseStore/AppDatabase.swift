@@ -330,6 +330,7 @@ extension AppDatabase {
         registerInvitationCloseMigration(&migrator)
         registerPreferredNameMigration(&migrator)
         registerAnswerHoldMigration(&migrator)
+        registerPipelineMigration(&migrator)
         return migrator
     }
 }

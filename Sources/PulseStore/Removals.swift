@@ -125,6 +125,8 @@ extension AppDatabase {
             try run("note", "DELETE FROM note WHERE rep_id = ?")
             try run("activity row", "DELETE FROM activity WHERE rep_id = ?")
             try run("quota", "DELETE FROM quota WHERE rep_id = ?")
+            try run("opportunity", "DELETE FROM opportunity WHERE rep_id = ?")
+            try run("lead", "DELETE FROM lead WHERE rep_id = ?")
             try run("rep", "DELETE FROM rep WHERE id = ?")
             return summary
         }

@@ -249,7 +249,8 @@ extension SQLiteAnswerStore: KPIStore {
     }
 
     public func weeklyValues(of kpi: KPI, from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: Double]] {
-        try await run { db throws(PulseError) in try db.weeklyValues(of: kpi, from: start, to: end, reps: reps) }
+        if kpi.isPipeline { return try await pipelineValues(of: kpi, from: start, to: end, reps: reps) }
+        return try await run { db throws(PulseError) in try db.weeklyValues(of: kpi, from: start, to: end, reps: reps) }
     }
 
     public func quotas(from start: Day, to end: Day) async throws(PulseError) -> [Quota] {
@@ -313,6 +314,25 @@ extension SQLiteAnswerStore: ResponsesImportStore {
     public func importResponses(_ reader: CSVReader, surveys: [String: SurveyDefinition], map: [String: String],
                                 threshold: Int, now: Date) async throws(PulseError) -> ResponsesImportSummary {
         try await run { db throws(PulseError) in try db.importResponses(reader, surveys: surveys, map: map, threshold: threshold, now: now) }
+    }
+}
+
+/// The SQLite engine of `PipelineStore`.
+extension SQLiteAnswerStore: PipelineStore {
+    public func importOpportunities(_ reader: CSVReader, options: PipelineImportOptions) async throws(PulseError) -> KPIImportSummary {
+        try await run { db throws(PulseError) in try db.importOpportunities(reader, options: options) }
+    }
+
+    public func importLeads(_ reader: CSVReader, options: PipelineImportOptions) async throws(PulseError) -> KPIImportSummary {
+        try await run { db throws(PulseError) in try db.importLeads(reader, options: options) }
+    }
+
+    public func opportunities(reps: [Int64]?, through: Day) async throws(PulseError) -> [Opportunity] {
+        try await run { db throws(PulseError) in try db.opportunities(reps: reps, through: through) }
+    }
+
+    public func leads(reps: [Int64]?, through: Day) async throws(PulseError) -> [Lead] {
+        try await run { db throws(PulseError) in try db.leads(reps: reps, through: through) }
     }
 }
 

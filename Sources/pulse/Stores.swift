@@ -4,7 +4,7 @@ import PulsePostgres
 import PulseStore
 
 /// What the commands that run on either engine need of a store.
-typealias WorkspaceStore = AnswerStore & RosterStore & OutboxStore & RoundStore & ReportStore & KPIStore & OneOnOneStore & KPIImportStore & ResponsesImportStore & MaintenanceStore
+typealias WorkspaceStore = AnswerStore & RosterStore & OutboxStore & RoundStore & ReportStore & KPIStore & OneOnOneStore & KPIImportStore & ResponsesImportStore & PipelineStore & MaintenanceStore
 
 extension GlobalOptions {
     /// `--db` (or PULSE_DB) when it names a PostgreSQL database.

@@ -46,7 +46,7 @@ import Testing
         let w = try Workspace()
         try w.write("pulse.yaml", config)
         let r = try w.pulse(["init"], env: env(db))
-        #expect(r.status == 0 && r.stderr.contains("schema v4-kpis-and-notes"), "\(r.stderr)")
+        #expect(r.status == 0 && r.stderr.contains("schema v5-pipeline"), "\(r.stderr)")
         var roster = "email,name,team,manager_email,timezone\n"
         for i in 0..<Self.reps { roster += "rep\(i)@example.org,Rep \(i),\(i % 2 == 0 ? "east" : "west"),lead@example.org,UTC\n" }
         try w.write("roster.csv", roster)
@@ -409,7 +409,26 @@ import Testing
 
             """
         let overlap = "email,period,quota\nrep0@example.org,2026-11,5000\nrep1@example.org,2026-Q1,5000\nrep1@example.org,2026-Q1,6000\n"
+        // Opportunities and leads, and weekly answers to correlate them with.
+        var opps = "id,email,created,closed,status,amount\n"
+        for i in 0..<90 {
+            let created = day0 - 40 + (i * 7) % 70
+            let status = ["Prospecting", "Closed Won", "closed lost", "won"][i % 4]
+            opps += "OPP-\(i),rep\(i % Self.reps)@example.org,\(created),\(created + 5 + i % 20),\(status),\(i % 5 == 0 ? "" : "\(1000 + i * 10)")\n"
+        }
+        var leads = "id,email,created,converted\n"
+        for i in 0..<60 {
+            let created = day0 - 30 + (i * 5) % 70
+            leads += "L-\(i),rep\(i % Self.reps)@example.org,\(created),\(i % 3 == 0 ? "" : (created + i % 10).description)\n"
+        }
+        var answers = "email,survey,period,energy,workload,support,quota_confidence\n"
+        for week in 41...50 {
+            for r in 0..<Self.reps { answers += "rep\(r)@example.org,weekly-pulse,2026-W\(week),\(1 + (week + r) % 5),3,\(1 + (week * r) % 5),4\n" }
+        }
         for w in [pg, lite] {
+            try w.write("opps.csv", opps)
+            try w.write("leads.csv", leads)
+            try w.write("answers.csv", answers)
             try w.write("activity.csv", activity)
             try w.write("changed.csv", changed)
             try w.write("quota.csv", quota)
@@ -428,6 +447,15 @@ import Testing
             ["kpi", "import", "--quota", "overlap.csv"],
             ["kpi", "show", "--from", "2026-W41", "--to", "2026-W50", "--by", "rep", "--format", "json"],
             ["kpi", "show", "--from", "2026-W41", "--to", "2026-W50", "--format", "csv"],
+            ["kpi", "import", "--opportunities", "opps.csv"],
+            ["kpi", "import", "--opportunities", "opps.csv"],
+            ["kpi", "import", "--leads", "leads.csv"],
+            ["responses", "import", "answers.csv"],
+            ["kpi", "show", "--from", "2026-W41", "--to", "2026-W50", "--by", "rep", "--format", "json"],
+            ["kpi", "show", "--from", "2026-W41", "--to", "2026-W50", "--format", "csv"],
+            ["correlate", "--survey", "weekly-pulse", "--kpi", "pipeline_velocity", "--from", "2026-W41", "--to", "2026-W50", "--format", "json"],
+            ["correlate", "--survey", "weekly-pulse", "--kpi", "lead_conversion", "--lag", "1", "--from", "2026-W41", "--to", "2026-W50",
+             "--format", "json"],
         ]
         for (step, args) in steps.enumerated() {
             let a = try pg.pulse(args, env: env(db)), b = try lite.pulse(args)
@@ -444,6 +472,14 @@ import Testing
             case 5: #expect(a.status == 0 && a.stderr.contains("quotas: \(Self.reps) added"), "\(a.stderr)")
             case 6: #expect(a.status == 0 && a.stderr.contains("quotas: 0 added, 0 updated, \(Self.reps) unchanged"), "\(a.stderr)")
             case 7: #expect(a.status == 65 && a.stderr.contains("overlaps the quota for 2026-Q4 already stored"), "\(a.stderr)")
+            case 10: #expect(a.status == 0 && a.stderr.contains("opportunities: 90 added, 0 updated, 0 unchanged"), "\(a.stderr)")
+            case 11: #expect(a.status == 0 && a.stderr.contains("opportunities: 0 added, 0 updated, 90 unchanged"), "\(a.stderr)")
+            case 12: #expect(a.status == 0 && a.stderr.contains("leads: 60 added"), "\(a.stderr)")
+            case 13: #expect(a.status == 0 && a.stderr.contains("responses: \(10 * Self.reps) added"), "\(a.stderr)")
+            case 14: #expect(a.status == 0 && a.stdout.contains("\"pipeline_velocity\":") && a.stdout.contains("\"lead_conversion\":0"), "\(a.stdout)")
+            case 16, 17:
+                let n = (try? JSONSerialization.jsonObject(with: Data(a.stdout.utf8)) as? [String: Any])?["n"] as? Int ?? 0
+                #expect(a.status == 0 && n >= 10, "\(args): \(a.stdout)\(a.stderr)")
             default: #expect(a.status == 0 && !a.stdout.isEmpty, "\(args): \(a.stderr)")
             }
         }
@@ -795,7 +831,7 @@ import Testing
                 && backup.stderr.contains("token key") && !FileManager.default.fileExists(atPath: w.path("b.dump")), "\(backup.stderr)")
         // doctor says whether the database answers, and what it holds.
         let good = try w.pulse(["doctor", "--no-mail"], env: env(db))
-        #expect(good.status == 0 && good.stdout.contains("reachable, schema v4-kpis-and-notes") && good.stdout.contains("12 rep")
+        #expect(good.status == 0 && good.stdout.contains("reachable, schema v5-pipeline") && good.stdout.contains("12 rep")
                 && good.stdout.contains("token key from the environment"), "\(good.stdout)\(good.stderr)")
         let away = try w.pulse(["doctor", "--no-mail"], env: env("postgresql://postgres@127.0.0.1:\(port)/pulse"))
         #expect(away.status == 1 && away.stdout.contains("FAIL database: cannot reach PostgreSQL at 127.0.0.1:\(port)"), "\(away.stdout)")
@@ -818,7 +854,7 @@ import Testing
                 && !wrong.stderr.contains("not-the-password"), "\(wrong.stderr)")
         try w.write("pw.yaml", "database:\n  password_env: PULSE_TEST_DB_PASSWORD\n")
         let right = try w.pulse(["init"], env: env(guarded, ["PULSE_CONFIG": w.path("pw.yaml"), "PULSE_TEST_DB_PASSWORD": "pulse-test-password"]))
-        #expect(right.status == 0 && right.stderr.contains("schema v4-kpis-and-notes") && !(right.stdout + right.stderr).contains("pulse-test-password"),
+        #expect(right.status == 0 && right.stderr.contains("schema v5-pipeline") && !(right.stdout + right.stderr).contains("pulse-test-password"),
                 "\(right.stderr)")
         #expect(try psql(guarded.replacing(#/pulse_password@/#, with: "postgres@"), "SELECT COUNT(*) FROM pulse_migration") == "4",
                 "nothing was written before the right password; all four migrations after")

@@ -20,7 +20,7 @@ import Testing
         var g = SplitMix(seed: 15)
         let emails = reps.keys.sorted()
         var opps = "id,email,created,closed,status,amount\n"
-        let stages = ["Prospecting", "Closed Won", "closed lost", "won", "LOST", "Negotiation/Review", "open", "Closed_Won"]
+        let stages = ["Prospecting", "Closed Won", "closed lost", "won", "LOST", "Negotiation/Review", "open", "Closed_Won", "closedlost"]
         for i in 0..<400 {
             let email = emails[Int(g.next() % UInt64(emails.count - 1))]   // eva has no opportunity
             let created = Day(iso: "2025-10-01")! + Int(g.next() % 430)
@@ -100,6 +100,7 @@ import Testing
         #expect(OpportunityStatus(stage: " closed_lost ") == .lost)
         #expect(OpportunityStatus(stage: "CLOSED  WON") == .won)
         #expect(OpportunityStatus(stage: "Won") == .won && OpportunityStatus(stage: "lost") == .lost)
+        #expect(OpportunityStatus(stage: "closedwon") == .won && OpportunityStatus(stage: "closedlost") == .lost, "HubSpot's stage ids")
         #expect(OpportunityStatus(stage: "Closed Won - Pending") == .open, "any other stage is open")
         #expect(OpportunityStatus(stage: "Negotiation/Review") == .open && OpportunityStatus(stage: "open") == .open)
         #expect(OpportunityStatus(stage: "  ") == nil)

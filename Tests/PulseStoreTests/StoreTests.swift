@@ -169,7 +169,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = dir.appendingPathComponent("p.sqlite").path
         let db = try AppDatabase.open(path: good, create: true)
-        #expect(try db.schemaVersion() == "v6-answer-holds")
+        #expect(try db.schemaVersion() == "v7-pipeline")
         let text = dir.appendingPathComponent("text.sqlite").path
         try "hello, this is not SQLite at all".write(toFile: text, atomically: true, encoding: .utf8)
         #expect(throws: PulseError.runtime("\(text) is not a Pulse database: it is not an SQLite file (point --db or PULSE_DB at the right file)")) {

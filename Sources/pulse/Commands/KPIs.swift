@@ -27,11 +27,16 @@ extension Pulse {
                     1,234, 1.234 or 1,5 could be read with either mark for decimals: the file's other \
                     amounts decide (1,234.50 elsewhere says "."), or --decimal does, with a warning naming \
                     the line; when neither does, the file is refused. All or nothing: a file with any bad \
-                    row writes nothing.
+                    row writes nothing. Opportunities: status open, won or lost, or a CRM stage (Closed Won, \
+                    Closed Lost; any other stage is open); a won or lost one needs its close date, an open \
+                    one's is ignored. Leads: converted is the day it converted, empty while not.
                     """)
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("The CSV file.", valueName: "file"), completion: .csvFile) var file: String
             @Flag(help: "The file holds quotas (email, period, quota).") var quota = false
+            @Flag(help: "The file holds opportunities (id, email, created, closed, status, amount), upserted by id.")
+            var opportunities = false
+            @Flag(help: "The file holds leads (id, email, created, converted), upserted by id.") var leads = false
             @Option(name: .customLong("map"), parsing: .singleValue,
                     help: ArgumentHelp("Read a column from another header: column=Header (repeatable).", valueName: "column=Header"))
             var maps: [String] = []
@@ -43,11 +48,24 @@ extension Pulse {
             @Flag(help: "Leave out rows of emails not in the roster (counted and named) instead of refusing the file.")
             var skipUnknown = false
 
+            func validate() throws {
+                guard [quota, opportunities, leads].filter({ $0 }).count <= 1 else {
+                    throw ValidationError("give one of --quota, --opportunities and --leads: a file holds one kind of rows")
+                }
+            }
+
             func run() async throws {
                 let db = try await global.openStore(config: try global.loadConfig(), startsWorkspace: true)
                 let reader = try csvReader(file)
                 let summary: KPIImportSummary
-                if quota {
+                let kind = quota ? "quotas" : opportunities ? "opportunities" : leads ? "leads" : "activity"
+                if opportunities || leads {
+                    let options = PipelineImportOptions(
+                        map: try ColumnLayout.parseMap(maps, known: opportunities ? PipelineImport.opportunityColumns : PipelineImport.leadColumns),
+                        dateFormat: dateFormat, decimal: decimal, skipUnknown: skipUnknown)
+                    summary = opportunities ? try await db.importOpportunities(reader, options: options)
+                                            : try await db.importLeads(reader, options: options)
+                } else if quota {
                     summary = try await db.importQuotas(reader, map: try ColumnLayout.parseMap(maps, known: KPIImport.quotaColumns),
                                                         decimal: decimal, skipUnknown: skipUnknown)
                 } else {
@@ -61,7 +79,7 @@ extension Pulse {
                 }
                 for w in summary.warnings { Terminal.warn(w) }
                 for n in summary.notes { Terminal.note(n) }
-                var text = "\(quota ? "quotas" : "activity"): \(summary.added) added, \(summary.updated) updated, \(summary.unchanged) unchanged"
+                var text = "\(kind): \(summary.added) added, \(summary.updated) updated, \(summary.unchanged) unchanged"
                 if summary.skipped > 0 { text += ", \(summary.skipped) skipped" }
                 if let first = summary.firstDay, let last = summary.lastDay { text += " (\(first) to \(last))" }
                 Terminal.note(text)
@@ -75,7 +93,11 @@ extension Pulse {
                     A rep-week counts only when the rep has an activity row that week. win_rate = deals_won / \
                     (deals_won + deals_lost); avg_deal_size = revenue_won / deals_won; quota_attainment = \
                     revenue_won / the quota falling on the week (a quota spread evenly over its days). \
-                    A ratio with a zero denominator is missing, not zero.
+                    A ratio with a zero denominator is missing, not zero. The pipeline KPIs (from kpi import \
+                    --opportunities and --leads) look at the 13 weeks to each week: opportunities_open, \
+                    sales_cycle_days, win_rate_13w, avg_deal_size_13w, pipeline_velocity (open x win rate x \
+                    deal size / cycle days, money per day) and lead_conversion; a team's is the mean of its \
+                    reps' (opportunities_open: the sum).
                     """)
             @OptionGroup var global: GlobalOptions
             @Option(help: ArgumentHelp("First period (included).", valueName: "period")) var from: Period
@@ -98,7 +120,8 @@ extension Pulse {
                 let quotas = try await db.quotas(from: range.start, to: range.end)
                 var revenue: [Period: [Int64: Int]] = [:]
                 for period in Set(quotas.map(\.period)) { revenue[period] = try await db.revenueCents(from: period.start, to: period.end) }
-                let report = KPIReport.compute(weekly: weekly, quotas: quotas, revenueByPeriod: revenue,
+                let pipeline = try await db.pipelineWeeks(from: range.start, to: range.end, reps: nil)
+                let report = KPIReport.compute(weekly: weekly, pipeline: pipeline, quotas: quotas, revenueByPeriod: revenue,
                                                range: range, byRep: by == .rep,
                                                label: { reps[$0]?.email ?? "#\($0)" },
                                                team: { reps[$0]?.team ?? GroupBy.noneLabel },

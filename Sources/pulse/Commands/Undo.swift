@@ -104,7 +104,7 @@ extension Pulse.Roster {
         static let configuration = CommandConfiguration(
             abstract: "Remove everything Pulse holds about a rep.",
             discussion: """
-                The rep, their identified answers, notes, actions, activity, quotas, invitations and mail. \
+                The rep, their identified answers, notes, actions, activity, quotas, opportunities, leads, invitations and mail. \
                 Anonymous answers stay: nothing links them to the rep, so nothing says which are theirs. \
                 Without --yes it says what it would remove and changes nothing. Backups keep what they hold.
                 """)

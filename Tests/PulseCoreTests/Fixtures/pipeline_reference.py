@@ -13,7 +13,7 @@ day = datetime.date.fromisoformat
 opps = {}
 for r in csv.DictReader(open(opps_path, newline="", encoding="utf-8")):
     stage = " ".join(r["status"].strip().lower().replace("_", " ").replace("-", " ").split())
-    status = {"won": "won", "closed won": "won", "lost": "lost", "closed lost": "lost"}.get(stage, "open")
+    status = {"won": "won", "closed won": "won", "closedwon": "won", "lost": "lost", "closed lost": "lost", "closedlost": "lost"}.get(stage, "open")
     closed = day(r["closed"].strip()) if status != "open" and r["closed"].strip() else None
     amount = float(r["amount"]) if r["amount"].strip() else None
     opps[r["id"].strip()] = (r["email"].strip().lower(), day(r["created"].strip()), closed, status, amount)
