@@ -9,6 +9,8 @@ public struct KPIReport: Sendable {
         public var reps: Int
         public var kpis: WeeklyKPIs
         public var pipeline: PipelineCells
+        /// Whether a rep of the row has activity that week (not only pipeline figures).
+        public var hasActivity: Bool
     }
 
     /// A row's pipeline KPIs: a rep's own, or a team's (the mean of its reps' values,
@@ -62,10 +64,11 @@ public struct KPIReport: Sendable {
                                team: (Int64) -> String, include: (Int64) -> Bool) -> KPIReport {
         func inRange(_ week: Period) -> Bool { range.contains(week) || (week.start <= range.end && week.end >= range.start) }
         var cells: [String: [Period: [WeeklyKPIs]]] = [:]
-        var activityWeeks: Set<String> = []
+        var activityWeeks: Set<String> = [], activityCells: Set<String> = []
         for k in weekly where inRange(k.week) {
             cells[byRep ? label(k.repID) : team(k.repID), default: [:]][k.week, default: []].append(k)
             activityWeeks.insert("\(k.repID)|\(k.week)")
+            activityCells.insert("\(byRep ? label(k.repID) : team(k.repID))|\(k.week)")
         }
         var pipelineCells: [String: [Period: [PipelineWeek]]] = [:]
         for (rep, weeks) in pipeline where include(rep) {
@@ -93,7 +96,8 @@ public struct KPIReport: Sendable {
                 // A group's attainment: its revenue over its quota, only when every member has a quota.
                 total.quotaCents = members.allSatisfy { $0.quotaCents != nil } ? members.reduce(0) { $0 + $1.quotaCents! } : nil
                 rows.append(Row(group: group, week: week, reps: members.count, kpis: total,
-                                pipeline: PipelineCells(pipelineCells[group]?[week] ?? [])))
+                                pipeline: PipelineCells(pipelineCells[group]?[week] ?? []),
+                                hasActivity: activityCells.contains("\(group)|\(week)")))
             }
         }
         var shares: [QuotaShare] = []
@@ -182,12 +186,13 @@ public struct KPIReport: Sendable {
         var t = TextTable([(byRep ? "rep" : "team", .left), ("week", .left), ("calls", .right), ("emails", .right),
                            ("meetings", .right), ("opps", .right), ("won", .right), ("revenue", .right),
                            ("win rate", .right), ("avg deal", .right), ("quota", .right)])
-        for r in rows {
+        let activityRows = rows.filter(\.hasActivity)
+        for r in activityRows {
             let k = r.kpis
             t.add([r.group, r.week.description, n(k.calls), n(k.emails), n(k.meetings), n(k.opportunitiesCreated), n(k.dealsWon),
                    money(k.revenueWonCents.map { Double($0) / 100 }), pct(k.winRate), money(k.avgDealSize), pct(k.quotaAttainment)])
         }
-        out += t.render(style: style)
+        out += activityRows.isEmpty ? "No activity in this range (pulse kpi import loads it).\n" : t.render(style: style)
         let pipelineRows = rows.filter { !$0.pipeline.isEmpty }
         if !pipelineRows.isEmpty {
             out += "\n" + style.bold("Pipeline · the trailing quarter (13 weeks) to each week") + "\n"

@@ -74,7 +74,8 @@ import Testing
                                      + "avg_deal_size_13w,pipeline_velocity,lead_conversion,quota_period"), "\(csv.stdout)")
         #expect(csv.stdout.contains("ana@acme.example,2026-W46,1,,,,,,,,,,,,2,35.0,0.667,10000.0,380.95,0.333,"), "\(csv.stdout)")
         let table = try w.pulse("kpi", "show", "--by", "rep", "--from", "2026-W46", "--to", "2026-W46")
-        #expect(table.stdout.contains("Pipeline · the trailing quarter") && table.stdout.contains("380.95"), "\(table.stdout)")
+        #expect(table.stdout.contains("Pipeline · the trailing quarter") && table.stdout.contains("380.95")
+                && table.stdout.contains("No activity in this range"), "\(table.stdout)")
 
         // The next export: A4 was won on the 13th. Ana now has one open (A5), three won
         // (28, 42 and 24 days; 12,500, 7,500 and 20,000) and one lost.
