@@ -68,6 +68,16 @@ public enum HelpTopic: String, CaseIterable, Sendable {
                               quota_attainment = revenue_won ÷ the quota falling on the week's seven
                               days (a quota spread evenly over its period's days).
                               A ratio with a zero denominator is missing, not zero.
+            pipeline KPIs     over the trailing quarter (the 13 ISO weeks ending with week w):
+                              opportunities_open = created by w's Sunday, not closed by then;
+                              sales_cycle_days = mean (closed − created) of the quarter's wins;
+                              win_rate_13w = won / (won + lost) closed in the quarter;
+                              avg_deal_size_13w = mean amount of those won;
+                              pipeline_velocity = open × win_rate_13w × avg_deal_size_13w ÷
+                              sales_cycle_days (money per day); lead_conversion = of the quarter's
+                              new leads, the share converted by Sunday. Missing inputs (or a cycle
+                              of 0 days) leave a value missing. A team's: the mean of its reps',
+                              opportunities_open summed.
             correlate         pairs a rep's morale in week t with their KPI in week t + lag.
                               Pearson r with p (Student's t, n − 2 df) and a Fisher-z 95% interval;
                               Spearman ρ (ties ranked by their average); within-rep r (repeated

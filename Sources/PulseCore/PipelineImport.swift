@@ -34,8 +34,9 @@ public enum PipelineImport {
         var rows: [Opportunity] = []
         try reader.forEachRecord { record throws(PulseError) in
             guard let (line, id, repID, created) = reading.start(record) else { return }
-            guard let stage = reading.cell(record, "status") else { return reading.bad(line, "status", "is empty") }
-            let status = OpportunityStatus(stage: stage)!
+            guard let stage = reading.cell(record, "status"), let status = OpportunityStatus(stage: stage) else {
+                return reading.bad(line, "status", "is empty")
+            }
             var closed: Day?
             if status != .open {
                 guard let text = reading.cell(record, "closed") else {

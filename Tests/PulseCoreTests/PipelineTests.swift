@@ -118,6 +118,7 @@ import Testing
             O7,ben@acme.example,2026-11-02,2026-11-20,Prospecting,10,
             O7,ben@acme.example,2026-11-02,,Prospecting,11,
             ,ben@acme.example,2026-11-02,,open,,
+            O8,ben@acme.example,2026-11-02,,_ - _,,
 
             """
         do {
@@ -129,7 +130,7 @@ import Testing
                          "opps.csv:3: closed: is empty, but \"Closed Lost\" is lost: give the day it closed",
                          "opps.csv:4: email: nobody@acme.example is not in the roster", "opps.csv:5: created: \"2026-13-02\" is not a date",
                          "opps.csv:6: amount: \"-5\" is not an amount of money of 0 or more", "opps.csv:7: status: is empty",
-                         "opps.csv:9: id: O7 is also on line 8 with other values", "opps.csv:10: id: is empty"] {
+                         "opps.csv:9: id: O7 is also on line 8 with other values", "opps.csv:10: id: is empty", "opps.csv:11: status: is empty"] {
                 #expect(s.contains(part), "\(part)\n\(s)")
             }
         }
