@@ -20,7 +20,7 @@ public enum OpportunityStatus: String, Sendable, Codable {
 
 /// An opportunity as imported: its owner, when it was created and closed, how it ended,
 /// and its amount. An open opportunity has no close date (a CRM's expected one is not kept).
-public struct Opportunity: Sendable, Equatable {
+public struct Opportunity: Sendable, Equatable, Identifiable {
     public var id: String
     public var repID: Int64
     public var created: Day
@@ -35,7 +35,7 @@ public struct Opportunity: Sendable, Equatable {
 }
 
 /// A lead as imported: its owner, when it came in, and when it converted (if it did).
-public struct Lead: Sendable, Equatable {
+public struct Lead: Sendable, Equatable, Identifiable {
     public var id: String
     public var repID: Int64
     public var created: Day

@@ -60,7 +60,7 @@ public enum PipelineImport {
                 }
             }
             let row = Opportunity(id: id, repID: repID, created: created, closed: closed, status: status, amountCents: cents)
-            if reading.isNew(row.id, line: line, same: { rows[$0] == row }) { rows.append(row) }
+            if reading.isNew(row.id, line: line, index: rows.count, same: { rows[$0] == row }) { rows.append(row) }
         }
         var summary = try reading.finish(rows.count, marks: marks)
         if let note = marks.reading {
@@ -88,7 +88,7 @@ public enum PipelineImport {
                 converted = day
             }
             let row = Lead(id: id, repID: repID, created: created, converted: converted)
-            if reading.isNew(row.id, line: line, same: { rows[$0] == row }) { rows.append(row) }
+            if reading.isNew(row.id, line: line, index: rows.count, same: { rows[$0] == row }) { rows.append(row) }
         }
         return (rows, try reading.finish(rows.count, marks: nil))
     }
@@ -152,16 +152,16 @@ public enum PipelineImport {
             return (line, id, repID, created)
         }
 
-        /// Whether a row's id is new in the file; a second row with the same id must say
-        /// the same (`same` compares it with the row at an index).
-        mutating func isNew(_ id: String, line: Int, same: (Int) -> Bool) -> Bool {
+        /// Whether a row's id is new in the file (its row to be kept at `index`); a second
+        /// row with the same id must say the same (`same` compares it with the row at an index).
+        mutating func isNew(_ id: String, line: Int, index: Int, same: (Int) -> Bool) -> Bool {
             if let earlier = seen[id] {
                 if !same(earlier.index) {
                     bad(line, "id", "\(id) is also on line \(earlier.line) with other values; keep one row per id")
                 }
                 return false
             }
-            seen[id] = (line, seen.count)
+            seen[id] = (line, index)
             return true
         }
 

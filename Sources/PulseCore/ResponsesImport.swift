@@ -149,7 +149,8 @@ public enum ResponsesImport {
                 rep = reps[email]
                 if rep == nil { return bad("email", "\(email) is not in the roster (import it with pulse roster import)") }
             } else if let token = cell(layout.index("token")) {
-                guard let found = try? engine.invitation(tokenHash: TokenKey.hash(token)) else {
+                // A failed look-up is an error of the database, not a token that is unknown.
+                guard let found = try engine.invitation(tokenHash: TokenKey.hash(token)) else {
                     return bad("token", "no invitation has this token")
                 }
                 guard found.survey == fileDefinition.id, found.period == period.description else {

@@ -9,45 +9,45 @@ import PulseCore
 /// imports.
 extension PostgresAnswerStore: PipelineStore {
     public func importOpportunities(_ reader: CSVReader, options: PipelineImportOptions) async throws(PulseError) -> KPIImportSummary {
-        let logger = self.logger
-        return try await run {
-            try await client.withTransaction(logger: logger) { c -> KPIImportSummary in
-                try await c.query("LOCK TABLE opportunity IN SHARE ROW EXCLUSIVE MODE", logger: logger)
-                var (rows, summary) = try PipelineImport.opportunities(reader, options: options, reps: try await Self.repIDsByEmail(on: c, logger: logger))
-                var stored: [String: Opportunity] = [:]
-                try await Self.inChunks(rows.map(\.id)) { ids in
-                    for row in try await c.query("""
-                        SELECT id, rep_id, created, closed, status, amount_cents FROM opportunity WHERE id = ANY(\(ids))
-                        """, logger: logger).collect() {
-                        if let o = try Self.opportunity(row) { stored[o.id] = o }
-                    }
-                }
-                let changed = PipelineImport.changes(rows, id: \.id, stored: stored, summary: &summary)
-                try await Self.upsert(changed.map { o in
-                    [CopyValue.text(o.id), .int(o.repID), .text(o.created.description), o.closed.map { .text($0.description) } ?? .null,
-                     .text(o.status.rawValue), o.amountCents.map { .int(Int64($0)) } ?? .null]
-                }, table: Self.opportunityTable, on: c, logger: logger)
-                return summary
-            }
-        }
+        try await importByID(table: Self.opportunityTable, decode: Self.opportunity,
+                             check: { reps throws(PulseError) in try PipelineImport.opportunities(reader, options: options, reps: reps) },
+                             values: { o in
+                                 [.text(o.id), .int(o.repID), .text(o.created.description), o.closed.map { .text($0.description) } ?? .null,
+                                  .text(o.status.rawValue), o.amountCents.map { .int(Int64($0)) } ?? .null]
+                             })
     }
 
     public func importLeads(_ reader: CSVReader, options: PipelineImportOptions) async throws(PulseError) -> KPIImportSummary {
+        try await importByID(table: Self.leadTable, decode: Self.lead,
+                             check: { reps throws(PulseError) in try PipelineImport.leads(reader, options: options, reps: reps) },
+                             values: { l in [.text(l.id), .int(l.repID), .text(l.created.description), l.converted.map { .text($0.description) } ?? .null] })
+    }
+
+    /// Checks a file (`check`), compares its rows with what the table holds under their
+    /// ids, and upserts those that add or change something, in one transaction that holds
+    /// the table against other imports.
+    func importByID<R: Equatable & Identifiable & Sendable>(
+        table: CopyTable, decode: @escaping @Sendable (PostgresRow) throws -> R?,
+        check: @escaping @Sendable ([String: Int64]) throws(PulseError) -> (rows: [R], summary: KPIImportSummary),
+        values: @escaping @Sendable (R) -> [CopyValue]) async throws(PulseError) -> KPIImportSummary where R.ID == String {
         let logger = self.logger
         return try await run {
             try await client.withTransaction(logger: logger) { c -> KPIImportSummary in
-                try await c.query("LOCK TABLE lead IN SHARE ROW EXCLUSIVE MODE", logger: logger)
-                var (rows, summary) = try PipelineImport.leads(reader, options: options, reps: try await Self.repIDsByEmail(on: c, logger: logger))
-                var stored: [String: Lead] = [:]
-                try await Self.inChunks(rows.map(\.id)) { ids in
-                    for row in try await c.query("SELECT id, rep_id, created, converted FROM lead WHERE id = ANY(\(ids))", logger: logger).collect() {
-                        if let l = try Self.lead(row) { stored[l.id] = l }
+                try await c.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(table.name) IN SHARE ROW EXCLUSIVE MODE"), logger: logger)
+                let checked = try check(try await Self.repIDsByEmail(on: c, logger: logger))
+                var summary = checked.summary
+                var stored: [String: R] = [:]
+                let columns = table.columns.map(\.name).joined(separator: ", ")
+                try await Self.inChunks(checked.rows.map(\.id)) { ids in
+                    var binds = PostgresBindings()
+                    binds.append(ids)
+                    for row in try await c.query(PostgresQuery(unsafeSQL: "SELECT \(columns) FROM \(table.name) WHERE id = ANY($1)", binds: binds),
+                                                 logger: logger).collect() {
+                        if let r = try decode(row) { stored[r.id] = r }
                     }
                 }
-                let changed = PipelineImport.changes(rows, id: \.id, stored: stored, summary: &summary)
-                try await Self.upsert(changed.map { l in
-                    [CopyValue.text(l.id), .int(l.repID), .text(l.created.description), l.converted.map { .text($0.description) } ?? .null]
-                }, table: Self.leadTable, on: c, logger: logger)
+                let changed = PipelineImport.changes(checked.rows, id: \.id, stored: stored, summary: &summary)
+                try await Self.upsert(changed.map(values), table: table, on: c, logger: logger)
                 return summary
             }
         }

@@ -43,39 +43,37 @@ extension AppDatabase {
 
     /// Upserts opportunities by id, all or nothing.
     public func importOpportunities(_ reader: CSVReader, options: PipelineImportOptions) throws(PulseError) -> KPIImportSummary {
-        let reps = try repIDsByEmail()
-        return try write { db in
-            var (rows, summary) = try PipelineImport.opportunities(reader, options: options, reps: reps)
-            let find = try db.cachedStatement(sql: "SELECT * FROM opportunity WHERE id = ?")
-            var stored: [String: Opportunity] = [:]
-            for r in rows { if let row = try Row.fetchOne(find, arguments: [r.id]) { stored[r.id] = Self.opportunity(row) } }
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO opportunity (id, rep_id, created, closed, status, amount_cents) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET rep_id = excluded.rep_id, created = excluded.created, closed = excluded.closed,
-                    status = excluded.status, amount_cents = excluded.amount_cents
-                """)
-            for o in PipelineImport.changes(rows, id: \.id, stored: stored, summary: &summary) {
-                try upsert.execute(arguments: [o.id, o.repID, o.created.description, o.closed?.description, o.status.rawValue, o.amountCents])
-            }
-            return summary
-        }
+        try importByID(table: "opportunity", columns: ["id", "rep_id", "created", "closed", "status", "amount_cents"], decode: Self.opportunity,
+                       check: { reps throws(PulseError) in try PipelineImport.opportunities(reader, options: options, reps: reps) },
+                       values: { [$0.id, $0.repID, $0.created.description, $0.closed?.description, $0.status.rawValue, $0.amountCents] })
     }
 
     /// Upserts leads by id, all or nothing.
     public func importLeads(_ reader: CSVReader, options: PipelineImportOptions) throws(PulseError) -> KPIImportSummary {
+        try importByID(table: "lead", columns: ["id", "rep_id", "created", "converted"], decode: Self.lead,
+                       check: { reps throws(PulseError) in try PipelineImport.leads(reader, options: options, reps: reps) },
+                       values: { [$0.id, $0.repID, $0.created.description, $0.converted?.description] })
+    }
+
+    /// Checks a file (`check`), compares its rows with what the table holds under their
+    /// ids, and upserts those that add or change something, in one transaction.
+    private func importByID<R: Equatable & Identifiable>(
+        table: String, columns: [String], decode: @escaping (Row) -> R?,
+        check: ([String: Int64]) throws(PulseError) -> (rows: [R], summary: KPIImportSummary),
+        values: (R) -> StatementArguments) throws(PulseError) -> KPIImportSummary where R.ID == String {
         let reps = try repIDsByEmail()
         return try write { db in
-            var (rows, summary) = try PipelineImport.leads(reader, options: options, reps: reps)
-            let find = try db.cachedStatement(sql: "SELECT * FROM lead WHERE id = ?")
-            var stored: [String: Lead] = [:]
-            for r in rows { if let row = try Row.fetchOne(find, arguments: [r.id]) { stored[r.id] = Self.lead(row) } }
+            let checked = try check(reps)
+            let rows = checked.rows
+            var summary = checked.summary
+            let find = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE id = ?")
+            var stored: [String: R] = [:]
+            for r in rows { if let row = try Row.fetchOne(find, arguments: [r.id]) { stored[r.id] = decode(row) } }
             let upsert = try db.cachedStatement(sql: """
-                INSERT INTO lead (id, rep_id, created, converted) VALUES (?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET rep_id = excluded.rep_id, created = excluded.created, converted = excluded.converted
+                INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
+                ON CONFLICT (id) DO UPDATE SET \(columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
                 """)
-            for l in PipelineImport.changes(rows, id: \.id, stored: stored, summary: &summary) {
-                try upsert.execute(arguments: [l.id, l.repID, l.created.description, l.converted?.description])
-            }
+            for r in PipelineImport.changes(rows, id: \.id, stored: stored, summary: &summary) { try upsert.execute(arguments: values(r)) }
             return summary
         }
     }
@@ -85,16 +83,21 @@ extension AppDatabase {
     /// The opportunities of these reps (all when `nil`) created on or before `through`.
     public func opportunities(reps: [Int64]?, through: Day) throws(PulseError) -> [Opportunity] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM opportunity WHERE created <= ? ORDER BY rep_id, created, id", arguments: [through.description])
-                .compactMap(Self.opportunity).filter { o in reps.map { $0.contains(o.repID) } ?? true }
+            try Row.fetchAll(db, sql: "SELECT * FROM opportunity WHERE created <= ?\(Self.repFilter(reps)) ORDER BY rep_id, created, id",
+                             arguments: [through.description]).compactMap(Self.opportunity)
         }
     }
 
     /// The leads of these reps (all when `nil`) created on or before `through`.
     public func leads(reps: [Int64]?, through: Day) throws(PulseError) -> [Lead] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM lead WHERE created <= ? ORDER BY rep_id, created, id", arguments: [through.description])
-                .compactMap(Self.lead).filter { l in reps.map { $0.contains(l.repID) } ?? true }
+            try Row.fetchAll(db, sql: "SELECT * FROM lead WHERE created <= ?\(Self.repFilter(reps)) ORDER BY rep_id, created, id",
+                             arguments: [through.description]).compactMap(Self.lead)
         }
+    }
+
+    /// ` AND rep_id IN (...)` for some reps, nothing for all (the ids are integers).
+    static func repFilter(_ reps: [Int64]?) -> String {
+        reps.map { " AND rep_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
     }
 }

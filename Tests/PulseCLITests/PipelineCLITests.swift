@@ -68,6 +68,11 @@ import Testing
         let west = try #require(try rows(w, by: "team")["west"])
         #expect(west["opportunities_open"] as? Int == 3 && close(west["sales_cycle_days"], 35) && close(west["win_rate_13w"], 0.333)
                 && close(west["pipeline_velocity"], 380.95) && close(west["lead_conversion"], 0.667) && west["reps"] as? Int == 2, "\(west)")
+        // --team reads only the team's reps: the same figures.
+        let teamOnly = try #require(try w.pulse("kpi", "show", "--by", "rep", "--team", "west", "--from", "2026-W46", "--to", "2026-W46",
+                                                "--format", "json").json() as? [String: Any])
+        let teamRows = try #require(teamOnly["rows"] as? [[String: Any]])
+        #expect(teamRows.count == 2 && teamRows.contains { $0["rep"] as? String == "ana@acme.example" && $0["opportunities_open"] as? Int == 2 })
         let csv = try w.pulse("kpi", "show", "--by", "rep", "--from", "2026-W46", "--to", "2026-W46", "--format", "csv")
         #expect(csv.stdout.hasPrefix("rep,week,reps,calls,emails,meetings,activity,opportunities_created,deals_won,deals_lost,revenue_won,"
                                      + "win_rate,avg_deal_size,quota_attainment,opportunities_open,sales_cycle_days,win_rate_13w,"

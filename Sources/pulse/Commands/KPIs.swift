@@ -120,7 +120,8 @@ extension Pulse {
                 let quotas = try await db.quotas(from: range.start, to: range.end)
                 var revenue: [Period: [Int64: Int]] = [:]
                 for period in Set(quotas.map(\.period)) { revenue[period] = try await db.revenueCents(from: period.start, to: period.end) }
-                let pipeline = try await db.pipelineWeeks(from: range.start, to: range.end, reps: nil)
+                let pipeline = try await db.pipelineWeeks(from: range.start, to: range.end,
+                                                          reps: team.map { t in reps.values.filter { $0.team == t }.compactMap(\.id) })
                 let report = KPIReport.compute(weekly: weekly, pipeline: pipeline, quotas: quotas, revenueByPeriod: revenue,
                                                range: range, byRep: by == .rep,
                                                label: { reps[$0]?.email ?? "#\($0)" },
