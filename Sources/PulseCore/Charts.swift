@@ -132,7 +132,7 @@ public enum SVGChart {
             let v = y0 + (y1 - y0) * Double(k) / 4, u = x0 + (x1 - x0) * Double(k) / 4
             s += #"<line x1="\#(n(left))" x2="\#(n(width - right))" y1="\#(n(py(v)))" y2="\#(n(py(v)))" class="grid"/>"#
             s += #"<text x="\#(n(left - 6))" y="\#(n(py(v) + 4))" class="axis" text-anchor="end">\#(Int(v.rounded()))</text>"#
-            s += #"<text x="\#(n(px(u)))" y="\#(n(height - 22))" class="axis" text-anchor="middle">\#(Int(u.rounded()))</text>"#
+            s += #"<text x="\#(n(px(u)))" y="\#(n(height - 22))" class="axis" text-anchor="middle">\#(tick(u, span: x1 - x0))</text>"#
         }
         s += #"<text x="\#(n((left + width - right) / 2))" y="\#(n(height - 4))" class="axis" text-anchor="middle">\#(htmlEscaped(xLabel))</text>"#
         s += #"<text x="12" y="\#(n(top + (height - top - bottom) / 2))" class="axis" text-anchor="middle" transform="rotate(-90 12 \#(n(top + (height - top - bottom) / 2)))">\#(htmlEscaped(yLabel))</text>"#
@@ -140,6 +140,15 @@ public enum SVGChart {
             s += #"<circle class="dot" cx="\#(n(px(p.x)))" cy="\#(n(py(p.y)))" r="3"/>"#
         }
         return framed(s + "</svg>", title: title)
+    }
+
+    /// An axis label as precise as the axis needs: 120 on a wide one, 0.25 on one of rates.
+    static func tick(_ v: Double, span: Double) -> String {
+        if span >= 20 { return String(Int(v.rounded())) }
+        var text = String(format: "%.2f", v)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text == "-0" ? "0" : text
     }
 
     /// The style sheet the charts and reports share: calm colours, print friendly.

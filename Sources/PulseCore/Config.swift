@@ -36,12 +36,14 @@ public struct PulseConfig: Codable, Sendable, Equatable {
         public var highActivity: Double?
         public var moraleFallPoints: Double?
         public var lowConversion: Double?
+        public var pipelineStall: Double?
         public var trendWeeks: Int?
 
         enum CodingKeys: String, CodingKey {
             case moraleDropPoints = "morale_drop_points", lowMorale = "low_morale", nonResponseRounds = "non_response_rounds"
             case quotaPace = "quota_pace", activityDrop = "activity_drop", highActivity = "high_activity"
             case moraleFallPoints = "morale_fall_points", lowConversion = "low_conversion", trendWeeks = "trend_weeks"
+            case pipelineStall = "pipeline_stall"
         }
     }
 
@@ -56,6 +58,7 @@ public struct PulseConfig: Codable, Sendable, Equatable {
         if let v = prep?.highActivity { t.highActivity = v }
         if let v = prep?.moraleFallPoints { t.moraleFallPoints = v }
         if let v = prep?.lowConversion { t.lowConversion = v }
+        if let v = prep?.pipelineStall { t.pipelineStall = v }
         if let v = prep?.trendWeeks { t.trendWeeks = v }
         return t
     }
@@ -170,7 +173,8 @@ public struct PulseConfig: Codable, Sendable, Equatable {
             for (key, value, range) in [("morale_drop_points", p.moraleDropPoints, 1.0...100), ("low_morale", p.lowMorale, 0...100),
                                         ("quota_pace", p.quotaPace, 0...10), ("activity_drop", p.activityDrop, 0.01...0.99),
                                         ("high_activity", p.highActivity, 1...10), ("morale_fall_points", p.moraleFallPoints, 0...100),
-                                        ("low_conversion", p.lowConversion, 0.01...1)] {
+                                        ("low_conversion", p.lowConversion, 0.01...1),
+                                        ("pipeline_stall", p.pipelineStall, 0.01...0.99)] {
                 if let value, !range.contains(value) {
                     issues.append(InputIssue(file: file, field: "prep.\(key)", "\(value) is outside \(range.lowerBound) to \(range.upperBound)"))
                 }
@@ -245,6 +249,7 @@ public struct PulseConfig: Codable, Sendable, Equatable {
     #   high_activity: 1.2              # "high" activity: 20% over their average or the team's median
     #   morale_fall_points: 5           # burnout_risk: high activity or pace while morale fell this far
     #   low_conversion: 0.75            # coaching_need: high activity, win rate under 75% of the team's median
+    #   pipeline_stall: 0.3             # pipeline_stall: more open deals while win rate and velocity run 30% under their average
     #   trend_weeks: 12
 
     # A PostgreSQL database (--db postgresql://USER@HOST:PORT/NAME): the environment

@@ -123,6 +123,67 @@ public struct DemoData: Sendable {
         return w.text
     }
 
+    /// Opportunities as a Salesforce report exports them, over the half year up to the
+    /// last full week: one to three a week per rep, most closing within two months. The
+    /// deals of the rep whose morale falls stop moving six weeks before the end: most stay
+    /// open, the rest are lost, and the odd old one is won late at a discount. An open
+    /// opportunity carries its expected close date, as the export does (Pulse ignores it).
+    public var opportunitiesCSV: String {
+        var rng = SeededRandom(seed: 5150)
+        var w = CSVWriter()
+        w.header(["id", "email", "created", "closed", "status", "amount"])
+        let last = weeks.last!.end, first = weeks.last!.start - 7 * 25, stallFrom = weeks.last!.start - 7 * 9
+        let openStages = ["Prospecting", "Qualification", "Proposal", "Negotiation"]
+        var n = 0
+        for p in people {
+            let winChance = 0.3 + 0.35 * p.mood
+            for k in 0..<26 {
+                for _ in 0..<(1 + Int(rng.next() % 3)) {
+                    n += 1
+                    let created = first + 7 * k + Int(rng.next() % 5)
+                    var closed = created + 14 + Int(rng.next() % 43)
+                    var won = Double(rng.next() % 1000) / 1000 < winChance
+                    var amount = 3000 + Int(rng.next() % 90) * 100
+                    let stage = openStages[Int(rng.next() % UInt64(openStages.count))]
+                    if p.email == dropping && closed >= stallFrom {
+                        switch rng.next() % 20 {
+                        case 0..<5: closed = last + 14 + Int(rng.next() % 30)
+                        case 5..<18: won = false
+                        default: won = true; amount /= 3; closed = closed + 75
+                        }
+                    }
+                    let status = closed > last ? stage : won ? "Closed Won" : "Closed Lost"
+                    w.row([.text(String(format: "006Dm%07d", n)), .text(p.email), .text(created.description), .text(closed.description),
+                           .text(status), .int(amount)])
+                }
+            }
+        }
+        return w.text
+    }
+
+    /// Leads over the same half year: two to four a week per rep, about a third converted
+    /// within three weeks (fewer for the rep whose deals stall, once they do).
+    public var leadsCSV: String {
+        var rng = SeededRandom(seed: 5151)
+        var w = CSVWriter()
+        w.header(["id", "email", "created", "converted"])
+        let last = weeks.last!.end, first = weeks.last!.start - 7 * 25, stallFrom = weeks.last!.start - 7 * 5
+        var n = 0
+        for p in people {
+            for k in 0..<26 {
+                for _ in 0..<(2 + Int(rng.next() % 3)) {
+                    n += 1
+                    let created = first + 7 * k + Int(rng.next() % 7)
+                    let chance = p.email == dropping && created >= stallFrom ? 0.1 : 0.2 + 0.25 * p.mood
+                    let converted = Double(rng.next() % 1000) / 1000 < chance ? created + 2 + Int(rng.next() % 20) : nil
+                    w.row([.text(String(format: "00QDm%07d", n)), .text(p.email), .text(created.description),
+                           .text(converted.flatMap { $0 <= last ? $0.description : nil })])
+                }
+            }
+        }
+        return w.text
+    }
+
     /// A quarterly quota for every rep.
     public var quotaCSV: String {
         var w = CSVWriter()

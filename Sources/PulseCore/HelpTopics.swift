@@ -91,8 +91,11 @@ public enum HelpTopic: String, CaseIterable, Sendable {
                               average of the weeks before it and the team's median that week.
             prep: pace        quota attainment so far ÷ the share of the quota period gone (1.0 is
                               on track).
+            prep: pipeline    the pipeline KPIs of last week against the rep's own average of the
+                              weeks before it and the team's median that week, as for activity.
             prep: flags       morale_drop, low_morale, non_response, detractor, quota_risk,
-                              activity_drop, burnout_risk, coaching_need: see pulse help config.
+                              activity_drop, burnout_risk, coaching_need, pipeline_stall: see pulse
+                              help config.
             """
         case .config: """
             CONFIGURATION (pulse.yaml; every key optional; pulse init writes a commented copy)
@@ -133,6 +136,9 @@ public enum HelpTopic: String, CaseIterable, Sendable {
                                                    morale fell this far
               low_conversion: 0.75                 coaching_need: high activity, win rate under this
                                                    share of the team's median
+              pipeline_stall: 0.3                  pipeline_stall: more open opportunities than their
+                                                   average while the 13-week win rate and pipeline
+                                                   velocity are this share or more under theirs
               trend_weeks: 12
             database:                              only for --db postgresql://USER@HOST:PORT/NAME
               password_env: PGPASSWORD             the variable holding the password (never the URL)

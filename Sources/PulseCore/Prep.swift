@@ -99,6 +99,10 @@ public struct PrepHistory: Sendable {
     public var hasActivity = false
     public var weeklyKPIs: [WeeklyKPIs] = []
     public var teamWeeklyKPIs: [WeeklyKPIs] = []
+    /// The rep's pipeline KPIs by week over the same weeks (empty: no opportunity or lead counts).
+    public var pipelineWeeks: [Period: PipelineWeek] = [:]
+    /// The team's reps' pipeline KPIs by rep and week, for the team's medians.
+    public var teamPipelineWeeks: [Int64: [Period: PipelineWeek]] = [:]
     public var quota: Quota?
     public var revenueInQuotaPeriodCents: Int?
     public var teamENPS: TeamENPS?
@@ -125,6 +129,9 @@ public struct PrepThresholds: Sendable, Equatable {
     public var moraleFallPoints = 5.0
     /// A win rate under this share of the team's median is low conversion.
     public var lowConversion = 0.75
+    /// Win rate and pipeline velocity this share under the rep's own averages, with more
+    /// opportunities open than their average, is a stalled pipeline.
+    public var pipelineStall = 0.3
     /// Weeks in the trend (and in the rep's own averages).
     public var trendWeeks = 12
 
@@ -176,6 +183,11 @@ public struct PrepNote: Sendable {
     public var comments: [(period: Period, question: String, text: String)]
     public var kpiWeek: Period
     public var kpis: [KPIComparison]
+    /// The pipeline KPIs of the same week, in `pipelineKPIs` order (values `nil` where the
+    /// rep has no opportunity or lead in the weeks read).
+    public var pipeline: [KPIComparison]
+    /// Whether any of the rep's pipeline KPIs has a value in the weeks read.
+    public var hasPipeline: Bool
     public var quota: QuotaProgress?
     public var flags: [PrepFlag]
     public var talkingPoints: [String]
@@ -190,6 +202,9 @@ extension PrepNote {
     /// The KPIs a note compares, in the order shown.
     public static let shownKPIs: [KPI] = [.calls, .emails, .meetings, .activity, .opportunitiesCreated, .dealsWon, .revenueWon,
                                           .winRate, .quotaAttainment]
+    /// The pipeline KPIs a note compares, in the order shown.
+    public static let pipelineKPIs: [KPI] = [.opportunitiesOpen, .salesCycleDays, .winRate13w, .avgDealSize13w,
+                                             .pipelineVelocity, .leadConversion]
 
     /// Builds the note (the contract's definitions of latest morale and baseline).
     public static func compute(_ h: PrepHistory, thresholds t: PrepThresholds = PrepThresholds()) -> PrepNote {
@@ -256,6 +271,13 @@ extension PrepNote {
                           ownAverage: Statistics.mean(earlier.compactMap { $0.value(kpi) }),
                           teamMedian: Statistics.median(teamThisWeek.compactMap { $0.value(kpi) }))
         }
+        let earlierPipeline = h.pipelineWeeks.filter { $0.key < kpiWeek }.values
+        let pipeline = pipelineKPIs.map { kpi in
+            KPIComparison(kpi: kpi, value: h.pipelineWeeks[kpiWeek]?.value(kpi),
+                          ownAverage: Statistics.mean(earlierPipeline.compactMap { $0.value(kpi) }),
+                          teamMedian: Statistics.median(h.teamPipelineWeeks.values.compactMap { $0[kpiWeek]?.value(kpi) }))
+        }
+        let hasPipeline = !h.pipelineWeeks.isEmpty
         var quota: QuotaProgress?
         if let q = h.quota {
             let revenue = h.revenueInQuotaPeriodCents ?? 0
@@ -281,11 +303,14 @@ extension PrepNote {
         if !h.hasActivity { missing.append("no activity imported for \(h.rep.email) (pulse kpi import)") }
         else if mine[kpiWeek] == nil { missing.append("no activity rows for \(kpiWeek)") }
         if h.quota == nil { missing.append("no quota covers \(h.asOf) (pulse kpi import --quota)") }
+        if !hasPipeline {
+            missing.append("no opportunities or leads for \(h.rep.email) in the weeks read (pulse kpi import --opportunities, --leads)")
+        }
 
         var note = PrepNote(rep: h.rep, asOf: h.asOf, deactivatedAt: h.deactivatedAt, latestWeek: latestWeek,
                             latest: latest.map { Rounding.round($0, places: 1) }, baseline: base.map { Rounding.round($0, places: 1) },
                             trend: trend, moves: moves, enpsHistory: enpsHistory, teamENPS: h.teamENPS, comments: comments,
-                            kpiWeek: kpiWeek, kpis: kpis, quota: quota, flags: [], talkingPoints: [], openActions: h.openActions,
+                            kpiWeek: kpiWeek, kpis: kpis, pipeline: pipeline, hasPipeline: hasPipeline, quota: quota, flags: [], talkingPoints: [], openActions: h.openActions,
                             missing: missing)
         note.flags = flags(note, history: h, thresholds: t)
         note.talkingPoints = talkingPoints(note)
@@ -343,7 +368,29 @@ extension PrepNote {
                 flags.append(PrepFlag(code: "coaching_need", detail: "activity \(Int(a)) against a team median of \(fmt(median)), but a win rate of \(pct(mine)) against the team's \(pct(teamMedian))"))
             }
         }
+        if let stall = pipelineStall(n, history: h, thresholds: t) { flags.append(stall) }
         return flags
+    }
+
+    /// More opportunities open than the rep's own average while their 13-week win rate and
+    /// pipeline velocity both run `pipelineStall` or more under their own averages (of 3
+    /// earlier weeks at least): deals come in but stop moving.
+    static func pipelineStall(_ n: PrepNote, history h: PrepHistory, thresholds t: PrepThresholds) -> PrepFlag? {
+        func comparison(_ kpi: KPI) -> (value: Double, average: Double)? {
+            guard let c = n.pipeline.first(where: { $0.kpi == kpi }), let v = c.value, let a = c.ownAverage,
+                  h.pipelineWeeks.filter({ $0.key < n.kpiWeek && $0.value.value(kpi) != nil }).count >= 3 else { return nil }
+            return (v, a)
+        }
+        guard let open = comparison(.opportunitiesOpen), let rate = comparison(.winRate13w),
+              let velocity = comparison(.pipelineVelocity), open.value > open.average,
+              rate.average > 0, velocity.average > 0,
+              rate.value <= (1 - t.pipelineStall) * rate.average, velocity.value <= (1 - t.pipelineStall) * velocity.average
+        else { return nil }
+        func fmt(_ x: Double) -> String { String(Rounding.round(x, places: 1)) }
+        func pct(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }
+        return PrepFlag(code: "pipeline_stall", detail: "\(Int(open.value)) opportunities open in \(n.kpiWeek) against their average of "
+            + "\(fmt(open.average)), while the 13-week win rate is \(pct(rate.value)) (their average \(pct(rate.average))) and "
+            + "pipeline velocity \(grouped(velocity.value)) a day (their average \(grouped(velocity.average)))")
     }
 
     /// Open questions that follow from the flags and from what moved.
@@ -360,6 +407,7 @@ extension PrepNote {
                 points.append("Activity was lower than usual last week. What took your time?")
             case "burnout_risk": points.append("You have been carrying a lot while your energy dipped. How sustainable does your current pace feel?")
             case "coaching_need": points.append("You are putting in a lot of activity; at which stage do your deals stall, and what would help them move?")
+            case "pipeline_stall": points.append("More of your deals are open than usual, but fewer are closing. Which ones have stopped moving, and what is holding each one up?")
             default: break
             }
         }

@@ -6,8 +6,8 @@ extension PrepNote {
     static func kpiValue(_ kpi: KPI, _ v: Double?) -> JSON {
         guard let v else { return .null }
         switch kpi {
-        case .winRate, .quotaAttainment: return .double(Rounding.round(v, places: 3))
-        case .revenueWon, .avgDealSize: return .double(Rounding.round(v, places: 2))
+        case .winRate, .quotaAttainment, .winRate13w, .leadConversion: return .double(Rounding.round(v, places: 3))
+        case .revenueWon, .avgDealSize, .avgDealSize13w, .pipelineVelocity: return .double(Rounding.round(v, places: 2))
         default: return .double(Rounding.round(v, places: 1))
         }
     }
@@ -42,7 +42,7 @@ extension PrepNote {
             ("team", team),
         ])
         func kpiObject(_ pick: (KPIComparison) -> Double?) -> JSON {
-            .object(kpis.map { ($0.kpi.rawValue, Self.kpiValue($0.kpi, pick($0))) })
+            .object((kpis + pipeline).map { ($0.kpi.rawValue, Self.kpiValue($0.kpi, pick($0))) })
         }
         let quotaJSON: JSON = quota.map { q in
             .object([("period", .string(q.period.description)), ("quota", .double(Self.money(q.quotaCents))),
@@ -71,18 +71,18 @@ extension PrepNote {
     static func shown(_ kpi: KPI, _ v: Double?) -> String {
         guard let v else { return "–" }
         switch kpi {
-        case .winRate, .quotaAttainment: return "\(Int((v * 100).rounded()))%"
-        case .revenueWon, .avgDealSize: return Self.grouped(v)
+        case .winRate, .quotaAttainment, .winRate13w, .leadConversion: return "\(Int((v * 100).rounded()))%"
+        case .revenueWon, .avgDealSize, .avgDealSize13w, .pipelineVelocity: return Self.grouped(v)
         default: return v == v.rounded() ? String(Int(v)) : String(Rounding.round(v, places: 1))
         }
     }
 
     /// 12,000 or 12,000.50: money as a manager reads it.
     static func grouped(_ v: Double) -> String {
-        let whole = Int(v.rounded(.towardZero)), cents = Int((abs(v - Double(whole)) * 100).rounded())
-        var digits = String(abs(whole)), out = ""
+        let allCents = Int((abs(v) * 100).rounded()), cents = allCents % 100
+        var digits = String(allCents / 100), out = ""
         while digits.count > 3 { out = "," + digits.suffix(3) + out; digits = String(digits.dropLast(3)) }
-        return (v < 0 ? "-" : "") + digits + out + (cents > 0 ? String(format: ".%02d", cents) : "")
+        return (v < 0 && allCents > 0 ? "-" : "") + digits + out + (cents > 0 ? String(format: ".%02d", cents) : "")
     }
 
     static func change(_ l: Double, _ b: Double) -> String {
@@ -138,6 +138,11 @@ extension PrepNote {
         s += "## KPIs, last week\n\n| KPI | \(kpiWeek) | own average | team median |\n|---|---:|---:|---:|\n"
         for k in kpis { s += "| \(k.kpi.label) | \(Self.shown(k.kpi, k.value)) | \(Self.shown(k.kpi, k.ownAverage)) | \(Self.shown(k.kpi, k.teamMedian)) |\n" }
         s += "\n"
+        if hasPipeline {
+            s += "## Pipeline, last week\n\n| KPI | \(kpiWeek) | own average | team median |\n|---|---:|---:|---:|\n"
+            for k in pipeline { s += "| \(k.kpi.label) | \(Self.shown(k.kpi, k.value)) | \(Self.shown(k.kpi, k.ownAverage)) | \(Self.shown(k.kpi, k.teamMedian)) |\n" }
+            s += "\n"
+        }
         if let q = quota {
             s += "Quota \(q.period): \(Self.grouped(Self.money(q.revenueCents))) of \(Self.grouped(Self.money(q.quotaCents))) "
             s += "(\(Int((q.attainment * 100).rounded()))%) after \(q.elapsedDays) of \(q.period.dayCount) days: on pace for \(Int((q.pace * 100).rounded()))%.\n\n"
@@ -208,6 +213,13 @@ extension PrepNote {
             b += "<tr><td>\(htmlEscaped(k.kpi.label))</td><td class=\"num\">\(Self.shown(k.kpi, k.value))</td><td class=\"num\">\(Self.shown(k.kpi, k.ownAverage))</td><td class=\"num\">\(Self.shown(k.kpi, k.teamMedian))</td></tr>"
         }
         b += "</tbody></table>"
+        if hasPipeline {
+            b += "<h2>Pipeline, last week</h2><table><thead><tr><th>KPI</th><th class=\"num\">\(kpiWeek)</th><th class=\"num\">own average</th><th class=\"num\">team median</th></tr></thead><tbody>"
+            for k in pipeline {
+                b += "<tr><td>\(htmlEscaped(k.kpi.label))</td><td class=\"num\">\(Self.shown(k.kpi, k.value))</td><td class=\"num\">\(Self.shown(k.kpi, k.ownAverage))</td><td class=\"num\">\(Self.shown(k.kpi, k.teamMedian))</td></tr>"
+            }
+            b += "</tbody></table>"
+        }
         if let q = quota {
             b += "<p>Quota \(q.period): \(Self.grouped(Self.money(q.revenueCents))) of \(Self.grouped(Self.money(q.quotaCents))) after \(q.elapsedDays) of \(q.period.dayCount) days.</p>"
         }

@@ -2,7 +2,7 @@ import Foundation
 import PulseCore
 
 /// What the reports, prep notes and team reports read, on either engine.
-public typealias ServiceStore = ReportStore & KPIStore & RosterStore & OneOnOneStore
+public typealias ServiceStore = ReportStore & KPIStore & RosterStore & OneOnOneStore & PipelineStore
 
 /// Builds prep notes for one as-of day, reading what every note shares once.
 public struct PrepBuilder: Sendable {
@@ -39,6 +39,13 @@ public struct PrepBuilder: Sendable {
         let team = teams[rep.team ?? GroupBy.noneLabel] ?? []
         var history = try await db.prepHistory(rep: rep, asOf: asOf, weeks: thresholds.trendWeeks, teamReps: team)
         history.openActions = try await db.openActions(repID: rep.id, asOf: asOf)
+        // The pipeline KPIs over the same weeks, the rep's own and each of the team's reps'.
+        let asOfWeek = Period.week(of: asOf)
+        let ids = team.contains(rep.id!) ? team : team + [rep.id!]
+        var pipeline = try await db.pipelineWeeks(from: asOfWeek.start - 7 * (thresholds.trendWeeks - 1), to: asOfWeek.end, reps: ids)
+        history.pipelineWeeks = pipeline[rep.id!] ?? [:]
+        if !team.contains(rep.id!) { pipeline[rep.id!] = nil }
+        history.teamPipelineWeeks = pipeline
         // An anonymous eNPS shows as the team's figure only, under the same threshold as every report.
         let hasOwn = history.responses.contains { $0.enps != nil }
         if !hasOwn, let report = teamENPS {

@@ -355,6 +355,19 @@ import Testing
         #expect(eml.count == 20)
         // The answer pages ran, and this week's answers went through them.
         #expect(r.stdout.contains("19 of 20 reps answered 2026-W47 through their links"), "\(r.stdout)")
+        // The pipeline: the rep whose morale fell has deals that stopped moving, and only they do.
+        #expect(r.stdout.contains("1028 opportunities and 1564 leads, the half year to 2026-W46"), "\(r.stdout)")
+        let niran = try #require(r.stdout.components(separatedBy: "$ pulse prep niran@acme.example\n").last)
+        #expect(niran.contains("- `pipeline_stall`: ") && niran.contains("## Pipeline, last week")
+                && niran.contains("More of your deals are open than usual, but fewer are closing."), "\(niran)")
+        #expect(r.stdout.components(separatedBy: "pipeline_stall").count == 2, "one note, one flag")
+        let env = ["PULSE_DB": w.path("demo-space/pulse.sqlite"), "PULSE_SURVEYS": w.path("demo-space/Surveys"),
+                   "PULSE_CONFIG": w.path("demo-space/pulse.yaml")]
+        for email in ["ploy", "somchai", "anna", "zul"] {
+            let other = try w.pulse(["prep", "\(email)@acme.example", "--as-of", "2026-11-22", "--format", "json"], env: env)
+            #expect(other.status == 0 && !other.stdout.contains("pipeline_stall") && other.stdout.contains("\"pipeline_velocity\""),
+                    "\(email): \(other.stderr)")
+        }
         #expect(r.stderr.isEmpty, "\(r.stderr)")
         // A folder it did not make is left alone.
         try FileManager.default.createDirectory(atPath: w.path("mine"), withIntermediateDirectories: true)

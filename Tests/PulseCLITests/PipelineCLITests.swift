@@ -165,5 +165,63 @@ import Testing
             as? [String: Any])
         let withVelocity = (shown["rows"] as! [[String: Any]]).filter { !($0["pipeline_velocity"] is NSNull) }.count
         #expect(json["kpi"] as? String == "pipeline_velocity" && json["n"] as? Int == withVelocity && withVelocity >= 10, "\(json)")
+
+        // The report of every team sets the same rep-weeks against morale, and draws them;
+        // the report of team west (2 reps) keeps its rep-weeks to itself under the threshold.
+        let range = ["--kpi", "pipeline_velocity", "--from", "2026-W38", "--to", "2026-W50"]
+        let report = try w.pulse(["report"] + range + ["--format", "json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let correlation = try #require((try report.json() as? [String: Any])?["correlation"] as? [String: Any])
+        #expect(correlation["kpi"] as? String == "pipeline_velocity" && correlation["n"] as? Int == withVelocity, "\(correlation)")
+        let html = try w.pulse(["report"] + range)
+        #expect(html.status == 0 && html.stdout.contains("Weekly morale against pipeline velocity (money per day)")
+                && html.stdout.components(separatedBy: "<circle class=\"dot\"").count - 1 == withVelocity, "the scatter has a point per rep-week")
+        let west = try w.pulse(["report", "--team", "west"] + range + ["--format", "json"])
+        let hidden = try #require((try west.json() as? [String: Any])?["correlation"] as? [String: Any])
+        #expect(hidden["suppressed"] as? Bool == true && hidden["n"] as? Int == 0, "\(hidden)")
+        let westPage = try w.pulse(["report", "--team", "west"] + range)
+        #expect(!westPage.stdout.contains("<circle class=\"dot\""), "no point of a team under the threshold is drawn")
+    }
+    /// Ana's note as of 2026-11-18 compares W46 (the week before) with her own average of
+    /// W36 to W45 and the team's median in W46, each read here from `kpi show`.
+    @Test func aPrepNoteSetsThePipelineAgainstTheRepsOwnAverageAndTheTeamsMedian() throws {
+        let w = try workspace()
+        defer { w.remove() }
+        #expect(try w.pulse(["kpi", "import", "--opportunities", "salesforce-opportunities.csv"] + Self.salesforceOpportunities).status == 0)
+        #expect(try w.pulse(["kpi", "import", "--leads", "salesforce-leads.csv"] + Self.salesforceLeads).status == 0)
+        let r = try w.pulse(["prep", "ana@acme.example", "--as-of", "2026-11-18", "--format", "json"], env: ["PULSE_NOW": "2026-11-18T08:00:00Z"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let note = try #require(try r.json() as? [String: Any])
+        let week = try #require((note["kpis"] as? [String: Any])?["week"] as? [String: Any])
+        #expect(week["period"] as? String == "2026-W46")
+        let values = try #require(week["values"] as? [String: Any]), own = try #require(week["own_average"] as? [String: Any])
+        let median = try #require(week["team_median"] as? [String: Any])
+
+        let shown = try #require(try w.pulse("kpi", "show", "--by", "rep", "--from", "2026-W36", "--to", "2026-W45", "--format", "json").json()
+            as? [String: Any])
+        let earlier = (shown["rows"] as! [[String: Any]]).filter { $0["rep"] as? String == "ana@acme.example" }
+        #expect(earlier.count == 10, "W36 to W45 all have figures: \(earlier.count)")
+        let thisWeek = try rows(w, by: "rep")
+        for kpi in ["opportunities_open", "sales_cycle_days", "win_rate_13w", "avg_deal_size_13w", "pipeline_velocity", "lead_conversion"] {
+            func number(_ v: Any?) -> Double? { v as? Double ?? (v as? Int).map(Double.init) }
+            let mine = earlier.compactMap { number($0[kpi]) }
+            let expectedAverage = mine.isEmpty ? nil : mine.reduce(0, +) / Double(mine.count)
+            let team = thisWeek.values.compactMap { number($0[kpi]) }.sorted()
+            let expectedMedian = team.isEmpty ? nil : team.count % 2 == 1 ? team[team.count / 2] : (team[team.count / 2 - 1] + team[team.count / 2]) / 2
+            #expect(close(values[kpi], number(thisWeek["ana@acme.example"]?[kpi]) ?? .nan), "\(kpi) this week: \(values[kpi] ?? "-")")
+            // The note rounds a cycle to 0.1 day, rates to 0.001 and money to the cent.
+            let within = kpi == "sales_cycle_days" || kpi == "opportunities_open" ? 0.051 : 0.0051
+            if let expectedAverage { #expect(abs((number(own[kpi]) ?? .nan) - expectedAverage) < within, "\(kpi) own average: \(own[kpi] ?? "-") vs \(expectedAverage)") }
+            else { #expect(own[kpi] is NSNull, "\(kpi): no earlier value") }
+            if let expectedMedian { #expect(abs((number(median[kpi]) ?? .nan) - expectedMedian) < within, "\(kpi) median: \(median[kpi] ?? "-") vs \(expectedMedian)") }
+        }
+        // By hand: open 2 and 1 make a median of 1.5; win rates 2/3 and 0 one of 1/3.
+        #expect(close(median["opportunities_open"], 1.5) && close(median["win_rate_13w"], 0.333) && close(values["pipeline_velocity"], 380.95))
+        #expect(!((note["missing"] as? [String]) ?? []).contains { $0.hasPrefix("no opportunities or leads") })
+
+        let md = try w.pulse(["prep", "ana@acme.example", "--as-of", "2026-11-18"], env: ["PULSE_NOW": "2026-11-18T08:00:00Z"])
+        #expect(md.stdout.contains("## Pipeline, last week") && md.stdout.contains("| open opportunities | 2 |")
+                && md.stdout.contains("| pipeline velocity (money per day) | 380.95 |") && md.stdout.contains("| win rate (trailing quarter) | 67% |"),
+                "\(md.stdout)")
     }
 }

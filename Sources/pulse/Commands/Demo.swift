@@ -17,7 +17,8 @@ extension Pulse {
             abstract: "Build a sample workspace on embedded defaults and run the main flow end to end.",
             discussion: """
                 Writes pulse.yaml, the shipped surveys, a roster of 20 reps in three teams and eight \
-                weeks of answers into DIR, imports them, and prints what a manager would look at. \
+                weeks of answers, with a half year of opportunities and leads, into DIR; imports them, \
+                and prints what a manager would look at. \
                 Running it again on a folder it made starts that folder afresh.
                 """)
 
@@ -66,6 +67,8 @@ extension Pulse {
             try write("responses.csv", data.responsesCSV)
             try write("activity.csv", data.activityCSV)
             try write("quota.csv", data.quotaCSV)
+            try write("opportunities.csv", data.opportunitiesCSV)
+            try write("leads.csv", data.leadsCSV)
 
             let style = Terminal.style
             let config = try PulseConfig.load(yaml: PulseConfig.demoTemplate, file: "pulse.yaml")
@@ -110,6 +113,11 @@ extension Pulse {
             let quotas = try db.importQuotas(try CSVReader(bytes: try readBytes(path("quota.csv")), file: "quota.csv"))
             Terminal.out("$ pulse kpi import activity.csv && pulse kpi import --quota quota.csv\n  \(activity.added) days of activity"
                 + " (\(activity.firstDay!) to \(activity.lastDay!)), \(quotas.added) quarterly quotas\n")
+            let opportunities = try db.importOpportunities(
+                try CSVReader(bytes: try readBytes(path("opportunities.csv")), file: "opportunities.csv"), options: PipelineImportOptions())
+            let leads = try db.importLeads(try CSVReader(bytes: try readBytes(path("leads.csv")), file: "leads.csv"), options: PipelineImportOptions())
+            Terminal.out("$ pulse kpi import --opportunities opportunities.csv && pulse kpi import --leads leads.csv\n"
+                + "  \(opportunities.added) opportunities and \(leads.added) leads, the half year to \(data.weeks.last!)\n")
             Terminal.out("$ pulse correlate --survey weekly-pulse --kpi calls\n")
             let correlation = try await ReportQueries.correlation(store, survey: "weekly-pulse", anonymous: false, kpi: .calls, lag: 0,
                                                             range: weekRange, byTeam: false, minGroupSize: threshold)
@@ -209,6 +217,7 @@ extension Pulse {
                   pulse trends --survey weekly-pulse --by all
                   pulse enps --survey enps --by region --format csv
                   pulse correlate --survey weekly-pulse --kpi meetings --lag 1
+                  pulse correlate --survey weekly-pulse --kpi pipeline_velocity
                   pulse kpi show --by team --from \(data.weeks.first!) --to \(data.weeks.last!)
                   pulse prep --team enterprise --format html --out prep
                   pulse notes add niran@acme.example --text "Talked about late nights" --action "Move two demos to next week"
