@@ -237,7 +237,7 @@ public final class PostgresDatabase: Sendable {
     public func tableCounts() async throws(PulseError) -> [(table: String, rows: Int)] {
         do {
             var out: [(table: String, rows: Int)] = []
-            for table in ["rep", "round", "invitation", "response", "activity", "quota", "note", "action_item", "outbox"] {
+            for table in ["rep", "round", "invitation", "response", "activity", "quota", "opportunity", "lead", "note", "action_item", "outbox"] {
                 let n = try await client.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*)::BIGINT FROM \(table)"), logger: logger)
                     .collect().first?.decode(Int.self) ?? 0
                 out.append((table, n))

@@ -57,7 +57,8 @@ extension AppDatabase {
         try read { db in
             let applied = try Self.migrator.appliedIdentifiers(db)
             let known = Self.migrator.migrations
-            let counts = try ["rep", "round", "invitation", "response", "activity", "quota", "note", "action_item", "outbox"].compactMap { table -> (String, Int)? in
+            let tables = ["rep", "round", "invitation", "response", "activity", "quota", "opportunity", "lead", "note", "action_item", "outbox"]
+            let counts = try tables.compactMap { table -> (String, Int)? in
                 guard try db.tableExists(table) else { return nil }
                 return (table, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0)
             }
