@@ -217,7 +217,8 @@ public protocol PipelineStore: Sendable {
 extension PipelineStore {
     /// Each rep's pipeline KPIs for the ISO weeks from the one holding `start` to the one
     /// holding `end`, by the rules of `PipelineWeek`.
-    public func pipelineWeeks(from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: PipelineWeek]] {
+    public func pipelineWeeks(from start: Day, to end: Day, reps: [Int64]?,
+                              reading: PipelineInputs = .both) async throws(PulseError) -> [Int64: [Period: PipelineWeek]] {
         var weeks: [Period] = []
         var week = Period.week(of: start)
         while week.start <= end {
@@ -225,16 +226,23 @@ extension PipelineStore {
             week = Period.week(of: week.end + 1)
         }
         guard let last = weeks.last else { return [:] }
-        return PipelineWeek.compute(opportunities: try await opportunities(reps: reps, through: last.end),
-                                    leads: try await leads(reps: reps, through: last.end), weeks: weeks)
+        return PipelineWeek.compute(opportunities: reading == .leads ? [] : try await opportunities(reps: reps, through: last.end),
+                                    leads: reading == .opportunities ? [] : try await leads(reps: reps, through: last.end), weeks: weeks)
     }
+}
+
+/// What a pipeline computation reads: the KPIs of opportunities, lead conversion, or both.
+public enum PipelineInputs: Sendable {
+    case opportunities, leads, both
 }
 
 extension PipelineStore {
     /// One pipeline KPI of every rep-week (of these reps) where it has a value, by rep and week.
     public func pipelineValues(of kpi: KPI, from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: Double]] {
         var out: [Int64: [Period: Double]] = [:]
-        for (rep, weeks) in try await pipelineWeeks(from: start, to: end, reps: reps) {
+        // Lead conversion reads only leads; every other pipeline KPI only opportunities.
+        let reading: PipelineInputs = kpi == .leadConversion ? .leads : .opportunities
+        for (rep, weeks) in try await pipelineWeeks(from: start, to: end, reps: reps, reading: reading) {
             let values = weeks.compactMapValues { $0.value(kpi) }
             if !values.isEmpty { out[rep] = values }
         }
