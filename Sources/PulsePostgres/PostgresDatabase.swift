@@ -195,6 +195,17 @@ public final class PostgresDatabase: Sendable {
             "CREATE TABLE lead (id TEXT PRIMARY KEY, rep_id BIGINT NOT NULL REFERENCES rep(id), created TEXT NOT NULL, converted TEXT)",
             "CREATE INDEX lead_rep ON lead (rep_id, created)",
         ]),
+        // The rollup of activity into rep-weeks (the week's Monday and the sums of its
+        // days), kept by every write to activity; filled from the rows already there.
+        ("v6-rollups", [
+            """
+            CREATE TABLE activity_week (
+                rep_id BIGINT NOT NULL REFERENCES rep(id), week_start TEXT NOT NULL, calls BIGINT, emails BIGINT, meetings BIGINT,
+                opportunities_created BIGINT, deals_won BIGINT, deals_lost BIGINT, revenue_won_cents BIGINT,
+                PRIMARY KEY (rep_id, week_start))
+            """,
+            PostgresAnswerStore.activityWeekInsert + " FROM activity GROUP BY rep_id, monday",
+        ]),
     ]
 
     /// Applies the migrations not yet applied; refuses a schema from a newer Pulse.

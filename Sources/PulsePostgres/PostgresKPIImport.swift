@@ -18,9 +18,13 @@ extension PostgresAnswerStore: KPIImportStore {
                 let before = try await Self.count("activity", on: c, logger: logger)
                 // Each batch is copied here first, then upserted from here.
                 try await c.query("CREATE TEMPORARY TABLE activity_in (LIKE activity) ON COMMIT DROP", logger: logger)
-                var (summary, changed) = try await ConnectionBridge.run(on: c) { bridge throws(PulseError) in
+                var (summary, changed, changes) = try await ConnectionBridge.run(on: c) { bridge throws(PulseError) in
                     var sink = BridgedActivitySink(bridge: bridge, logger: logger)
-                    return try KPIImport.activity(reader, options: options, reps: reps, sink: &sink, progress: progress)
+                    let (summary, changed) = try KPIImport.activity(reader, options: options, reps: reps, sink: &sink, progress: progress)
+                    return (summary, changed, sink.changes)
+                }
+                if let weeks = changes.weeks {
+                    try await Self.refreshActivityWeeks(from: weeks.monday, to: weeks.sunday, reps: Array(changes.reps), on: c, logger: logger)
                 }
                 let after = try await Self.count("activity", on: c, logger: logger)
                 summary.added = after - before
@@ -95,8 +99,9 @@ extension PostgresAnswerStore: KPIImportStore {
     /// One batch: copied (`COPY ... FROM STDIN`) into the import's temporary table, then
     /// upserted from it; the rows added or changed (a row whose values are the same is left
     /// alone and not counted).
-    static func upsert(_ rows: [ActivityRow], on c: PostgresConnection, logger: Logger) async throws -> Int {
-        guard !rows.isEmpty else { return 0 }
+    static func upsert(_ rows: [ActivityRow], on c: PostgresConnection, logger: Logger) async throws -> ActivityChanges {
+        var changes = ActivityChanges()
+        guard !rows.isEmpty else { return changes }
         let columns = activityValueColumns
         var text = CopyText(capacity: rows.count * 48)
         for r in rows {
@@ -113,12 +118,13 @@ extension PostgresAnswerStore: KPIImportStore {
             SELECT rep_id, day, \(columns.joined(separator: ", ")) FROM activity_in
             ON CONFLICT (rep_id, day) DO UPDATE SET \(columns.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
             WHERE (\(columns.map { "activity.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(columns.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))
-            RETURNING 1
+            RETURNING rep_id, day
             """
-        var changed = 0
-        for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger) { changed += 1 }
+        for try await (rep, day) in try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode((Int64, String).self) {
+            if let d = Day(iso: day) { changes.add(repID: rep, day: d) }
+        }
         try await c.query("TRUNCATE activity_in", logger: logger)
-        return changed
+        return changes
     }
 
     /// What the table holds now for rep-days.
@@ -143,10 +149,14 @@ extension PostgresAnswerStore: KPIImportStore {
 struct BridgedActivitySink: ActivitySink {
     let bridge: ConnectionBridge
     let logger: Logger
+    /// The rows added or changed, for the rollup of rep-weeks.
+    var changes = ActivityChanges()
 
     mutating func write(_ rows: [ActivityRow]) throws(PulseError) -> Int {
         let logger = self.logger
-        return try bridge.call { c in try await PostgresAnswerStore.upsert(rows, on: c, logger: logger) }
+        let batch = try bridge.call { c in try await PostgresAnswerStore.upsert(rows, on: c, logger: logger) }
+        changes.merge(batch)
+        return batch.count
     }
 
     mutating func stored(_ keys: [(repID: Int64, day: String)]) throws(PulseError) -> [[Int?]?] {

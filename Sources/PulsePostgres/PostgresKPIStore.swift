@@ -16,32 +16,34 @@ extension PostgresAnswerStore: KPIStore {
         for q in quotas where wanted?.contains(q.repID) ?? true { byRep[q.repID, default: []].append(q) }
         let found = byRep
         return try await run {
-            var out: [WeeklyKPIs] = []
-            var weeks: [String: Period] = [:]
-            let rows = try await client.query("""
-                SELECT rep_id, to_char(day::date - (extract(isodow FROM day::date)::int - 1), 'YYYY-MM-DD') AS monday,
-                       SUM(calls)::BIGINT, SUM(emails)::BIGINT, SUM(meetings)::BIGINT, SUM(opportunities_created)::BIGINT,
-                       SUM(deals_won)::BIGINT, SUM(deals_lost)::BIGINT, SUM(revenue_won_cents)::BIGINT
-                FROM activity WHERE day BETWEEN \(weekStart.description) AND \(weekEnd.description)
+            try await Self.weeklyKPIs(client.query("""
+                SELECT rep_id, week_start, calls, emails, meetings, opportunities_created, deals_won, deals_lost, revenue_won_cents
+                FROM activity_week WHERE week_start BETWEEN \(weekStart.description) AND \(weekEnd.description)
                   AND (\(reps)::BIGINT[] IS NULL OR rep_id = ANY(\(reps)))
-                GROUP BY rep_id, monday ORDER BY rep_id, monday
-                """, logger: logger)
-            for try await (rep, monday, calls, emails, meetings, opportunities, won, lost, revenue)
-                in rows.decode((Int64, String, Int?, Int?, Int?, Int?, Int?, Int?, Int?).self) {
-                let week: Period
-                if let known = weeks[monday] { week = known } else {
-                    guard let day = Day(iso: monday) else { continue }
-                    week = Period.week(of: day)
-                    weeks[monday] = week
-                }
-                var k = WeeklyKPIs(repID: rep, week: week)
-                k.calls = calls; k.emails = emails; k.meetings = meetings; k.opportunitiesCreated = opportunities
-                k.dealsWon = won; k.dealsLost = lost; k.revenueWonCents = revenue
-                k.quotaCents = WeeklyKPIs.quotaOverlap(found[rep] ?? [], from: week.start, to: week.end)
-                out.append(k)
-            }
-            return out
+                ORDER BY rep_id, week_start
+                """, logger: logger), quotas: found)
         }
+    }
+
+    /// Rep-weeks from rows of (rep, Monday, the seven sums), with the quota falling on each.
+    static func weeklyKPIs(_ rows: PostgresRowSequence, quotas: [Int64: [Quota]]) async throws -> [WeeklyKPIs] {
+        var out: [WeeklyKPIs] = []
+        var weeks: [String: Period] = [:]
+        for try await (rep, monday, calls, emails, meetings, opportunities, won, lost, revenue)
+            in rows.decode((Int64, String, Int?, Int?, Int?, Int?, Int?, Int?, Int?).self) {
+            let week: Period
+            if let known = weeks[monday] { week = known } else {
+                guard let day = Day(iso: monday) else { continue }
+                week = Period.week(of: day)
+                weeks[monday] = week
+            }
+            var k = WeeklyKPIs(repID: rep, week: week)
+            k.calls = calls; k.emails = emails; k.meetings = meetings; k.opportunitiesCreated = opportunities
+            k.dealsWon = won; k.dealsLost = lost; k.revenueWonCents = revenue
+            k.quotaCents = WeeklyKPIs.quotaOverlap(quotas[rep] ?? [], from: week.start, to: week.end)
+            out.append(k)
+        }
+        return out
     }
 
     public func weeklyValues(of kpi: KPI, from start: Day, to end: Day, reps: [Int64]?) async throws(PulseError) -> [Int64: [Period: Double]] {

@@ -131,6 +131,9 @@ extension PostgresAnswerStore: MaintenanceStore {
                 DELETE FROM activity WHERE day >= \(from.description) AND day <= \(to.description)
                   AND (\(repID)::BIGINT IS NULL OR rep_id = \(repID)) RETURNING 1
                 """, on: c, logger: logger)
+            // The weeks holding the range, summed again from the days left in them.
+            try await Self.refreshActivityWeeks(from: Period.week(of: from).start, to: Period.week(of: to).end,
+                                                reps: repID.map { [$0] }, on: c, logger: logger)
             return RemovalSummary(parts: [("activity row", n)], applied: apply)
         }
     }
@@ -149,6 +152,7 @@ extension PostgresAnswerStore: MaintenanceStore {
                 ("action", "DELETE FROM action_item WHERE rep_id = \(id) RETURNING 1"),
                 ("note", "DELETE FROM note WHERE rep_id = \(id) RETURNING 1"),
                 ("activity row", "DELETE FROM activity WHERE rep_id = \(id) RETURNING 1"),
+                (nil, "DELETE FROM activity_week WHERE rep_id = \(id)"),
                 ("quota", "DELETE FROM quota WHERE rep_id = \(id) RETURNING 1"),
                 ("opportunity", "DELETE FROM opportunity WHERE rep_id = \(id) RETURNING 1"),
                 ("lead", "DELETE FROM lead WHERE rep_id = \(id) RETURNING 1"),

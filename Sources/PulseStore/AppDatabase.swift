@@ -331,6 +331,7 @@ extension AppDatabase {
         registerPreferredNameMigration(&migrator)
         registerAnswerHoldMigration(&migrator)
         registerPipelineMigration(&migrator)
+        registerRollupMigration(&migrator)
         return migrator
     }
 }

@@ -29,6 +29,7 @@ extension AppDatabase {
             let before = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM activity") ?? 0
             var sink = try SQLiteActivitySink(db, mapped: { self.mapped($0) })
             var (summary, changed) = try KPIImport.activity(reader, options: options, reps: reps, sink: &sink, progress: progress)
+            try Self.refreshActivityWeeks(db, sink.changes)
             let after = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM activity") ?? 0
             summary.added = after - before
             summary.updated = changed - summary.added
@@ -101,27 +102,15 @@ extension AppDatabase {
         return out
     }
 
-    /// Calls `body` with each rep-week's KPIs, in rep and week order.
+    /// Calls `body` with each rep-week's KPIs, in rep and week order, from the rollup
+    /// (`activity_week`), with the quota falling on each week.
     func forEachWeeklyKPIs(from start: Day, to end: Day, reps: [Int64]?, _ body: (WeeklyKPIs) -> Void) throws(PulseError) {
         let weekStart = Period.week(of: start).start, weekEnd = Period.week(of: end).end
         if let reps, reps.isEmpty { return }
-        let repFilter = reps.map { " AND rep_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
         try read { db in
             let wanted = reps.map(Set.init)
             let quotas = try self.quotas(db, from: weekStart, to: weekEnd).filter { wanted?.contains($0.repID) ?? true }
-            var summer = WeeklySummer(quotas: quotas)
-            let statement = try db.makeStatement(sql: """
-                SELECT rep_id, day, calls, emails, meetings, opportunities_created, deals_won, deals_lost, revenue_won_cents
-                FROM activity WHERE day BETWEEN ? AND ?\(repFilter) ORDER BY rep_id, day
-                """)
-            try RawRows(statement, arguments: [weekStart.description, weekEnd.description]).forEach { row in
-                guard let day = row.day(1), let rep = row.int64(0) else { return }
-                let d = ActivityDay(repID: rep, day: day, calls: row.int(2), emails: row.int(3), meetings: row.int(4),
-                                    opportunitiesCreated: row.int(5), dealsWon: row.int(6), dealsLost: row.int(7),
-                                    revenueWonCents: row.int(8))
-                if let k = summer.add(d) { body(k) }
-            }
-            if let k = summer.finish() { body(k) }
+            try forEachWeeklyKPIsFromRollup(db, from: weekStart, to: weekEnd, reps: reps, quotas: quotas, body)
         }
     }
 
@@ -215,6 +204,8 @@ extension AppDatabase {
 struct SQLiteActivitySink: ActivitySink {
     var upsert: BulkStatement
     let current: Statement
+    /// The rows added or changed, for the rollup of rep-weeks.
+    var changes = ActivityChanges()
     /// A database error as the store says it (a full disk, a busy file).
     let mapped: (any Error) -> PulseError
 
@@ -243,7 +234,10 @@ struct SQLiteActivitySink: ActivitySink {
     mutating func write(_ rows: [ActivityRow]) throws(PulseError) -> Int {
         var changed = 0
         do {
-            for r in rows { changed += try upsert.execute(r.repID, r.dayText, r.values) }
+            for r in rows where try upsert.execute(r.repID, r.dayText, r.values) > 0 {
+                changed += 1
+                changes.add(repID: r.repID, day: r.day)
+            }
         } catch {
             throw mapped(error)
         }

@@ -92,15 +92,20 @@ extension AppDatabase {
         try transaction(dryRun: !apply) { db in
             var sql = "DELETE FROM activity WHERE day >= ? AND day <= ?"
             var arguments: StatementArguments = [from.description, to.description]
+            var reps: [Int64]?
             if let repEmail {
                 guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM rep WHERE email = ?", arguments: [repEmail]) else {
                     throw PulseError.input(InputIssue(file: repEmail, "not in the roster"))
                 }
                 sql += " AND rep_id = ?"
                 arguments += [id]
+                reps = [id]
             }
             try db.execute(sql: sql, arguments: arguments)
-            return RemovalSummary(parts: [("activity row", db.changesCount)], applied: apply)
+            let removed = db.changesCount
+            // The weeks holding the range, summed again from the days left in them.
+            try Self.refreshActivityWeeks(db, from: Period.week(of: from).start, to: Period.week(of: to).end, reps: reps)
+            return RemovalSummary(parts: [("activity row", removed)], applied: apply)
         }
     }
 
@@ -124,6 +129,7 @@ extension AppDatabase {
             try run("action", "DELETE FROM action_item WHERE rep_id = ?")
             try run("note", "DELETE FROM note WHERE rep_id = ?")
             try run("activity row", "DELETE FROM activity WHERE rep_id = ?")
+            try db.execute(sql: "DELETE FROM activity_week WHERE rep_id = ?", arguments: [id])
             try run("quota", "DELETE FROM quota WHERE rep_id = ?")
             try run("opportunity", "DELETE FROM opportunity WHERE rep_id = ?")
             try run("lead", "DELETE FROM lead WHERE rep_id = ?")

@@ -46,7 +46,7 @@ import Testing
         let w = try Workspace()
         try w.write("pulse.yaml", config)
         let r = try w.pulse(["init"], env: env(db))
-        #expect(r.status == 0 && r.stderr.contains("schema v5-pipeline"), "\(r.stderr)")
+        #expect(r.status == 0 && r.stderr.contains("schema v6-rollups"), "\(r.stderr)")
         var roster = "email,name,team,manager_email,timezone\n"
         for i in 0..<Self.reps { roster += "rep\(i)@example.org,Rep \(i),\(i % 2 == 0 ? "east" : "west"),lead@example.org,UTC\n" }
         try w.write("roster.csv", roster)
@@ -513,6 +513,94 @@ import Testing
     /// anonymous answers stored once (a second import of them is counted, not stored),
     /// rows by personal token; then the same reports. On PostgreSQL alone: an import
     /// killed mid-run leaves nothing, and two at once wait for each other.
+    /// The rollup of activity into rep-weeks after every kind of write to activity, on
+    /// both engines: `pulse doctor` sums the days again and finds it equal, `kpi show`
+    /// (which reads the rollup) gives what the test sums from its own files, and a rollup
+    /// changed behind Pulse's back is found and summed again.
+    @Test func theRollupsMatchTheDailyRowsAfterEveryWrite() throws {
+        guard Self.server != nil else { return }
+        let db = try database()
+        let pg = try workspace(db: db, config: "")
+        defer { pg.remove() }
+        let lite = try sqliteTwin(of: pg)
+        defer { lite.remove() }
+        // Three weeks from Monday 2026-10-05, weekdays, every rep: calls = rep + day, emails only on Mondays.
+        let day0 = Day(iso: "2026-10-05")!
+        var rows: [(rep: Int, day: Day, calls: Int, emails: Int?)] = []
+        for d in 0..<21 where (day0 + d).weekday <= 5 {
+            for r in 0..<Self.reps { rows.append((r, day0 + d, r + d, (day0 + d).weekday == 1 ? 2 : nil)) }
+        }
+        func write(_ name: String, _ rows: [(rep: Int, day: Day, calls: Int, emails: Int?)]) throws {
+            let text = "email,date,calls,emails\n" + rows.map { "rep\($0.rep)@example.org,\($0.day),\($0.calls),\($0.emails.map(String.init) ?? "")\n" }.joined()
+            try pg.write(name, text)
+            try lite.write(name, text)
+        }
+        /// What `kpi show --by rep` must say: each rep-week's calls and emails summed from `rows`.
+        func expected(_ rows: [(rep: Int, day: Day, calls: Int, emails: Int?)]) -> [String: String] {
+            var calls: [String: Int] = [:], emails: [String: Int] = [:]
+            for r in rows {
+                let key = "rep\(r.rep)@example.org \(Period.week(of: r.day))"
+                calls[key, default: 0] += r.calls
+                if let e = r.emails { emails[key, default: 0] += e }
+            }
+            return calls.mapValues { String($0) }.merging(emails.mapValues { "/\($0)" }) { $0 + $1 }
+        }
+        func check(_ step: String, _ rows: [(rep: Int, day: Day, calls: Int, emails: Int?)]) throws {
+            let weeks = Set(rows.map { "\($0.rep) \(Period.week(of: $0.day))" }).count
+            for (w, e) in [(pg, env(db)), (lite, [String: String]())] {
+                let doctor = try w.pulse(["doctor", "--no-mail"], env: e)
+                #expect(doctor.stdout.contains("ok   rollups: \(weeks) rep-weeks of activity, each as its daily rows sum"),
+                        "\(step): \(doctor.stdout)")
+            }
+            let shown = try onBoth(pg, lite, db: db, ["kpi", "show", "--by", "rep", "--from", "2026-W41", "--to", "2026-W50", "--format", "json"])
+            var got: [String: String] = [:]
+            for row in (try shown.json() as? [String: Any])?["rows"] as? [[String: Any]] ?? [] {
+                let key = "\(row["rep"]!) \(row["week"]!)"
+                got[key] = "\(row["calls"] as? Int ?? -1)" + ((row["emails"] as? Int).map { "/\($0)" } ?? "")
+            }
+            #expect(got == expected(rows), "\(step)")
+        }
+        try write("activity.csv", rows)
+        _ = try onBoth(pg, lite, db: db, ["kpi", "import", "activity.csv"])
+        try check("import", rows)
+        // The next export: one day changed, a new week begun; the rest unchanged.
+        var next: [(rep: Int, day: Day, calls: Int, emails: Int?)] = rows.map { $0.rep == 3 && $0.day == day0 + 2 ? ($0.rep, $0.day, 50, $0.emails) : $0 }
+        next += (0..<Self.reps).map { ($0, day0 + 28, 1, nil) }
+        try write("next.csv", next)
+        _ = try onBoth(pg, lite, db: db, ["kpi", "import", "next.csv"])
+        try check("re-import", next)
+        // One rep's Wednesday and Thursday removed, then everyone's second week.
+        _ = try onBoth(pg, lite, db: db, ["kpi", "delete", "--from", "\(day0 + 2)", "--to", "\(day0 + 3)", "--rep", "rep3@example.org", "--yes"])
+        next.removeAll { $0.rep == 3 && ($0.day == day0 + 2 || $0.day == day0 + 3) }
+        try check("kpi delete of one rep's days", next)
+        _ = try onBoth(pg, lite, db: db, ["kpi", "delete", "--from", "\(day0 + 7)", "--to", "\(day0 + 13)", "--yes"])
+        next.removeAll { $0.day >= day0 + 7 && $0.day <= day0 + 13 }
+        try check("kpi delete of a week", next)
+        _ = try onBoth(pg, lite, db: db, ["roster", "erase", "rep5@example.org", "--yes"])
+        next.removeAll { $0.rep == 5 }
+        try check("roster erase", next)
+
+        // A rollup changed behind Pulse's back is found, named, and summed again.
+        _ = try psql(db, "UPDATE activity_week SET calls = calls + 1 WHERE rep_id = (SELECT id FROM rep WHERE email = 'rep4@example.org') AND week_start = '2026-10-05'")
+        let tamper = Process()
+        tamper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tamper.arguments = ["python3", "-c", """
+            import sqlite3,sys; c=sqlite3.connect(sys.argv[1])
+            c.execute("UPDATE activity_week SET calls = calls + 1 WHERE rep_id = (SELECT id FROM rep WHERE email = 'rep4@example.org') AND week_start = '2026-10-05'")
+            c.commit()
+            """, lite.path("pulse.sqlite")]
+        try tamper.run()
+        tamper.waitUntilExit()
+        for (w, e) in [(pg, env(db)), (lite, [String: String]())] {
+            let found = try w.pulse(["doctor", "--no-mail"], env: e)
+            #expect(found.status == 1 && found.stdout.contains("FAIL rollups: 1 rep-week of activity differs")
+                    && found.stdout.contains("rep4@example.org 2026-W41: holds ") && found.stdout.contains("--rebuild-rollups"), "\(found.stdout)")
+            let fixed = try w.pulse(["doctor", "--no-mail", "--rebuild-rollups"], env: e)
+            #expect(fixed.status == 0 && fixed.stdout.contains("ok   rollups summed again: "), "\(fixed.stdout)")
+        }
+        try check("rebuilt", next)
+    }
+
     @Test func theResponsesImportsAreTheSameOnSQLiteAndPostgreSQL() throws {
         guard Self.server != nil else { return }
         let db = try database()
@@ -832,7 +920,7 @@ import Testing
                 && backup.stderr.contains("token key") && !FileManager.default.fileExists(atPath: w.path("b.dump")), "\(backup.stderr)")
         // doctor says whether the database answers, and what it holds.
         let good = try w.pulse(["doctor", "--no-mail"], env: env(db))
-        #expect(good.status == 0 && good.stdout.contains("reachable, schema v5-pipeline") && good.stdout.contains("12 rep")
+        #expect(good.status == 0 && good.stdout.contains("reachable, schema v6-rollups") && good.stdout.contains("12 rep")
                 && good.stdout.contains("token key from the environment"), "\(good.stdout)\(good.stderr)")
         let away = try w.pulse(["doctor", "--no-mail"], env: env("postgresql://postgres@127.0.0.1:\(port)/pulse"))
         #expect(away.status == 1 && away.stdout.contains("FAIL database: cannot reach PostgreSQL at 127.0.0.1:\(port)"), "\(away.stdout)")
@@ -855,10 +943,10 @@ import Testing
                 && !wrong.stderr.contains("not-the-password"), "\(wrong.stderr)")
         try w.write("pw.yaml", "database:\n  password_env: PULSE_TEST_DB_PASSWORD\n")
         let right = try w.pulse(["init"], env: env(guarded, ["PULSE_CONFIG": w.path("pw.yaml"), "PULSE_TEST_DB_PASSWORD": "pulse-test-password"]))
-        #expect(right.status == 0 && right.stderr.contains("schema v5-pipeline") && !(right.stdout + right.stderr).contains("pulse-test-password"),
+        #expect(right.status == 0 && right.stderr.contains("schema v6-rollups") && !(right.stdout + right.stderr).contains("pulse-test-password"),
                 "\(right.stderr)")
-        #expect(try psql(guarded.replacing(#/pulse_password@/#, with: "postgres@"), "SELECT COUNT(*) FROM pulse_migration") == "5",
-                "nothing was written before the right password; all five migrations after")
+        #expect(try psql(guarded.replacing(#/pulse_password@/#, with: "postgres@"), "SELECT COUNT(*) FROM pulse_migration") == "6",
+                "nothing was written before the right password; all six migrations after")
         // A schema from a newer Pulse is refused before anything is read or written.
         _ = try psql(db, "INSERT INTO pulse_migration (id, applied_at) VALUES ('v99-future', 'now')")
         let r9 = try w.pulse(["roster", "list"], env: env(db))

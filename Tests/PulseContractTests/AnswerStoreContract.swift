@@ -218,9 +218,9 @@ import Testing
         var location = base
         location.database = name
         let first = try await PostgresDatabase(location, password: nil)
-        #expect(try await first.schemaVersion() == "v5-pipeline")
+        #expect(try await first.schemaVersion() == "v6-rollups")
         let again = try await PostgresDatabase(location, password: nil)
-        #expect(try await again.schemaVersion() == "v5-pipeline")
+        #expect(try await again.schemaVersion() == "v6-rollups")
         try await first.client.query("INSERT INTO pulse_migration (id, applied_at) VALUES ('v99-from-the-future', 'now')", logger: logger)
         do {
             _ = try await PostgresDatabase(location, password: nil)

@@ -79,6 +79,8 @@ extension Pulse {
             discussion: "Exit 0 when nothing failed (warnings allowed), 1 otherwise. Connects to the mail server (EHLO, STARTTLS, AUTH) but sends nothing.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Skip the mail server check.") var noMail = false
+        @Flag(help: "Sum the rollups (the rep-weeks reports read) again from the raw rows, then check them.")
+        var rebuildRollups = false
 
         func run() async throws {
             var failed = 0
@@ -87,6 +89,17 @@ extension Pulse {
             func ok(_ s: String) { Terminal.out("\(style.dim("ok  ")) \(TerminalText.escapedLines(s))\n") }
             func warn(_ s: String) { Terminal.out("\(style.bold("warn")) \(TerminalText.escapedLines(s))\n") }
             func fail(_ s: String) { failed += 1; Terminal.out("\(style.bold("FAIL")) \(TerminalText.escapedLines(s))\n") }
+            // The rollups summed again from the raw rows and compared.
+            func report(_ check: RollupCheck, rebuilt: Bool, emails: [Int64: String]) {
+                if check.differences.isEmpty {
+                    if check.rows > 0 || rebuilt {
+                        ok("rollups\(rebuilt ? " summed again" : ""): \(Plural.count(check.rows, "rep-week")) of activity, each as its daily rows sum")
+                    }
+                } else {
+                    fail("rollups: \(Plural.count(check.differences.count, "rep-week")) of activity \(check.differences.count == 1 ? "differs" : "differ") from the daily rows (\(check.differences.prefix(3).map { $0.described(rep: emails[$0.repID] ?? "rep \($0.repID)") }.joined(separator: "; "))): "
+                         + "pulse doctor --rebuild-rollups sums them again")
+                }
+            }
 
             // Configuration.
             var config = PulseConfig()
@@ -111,7 +124,10 @@ extension Pulse {
                     ok("database \(shown): reachable, schema \(try await database.schemaVersion() ?? "none")")
                     let counts = try await database.tableCounts().filter { $0.rows > 0 }.map { "\($0.rows) \($0.table)" }
                     if !counts.isEmpty { ok("holds " + counts.joined(separator: ", ")) }
-                    let queued = try await PostgresAnswerStore(database).outboxCounts()
+                    let store = PostgresAnswerStore(database)
+                    report(rebuildRollups ? try await store.rebuildRollups() : try await store.rollupCheck(), rebuilt: rebuildRollups,
+                           emails: Dictionary(try await store.reps(includeInactive: true, team: nil).compactMap { r in r.id.map { ($0, r.email) } }) { a, _ in a })
+                    let queued = try await store.outboxCounts()
                     if let n = queued["failed"], n > 0 { warn("\(n) messages failed for good: pulse outbox --status failed shows why") }
                     if let n = queued["queued"], n > 0 { warn("\(n) messages wait in the outbox: pulse outbox --flush sends them") }
                 } catch {
@@ -133,6 +149,8 @@ extension Pulse {
                     else { fail("database \(global.dbPath) is damaged: \(h.integrity.prefix(3).joined(separator: "; ")); restore the last pulse backup") }
                     let counts = h.counts.filter { $0.rows > 0 }.map { "\($0.rows) \($0.table)" }
                     if !counts.isEmpty { ok("holds " + counts.joined(separator: ", ")) }
+                    report(rebuildRollups ? try db.rebuildRollups() : try db.rollupCheck(), rebuilt: rebuildRollups,
+                           emails: Dictionary(try db.reps(includeInactive: true, team: nil).compactMap { r in r.id.map { ($0, r.email) } }) { a, _ in a })
                     let queued = try db.outboxCounts()
                     if let n = queued["failed"], n > 0 { warn("\(n) messages failed for good: pulse outbox --status failed shows why") }
                     if let n = queued["queued"], n > 0 { warn("\(n) messages wait in the outbox: pulse outbox --flush sends them") }
