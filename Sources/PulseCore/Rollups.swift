@@ -27,8 +27,6 @@ public struct ActivityChanges: Sendable, Equatable {
         if let l = other.last, last.map({ l > $0 }) ?? true { last = l }
     }
 
-    public var isEmpty: Bool { reps.isEmpty }
-
     /// The Monday of the first week and the Sunday of the last one touched.
     public var weeks: (monday: Day, sunday: Day)? {
         guard let first, let last else { return nil }

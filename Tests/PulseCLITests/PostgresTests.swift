@@ -507,12 +507,6 @@ import Testing
         print("postgres: kpi import killed mid-run \(kills) times with nothing left behind; two at once: \(both.map { $0.stderr.trimmingCharacters(in: .whitespacesAndNewlines) })")
     }
 
-    /// Answers collected elsewhere import by the same rules on both engines: identified
-    /// answers upserted (added, unchanged, updated), rounds opened, a bad file refused
-    /// whole with every problem by line and field, a too-small anonymous batch refused,
-    /// anonymous answers stored once (a second import of them is counted, not stored),
-    /// rows by personal token; then the same reports. On PostgreSQL alone: an import
-    /// killed mid-run leaves nothing, and two at once wait for each other.
     /// The rollup of activity into rep-weeks after every kind of write to activity, on
     /// both engines: `pulse doctor` sums the days again and finds it equal, `kpi show`
     /// (which reads the rollup) gives what the test sums from its own files, and a rollup
@@ -601,6 +595,12 @@ import Testing
         try check("rebuilt", next)
     }
 
+    /// Answers collected elsewhere import by the same rules on both engines: identified
+    /// answers upserted (added, unchanged, updated), rounds opened, a bad file refused
+    /// whole with every problem by line and field, a too-small anonymous batch refused,
+    /// anonymous answers stored once (a second import of them is counted, not stored),
+    /// rows by personal token; then the same reports. On PostgreSQL alone: an import
+    /// killed mid-run leaves nothing, and two at once wait for each other.
     @Test func theResponsesImportsAreTheSameOnSQLiteAndPostgreSQL() throws {
         guard Self.server != nil else { return }
         let db = try database()
