@@ -33,16 +33,31 @@ public struct CorrelationReport: Sendable {
     ///   - groups: rep → group, for `--by team`; `nil` for one result over everyone.
     public static func compute(survey: String, kpi: KPI, lag: Int, range: PeriodRange, morale: [Int64: [Period: Double]],
                                kpis: [Int64: [Period: Double]], groups: [Int64: String]?, minGroupSize: Int) -> CorrelationReport {
+        compute(survey: survey, kpi: kpi, lag: lag, range: range, morale: RepWeekSeries(morale), kpis: RepWeekSeries(kpis),
+                groups: groups, minGroupSize: minGroupSize)
+    }
+
+    /// The same over rep-week series: the two are walked side by side in rep and week
+    /// order, each morale week meeting the KPI's week `lag` weeks on.
+    public static func compute(survey: String, kpi: KPI, lag: Int, range: PeriodRange, morale: RepWeekSeries,
+                               kpis: RepWeekSeries, groups: [Int64: String]?, minGroupSize: Int) -> CorrelationReport {
         var pairsByRep: [Int64: [(x: Double, y: Double)]] = [:]
-        for (rep, weeks) in morale {
-            for (week, m) in weeks where range.contains(week) {
-                var target = week
-                if lag > 0 { for _ in 0..<lag { target = target.next } }
-                if lag < 0 { for _ in 0..<(-lag) { target = target.previous } }
-                guard let v = kpis[rep]?[target] else { continue }
-                pairsByRep[rep, default: []].append((m, v))
+        let shift = 7 * lag, first = range.start.ordinal, last = range.end.ordinal
+        var j = 0
+        var current: (rep: Int64, pairs: [(x: Double, y: Double)])?
+        for i in 0..<morale.count {
+            let rep = morale.reps[i], monday = morale.mondays[i]
+            guard monday >= first && monday + 6 <= last else { continue }
+            let target = monday + shift
+            while j < kpis.count && (kpis.reps[j], kpis.mondays[j]) < (rep, target) { j += 1 }
+            guard j < kpis.count, kpis.reps[j] == rep, kpis.mondays[j] == target else { continue }
+            if current?.rep != rep {
+                if let c = current { pairsByRep[c.rep] = c.pairs }
+                current = (rep, [])
             }
+            current!.pairs.append((morale.values[i], kpis.values[j]))
         }
+        if let c = current { pairsByRep[c.rep] = c.pairs }
         func result(_ group: String?, _ reps: [Int64]) -> Result {
             let subjects = reps.sorted().compactMap { pairsByRep[$0] }.map { $0.sorted { ($0.x, $0.y) < ($1.x, $1.y) } }
             let xs = subjects.flatMap { $0.map(\.x) }, ys = subjects.flatMap { $0.map(\.y) }
@@ -73,10 +88,10 @@ public struct CorrelationReport: Sendable {
         let results: [Result]
         if let groups {
             var members: [String: [Int64]] = [:]
-            for rep in Set(morale.keys).union(kpis.keys) { members[groups[rep] ?? GroupBy.noneLabel, default: []].append(rep) }
+            for rep in morale.repSet.union(kpis.repSet) { members[groups[rep] ?? GroupBy.noneLabel, default: []].append(rep) }
             results = members.keys.sorted().map { result($0, members[$0]!) }
         } else {
-            results = [result(nil, Array(Set(morale.keys).union(kpis.keys)))]
+            results = [result(nil, Array(morale.repSet.union(kpis.repSet)))]
         }
         return CorrelationReport(survey: survey, kpi: kpi, lag: lag, range: range, by: groups == nil ? nil : "team", results: results)
     }
@@ -189,6 +204,58 @@ public struct CorrelationReport: Sendable {
             }
             out += TerminalText.escaped(sentence(r)) + "\n\n"
         }
+        return out
+    }
+}
+
+/// One value per rep-week, in rep and then week order, each week as its Monday's day
+/// number: what `correlate` pairs, read straight from the rollups in their key order,
+/// without a dictionary per rep.
+public struct RepWeekSeries: Sendable, Equatable {
+    public private(set) var reps: [Int64] = []
+    public private(set) var mondays: [Int] = []
+    public private(set) var values: [Double] = []
+    private var ordered = true
+
+    public init() {}
+
+    /// From values by rep and week (weeks only; other periods are left out).
+    public init(_ byRep: [Int64: [Period: Double]]) {
+        for rep in byRep.keys.sorted() {
+            for (period, v) in byRep[rep]!.filter({ $0.key.kind == .week }).sorted(by: { $0.key.start < $1.key.start }) {
+                append(rep: rep, monday: period.start.ordinal, value: v)
+            }
+        }
+    }
+
+    public var count: Int { reps.count }
+    public var isEmpty: Bool { reps.isEmpty }
+
+    /// The reps with at least one value.
+    public var repSet: Set<Int64> { Set(reps) }
+
+    /// Adds a rep-week; out of order ones are sorted by `finish()`.
+    public mutating func append(rep: Int64, monday: Int, value: Double) {
+        if let r = reps.last, (rep, monday) <= (r, mondays.last!) { ordered = false }
+        reps.append(rep); mondays.append(monday); values.append(value)
+    }
+
+    /// In rep and week order (a later value of the same rep-week wins).
+    public mutating func finish() {
+        guard !ordered else { return }
+        let order = reps.indices.sorted { (reps[$0], mondays[$0], $0) < (reps[$1], mondays[$1], $1) }
+        var out = RepWeekSeries()
+        for i in order {
+            if let r = out.reps.last, r == reps[i], out.mondays.last! == mondays[i] { out.values[out.values.count - 1] = values[i]; continue }
+            out.append(rep: reps[i], monday: mondays[i], value: values[i])
+        }
+        self = out
+    }
+
+    /// The values by rep and week.
+    public var byRep: [Int64: [Period: Double]] {
+        var out: [Int64: [Period: Double]] = [:]
+        for i in reps.indices { out[reps[i], default: [:]][Period.week(of: Day(ordinal: mondays[i]))] = values[i] }
         return out
     }
 }

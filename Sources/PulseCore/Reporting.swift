@@ -98,6 +98,12 @@ public protocol KPIStore: Sendable {
 
     /// Each identified rep's weekly morale for a survey, by rep and week.
     func weeklyMorale(survey: String, range: PeriodRange) async throws(PulseError) -> [Int64: [Period: Double]]
+
+    /// The same as one series in rep and week order (what `correlate` walks).
+    func weeklyMoraleSeries(survey: String, range: PeriodRange) async throws(PulseError) -> RepWeekSeries
+
+    /// One KPI of every rep-week with activity, as one series in rep and week order.
+    func weeklyValueSeries(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> RepWeekSeries
 }
 
 extension KPIStore {

@@ -34,11 +34,15 @@ public struct ActivityChanges: Sendable, Equatable {
     }
 }
 
-/// A rollup that does not match the raw rows it is kept from.
+/// A rollup that does not match the raw rows it is kept from: a rep-week of activity, or
+/// a row of the rollups of answers.
 public struct RollupDifference: Sendable, Equatable, CustomStringConvertible {
     public var table: String
-    public var repID: Int64
-    public var week: Period
+    /// The rep the row is about, if any (named by the caller), and the week of a rep-week.
+    public var repID: Int64?
+    public var week: Period?
+    /// The row's key in words, where it is not a rep-week.
+    public var subject: String?
     /// What the rollup holds, and what the raw rows sum to (`nil`: no row).
     public var held: String?
     public var summed: String?
@@ -47,11 +51,19 @@ public struct RollupDifference: Sendable, Equatable, CustomStringConvertible {
         self.table = table; self.repID = repID; self.week = week; self.held = held; self.summed = summed
     }
 
-    public var description: String { described(rep: "rep \(repID)") }
+    public init(table: String, subject: String, repID: Int64? = nil, held: String?, summed: String?) {
+        self.table = table; self.subject = subject; self.repID = repID; self.held = held; self.summed = summed
+    }
+
+    public var description: String { described(rep: repID.map { "rep \($0)" }) }
 
     /// The difference with the rep named as the caller knows them.
-    public func described(rep: String) -> String {
-        "\(table): \(rep) \(week): holds \(held ?? "nothing"), the daily rows sum to \(summed ?? "nothing")"
+    public func described(rep: String?) -> String {
+        let what: String
+        if let week { what = "\(rep ?? "a rep") \(week)" }
+        else if let subject { what = rep.map { "\(subject) (\($0))" } ?? subject }
+        else { what = rep ?? "?" }
+        return "\(table): \(what): holds \(held ?? "nothing"), the raw rows sum to \(summed ?? "nothing")"
     }
 }
 
@@ -78,14 +90,24 @@ extension WeeklyKPIs {
         for (key, k) in fromDays {
             out.append(RollupDifference(table: table, repID: key.rep, week: key.week, held: nil, summed: k.sums))
         }
-        return out.sorted { ($0.repID, $0.week.start) < ($1.repID, $1.week.start) }
+        return out.sorted { ($0.repID ?? 0, $0.week?.start.ordinal ?? 0) < ($1.repID ?? 0, $1.week?.start.ordinal ?? 0) }
     }
 }
 
 /// What a check of the rollups found: the rows they hold and where they differ from the
 /// raw rows summed again.
 public struct RollupCheck: Sendable, Equatable {
+    /// Rep-weeks of activity (`activity_week`).
     public var rows: Int
+    /// Rows of the rollups of answers (`response_group`, `enps_respondent`).
+    public var responseGroups: Int
+    public var respondents: Int
+    /// Rep-weeks of morale (`morale_week`).
+    public var moraleWeeks: Int
     public var differences: [RollupDifference]
-    public init(rows: Int, differences: [RollupDifference]) { self.rows = rows; self.differences = differences }
+
+    public init(rows: Int, responseGroups: Int = 0, respondents: Int = 0, moraleWeeks: Int = 0, differences: [RollupDifference]) {
+        self.rows = rows; self.responseGroups = responseGroups; self.respondents = respondents; self.moraleWeeks = moraleWeeks
+        self.differences = differences
+    }
 }

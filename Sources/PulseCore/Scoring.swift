@@ -74,6 +74,19 @@ public enum Rounding {
         return (value * f).rounded(.toNearestOrAwayFromZero) / f
     }
 
+    /// `value` rounded half away from zero to `places` decimals, where a value within a
+    /// hundred-millionth of a unit of the last place from a half counts as that half.
+    /// Morale and its means are fractions with small denominators (43.75 is a mean of
+    /// 41.67 and 45.83), and their sums, in binary or in the billionths the rollups keep,
+    /// can land a hair below the half; a true value that near a half and not on it would
+    /// need a mean over more than ten million answers.
+    public static func roundKeepingHalves(_ value: Double, places: Int) -> Double {
+        let f = pow(10.0, Double(places))
+        let scaled = value * f, below = scaled.rounded(.down)
+        if abs(scaled - below - 0.5) < 1e-8 { return (scaled >= 0 ? below + 1 : below) / f }
+        return scaled.rounded(.toNearestOrAwayFromZero) / f
+    }
+
     /// 100 × numerator / denominator rounded half away from zero to one decimal, in
     /// integers so that a true half (100 × 1 / 16 = 6.25) is never lost to binary fractions.
     public static func percentTenths(_ numerator: Int, _ denominator: Int) -> Double {
@@ -293,7 +306,7 @@ public struct TrendsReport: Sendable, Equatable {
                 guard let cell = cells[g]?[period], cell.respondents > 0 else {
                     return TrendPoint(period: period, morale: nil, respondents: 0, suppressed: false)
                 }
-                return TrendPoint(period: period, morale: Rounding.round(cell.sumOfMeans / Double(cell.respondents), places: 1),
+                return TrendPoint(period: period, morale: Rounding.roundKeepingHalves(cell.sumOfMeans / Double(cell.respondents), places: 1),
                                   respondents: cell.respondents, suppressed: false)
             })
         }

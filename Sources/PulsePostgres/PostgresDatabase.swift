@@ -206,6 +206,9 @@ public final class PostgresDatabase: Sendable {
             """,
             PostgresAnswerStore.activityWeekInsert + " FROM activity GROUP BY rep_id, monday",
         ]),
+        // The rollups of answers per round and group, and of each rep's eNPS answers, kept
+        // by statement triggers on response; filled from the answers already there.
+        ("v7-response-rollups", PostgresAnswerStore.responseRollupMigration),
     ]
 
     /// Applies the migrations not yet applied; refuses a schema from a newer Pulse.

@@ -84,19 +84,25 @@ extension PostgresAnswerStore: KPIStore {
     }
 
     public func weeklyMorale(survey: String, range: PeriodRange) async throws(PulseError) -> [Int64: [Period: Double]] {
+        try await weeklyMoraleSeries(survey: survey, range: range).byRep
+    }
+
+    public func weeklyMoraleSeries(survey: String, range: PeriodRange) async throws(PulseError) -> RepWeekSeries {
         let logger = self.logger
         return try await run {
-            var out: [Int64: [Period: Double]] = [:]
-            for row in try await client.query("""
-                SELECT s.rep_id, r.period, s.morale FROM response s JOIN round r ON r.id = s.round_id
-                WHERE r.survey_id = \(survey) AND r.period_start >= \(range.start.description) AND r.period_end <= \(range.end.description)
-                  AND s.rep_id IS NOT NULL AND s.morale IS NOT NULL
-                """, logger: logger).collect() {
-                let (rep, p, morale) = try row.decode((Int64, String, Double).self)
-                guard let period = Period(p), period.kind == .week else { continue }
-                out[rep, default: [:]][period] = morale
+            try await client.withConnection { c in
+                try await Self.moraleSeries(survey: survey, range: range, on: c, logger: logger).first?.series ?? RepWeekSeries()
             }
-            return out
         }
+    }
+
+    public func weeklyValueSeries(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> RepWeekSeries {
+        if kpi.isPipeline { return RepWeekSeries(try await pipelineValues(of: kpi, from: start, to: end, reps: nil)) }
+        var out = RepWeekSeries()
+        for k in try await weeklyKPIs(from: start, to: end, reps: nil) {
+            if let v = k.value(kpi) { out.append(rep: k.repID, monday: k.week.start.ordinal, value: v) }
+        }
+        out.finish()
+        return out
     }
 }

@@ -6,20 +6,6 @@ import PulseCore
 /// score and round, never one per response), and the anonymous answers are regrouped
 /// by the rule every engine shares (`AnonymousRegrouping`).
 extension PostgresAnswerStore: ReportStore {
-    /// The group a response is counted in, as SQL: empty and NULL are one "(none)".
-    static func groupExpression(_ by: GroupBy) -> String {
-        switch by {
-        case .team: "NULLIF(s.team, '')"
-        case .manager: "NULLIF(s.manager_email, '')"
-        case .region: "NULLIF(s.region, '')"
-        case .all: "NULL::TEXT"
-        }
-    }
-
-    static func label(_ by: GroupBy, _ value: String?) -> String {
-        by == .all ? "all" : (value.flatMap { $0.isEmpty ? nil : $0 } ?? GroupBy.noneLabel)
-    }
-
     /// The survey's rounds inside a range, by id.
     static func roundsByID(survey: String, range: PeriodRange, on c: PostgresConnection, logger: Logger) async throws -> [Int64: Period] {
         var out: [Int64: Period] = [:]
@@ -36,19 +22,20 @@ extension PostgresAnswerStore: ReportStore {
     /// The regrouping of the rounds' anonymous answers.
     static func regrouping(rounds: [Int64], threshold: Int, on c: PostgresConnection, logger: Logger) async throws -> AnonymousRegrouping {
         guard !rounds.isEmpty else { return AnonymousRegrouping() }
+        return try await regrouping(groups: responseGroups(rounds: rounds, anonymousOnly: true, on: c, logger: logger), threshold: threshold,
+                                    on: c, logger: logger)
+    }
+
+    /// The regrouping of the anonymous answers of some rounds' rollup rows (`response_group`).
+    static func regrouping(groups: [ResponseGroupSums], threshold: Int, on c: PostgresConnection,
+                           logger: Logger) async throws -> AnonymousRegrouping {
+        let counts = ResponseRollups.anonymousCounts(groups)
+        guard !counts.isEmpty else { return AnonymousRegrouping() }
         var promised: [Int64: Int] = [:]
-        for row in try await c.query("SELECT id, min_group_size FROM round WHERE id = ANY(\(rounds)) AND min_group_size IS NOT NULL",
+        for row in try await c.query("SELECT id, min_group_size FROM round WHERE id = ANY(\(Array(counts.keys))) AND min_group_size IS NOT NULL",
                                      logger: logger).collect() {
             let (id, k) = try row.decode((Int64, Int).self)
             promised[id] = k
-        }
-        var counts: [Int64: [GroupKeys: Int]] = [:]
-        for row in try await c.query("""
-            SELECT round_id, team, manager_email, region, COUNT(*)::BIGINT FROM response
-            WHERE rep_id IS NULL AND round_id = ANY(\(rounds)) GROUP BY round_id, team, manager_email, region
-            """, logger: logger).collect() {
-            let (round, team, manager, region, n) = try row.decode((Int64, String?, String?, String?, Int).self)
-            counts[round, default: [:]][GroupKeys(team: team, managerEmail: manager, region: region)] = n
         }
         return AnonymousRegrouping(counts: counts, promised: promised, threshold: threshold)
     }
@@ -84,52 +71,12 @@ extension PostgresAnswerStore: ReportStore {
         let logger = self.logger
         return try await run {
             try await client.withConnection { c in
-                let rounds = Array(try await Self.roundsByID(survey: survey, range: range, on: c, logger: logger).keys)
-                let grouping = try await Self.regrouping(rounds: rounds, threshold: minGroupSize, on: c, logger: logger)
-                var out: [String: ENPSCounts] = [:]
-                func add(_ label: String, score: Int, count n: Int) {
-                    var counts = out[label] ?? ENPSCounts()
-                    switch ENPSCategory(score: score) {
-                    case .promoter: counts.promoters += n
-                    case .passive: counts.passives += n
-                    case .detractor: counts.detractors += n
-                    case nil: break
-                    }
-                    out[label] = counts
-                }
-                let group = Self.groupExpression(by)
-                for row in try await c.query(PostgresQuery(unsafeSQL: """
-                    SELECT \(group) AS g, s.enps, COUNT(*)::BIGINT FROM response s
-                    WHERE s.round_id = ANY($1) AND s.enps IS NOT NULL AND s.rep_id IS NOT NULL GROUP BY 1, 2
-                    """, binds: Self.binds(rounds)), logger: logger).collect() {
-                    let (g, score, n) = try row.decode((String?, Int, Int).self)
-                    add(Self.label(by, g), score: score, count: n)
-                }
-                var reps: [String: Int] = [:]
-                for row in try await c.query(PostgresQuery(unsafeSQL: """
-                    SELECT \(group) AS g, COUNT(DISTINCT s.rep_id)::BIGINT FROM response s
-                    WHERE s.round_id = ANY($1) AND s.enps IS NOT NULL AND s.rep_id IS NOT NULL GROUP BY 1
-                    """, binds: Self.binds(rounds)), logger: logger).collect() {
-                    let (g, n) = try row.decode((String?, Int).self)
-                    reps[Self.label(by, g), default: 0] += n
-                }
-                // Anonymous answers cannot be told apart across rounds: they count as the
-                // most in any one round.
-                var anonymousPerRound: [String: [Int64: Int]] = [:]
-                for row in try await c.query("""
-                    SELECT round_id, team, manager_email, region, enps, COUNT(*)::BIGINT FROM response
-                    WHERE round_id = ANY(\(rounds)) AND enps IS NOT NULL AND rep_id IS NULL GROUP BY 1, 2, 3, 4, 5
-                    """, logger: logger).collect() {
-                    let (round, team, manager, region, score, n) = try row.decode((Int64, String?, String?, String?, Int, Int).self)
-                    guard let keys = grouping.reported(round: round, GroupKeys(team: team, managerEmail: manager, region: region)) else { continue }
-                    let label = by.group(of: keys)
-                    add(label, score: score, count: n)
-                    anonymousPerRound[label, default: [:]][round, default: 0] += n
-                }
-                for label in out.keys {
-                    out[label]!.respondents = max(reps[label] ?? 0, anonymousPerRound[label]?.values.max() ?? 0)
-                }
-                return out
+                let rounds = try await Self.roundsByID(survey: survey, range: range, on: c, logger: logger)
+                let groups = try await Self.responseGroups(rounds: Array(rounds.keys), on: c, logger: logger)
+                let grouping = try await Self.regrouping(groups: groups, threshold: minGroupSize, on: c, logger: logger)
+                return ResponseRollups.enpsCounts(groups: groups, regrouping: grouping,
+                                                  respondents: try await Self.enpsRespondents(survey: survey, rounds: rounds, on: c, logger: logger),
+                                                  by: by)
             }
         }
     }
@@ -164,32 +111,9 @@ extension PostgresAnswerStore: ReportStore {
         return try await run {
             try await client.withConnection { c in
                 let rounds = try await Self.roundsByID(survey: survey, range: range, on: c, logger: logger)
-                let ids = Array(rounds.keys)
-                let grouping = try await Self.regrouping(rounds: ids, threshold: minGroupSize, on: c, logger: logger)
-                var out: [String: [Period: MoraleCell]] = [:]
-                func add(_ label: String, round: Int64, sum: Double, count n: Int) {
-                    guard let period = rounds[round] else { return }
-                    var cell = out[label]?[period] ?? MoraleCell(sumOfMeans: 0, respondents: 0)
-                    cell.sumOfMeans += sum
-                    cell.respondents += n
-                    out[label, default: [:]][period] = cell
-                }
-                for row in try await c.query(PostgresQuery(unsafeSQL: """
-                    SELECT s.round_id, \(Self.groupExpression(by)) AS g, SUM(s.morale), COUNT(*)::BIGINT FROM response s
-                    WHERE s.round_id = ANY($1) AND s.morale IS NOT NULL AND s.rep_id IS NOT NULL GROUP BY 1, 2
-                    """, binds: Self.binds(ids)), logger: logger).collect() {
-                    let (round, g, sum, n) = try row.decode((Int64, String?, Double, Int).self)
-                    add(Self.label(by, g), round: round, sum: sum, count: n)
-                }
-                for row in try await c.query("""
-                    SELECT round_id, team, manager_email, region, SUM(morale), COUNT(*)::BIGINT FROM response
-                    WHERE round_id = ANY(\(ids)) AND morale IS NOT NULL AND rep_id IS NULL GROUP BY 1, 2, 3, 4
-                    """, logger: logger).collect() {
-                    let (round, team, manager, region, sum, n) = try row.decode((Int64, String?, String?, String?, Double, Int).self)
-                    guard let keys = grouping.reported(round: round, GroupKeys(team: team, managerEmail: manager, region: region)) else { continue }
-                    add(by.group(of: keys), round: round, sum: sum, count: n)
-                }
-                return out
+                let groups = try await Self.responseGroups(rounds: Array(rounds.keys), on: c, logger: logger)
+                let grouping = try await Self.regrouping(groups: groups, threshold: minGroupSize, on: c, logger: logger)
+                return ResponseRollups.moraleCells(groups: groups, regrouping: grouping, periods: rounds, by: by)
             }
         }
     }

@@ -53,7 +53,11 @@ extension PostgresAnswerStore {
                                SUM(revenue_won_cents)::BIGINT
                         FROM activity GROUP BY rep_id, monday ORDER BY rep_id, monday
                         """), logger: logger), quotas: [:])
-                    return RollupCheck(rows: held.count, differences: WeeklyKPIs.differences(held: held, summed: summed, table: "activity_week"))
+                    let answers = try await Self.responseRollupCheck(on: c, logger: logger)
+                    return RollupCheck(rows: held.count, responseGroups: answers.groups, respondents: answers.respondents,
+                                       moraleWeeks: answers.moraleWeeks,
+                                       differences: WeeklyKPIs.differences(held: held, summed: summed, table: "activity_week")
+                                           + answers.differences)
                 }
             }
         }
@@ -65,6 +69,8 @@ extension PostgresAnswerStore {
         _ = try await transaction(dryRun: false) { c in
             try await c.query("LOCK TABLE activity IN SHARE ROW EXCLUSIVE MODE", logger: logger)
             try await Self.refreshActivityWeeks(from: nil, to: nil, reps: nil, on: c, logger: logger)
+            try await c.query("LOCK TABLE response IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            for statement in Self.fillResponseRollups { try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
         }
         return try await rollupCheck()
     }

@@ -332,6 +332,7 @@ extension AppDatabase {
         registerAnswerHoldMigration(&migrator)
         registerPipelineMigration(&migrator)
         registerRollupMigration(&migrator)
+        registerResponseRollupMigration(&migrator)
         return migrator
     }
 }

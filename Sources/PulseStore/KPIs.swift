@@ -127,27 +127,25 @@ extension AppDatabase {
     }
 
     /// Each identified rep's weekly morale for a survey (the contract's definition), by rep
-    /// and week: one response per rep and round, so their response's morale.
+    /// and week: one response per rep and round, so their response's morale, as the
+    /// rollup of weekly morale (`morale_week`) holds it.
     public func weeklyMorale(survey: String, range: PeriodRange) throws(PulseError) -> [Int64: [Period: Double]] {
-        try read { db in
-            var out: [Int64: [Period: Double]] = [:]
-            var periods: [String: Period?] = [:]
-            let statement = try db.makeStatement(sql: """
-                SELECT s.rep_id, r.period, s.morale FROM response s JOIN round r ON r.id = s.round_id
-                WHERE r.survey_id = ? AND r.period_start >= ? AND r.period_end <= ? AND s.rep_id IS NOT NULL AND s.morale IS NOT NULL
-                """)
-            try RawRows(statement, arguments: [survey, range.start.description, range.end.description]).forEach { row in
-                let text = row.string(1) ?? ""
-                let period: Period?
-                if let known = periods[text] { period = known } else {
-                    period = Period(text).flatMap { $0.kind == .week ? $0 : nil }
-                    periods[text] = period
-                }
-                guard let period, let rep = row.int64(0), let m = row.double(2) else { return }
-                out[rep, default: [:]][period] = m
-            }
-            return out
+        try weeklyMoraleSeries(survey: survey, range: range).byRep
+    }
+
+    /// The same as one series in rep and week order.
+    public func weeklyMoraleSeries(survey: String, range: PeriodRange) throws(PulseError) -> RepWeekSeries {
+        try read { db in try Self.moraleSeries(db, survey: survey, range: range).first?.series ?? RepWeekSeries() }
+    }
+
+    /// One KPI of every rep-week with activity, in rep and week order (not the pipeline's).
+    public func weeklyValueSeries(of kpi: KPI, from start: Day, to end: Day) throws(PulseError) -> RepWeekSeries {
+        var out = RepWeekSeries()
+        try forEachWeeklyKPIs(from: start, to: end, reps: nil) { k in
+            if let v = k.value(kpi) { out.append(rep: k.repID, monday: k.week.start.ordinal, value: v) }
         }
+        out.finish()
+        return out
     }
 }
 

@@ -51,85 +51,31 @@ extension AppDatabase {
         return out
     }
 
-    /// eNPS answers counted per group while streaming the report index, for
-    /// `ENPSReport.compute(counts:)`: the figures `responseFacts` would give, without a
-    /// row per response in memory.
+    /// eNPS answers counted per group from the rollups of answers (`response_group`,
+    /// `enps_respondent`), for `ENPSReport.compute(counts:)`: the figures `responseFacts`
+    /// would give, reading a row per round and group.
     public func enpsCounts(survey: String, range: PeriodRange, by: GroupBy,
                            minGroupSize: Int) throws(PulseError) -> [String: ENPSCounts] {
         try read { db in
             let rounds = try roundPeriodsByID(db, survey: survey, range: range)
-            let grouping = try AnonymousGrouping(db, rounds: rounds.keys, threshold: minGroupSize)
-            var groups = GroupIndex()
-            var counts: [ENPSCounts] = []
-            var reps: [Set<Int64>] = []
-            var anonymousPerRound: [Int64: Int] = [:]   // group << 32 | round → answers
-            let statement = try db.makeStatement(sql: """
-                SELECT s.round_id, s.rep_id, s.enps, \(Self.groupColumn(by)), s.team, s.manager_email, s.region FROM response s
-                WHERE s.round_id IN (\(rounds.keys.map(String.init).joined(separator: ","))) AND s.enps IS NOT NULL
-                """)
-            try RawRows(statement, arguments: []).forEach { row in
-                let g: Int
-                if row.int64(1) != nil {
-                    g = groups.index(row, column: 3, by: by, rep: row.int64(1))
-                } else {
-                    guard let keys = grouping.reported(round: row.int64(0)!, row: row, firstKeyColumn: 4) else { return }
-                    g = groups.index(named: by.group(of: keys))
-                }
-                if g == counts.count { counts.append(ENPSCounts()); reps.append([]) }
-                counts[g].add(score: row.int(2)!)
-                if let rep = row.int64(1) { reps[g].insert(rep) }
-                else { anonymousPerRound[Int64(g) << 32 | row.int64(0)!, default: 0] += 1 }
-            }
-            var anonymousMost: [Int: Int] = [:]
-            for (key, n) in anonymousPerRound { anonymousMost[Int(key >> 32)] = max(anonymousMost[Int(key >> 32)] ?? 0, n) }
-            var out: [String: ENPSCounts] = [:]
-            for (name, g) in groups.indexes {
-                var c = counts[g]
-                // Anonymous answers cannot be told apart across rounds: they count as the most in any one round.
-                c.respondents = max(reps[g].count, anonymousMost[g] ?? 0)
-                out[name] = c
-            }
-            return out
+            let groups = try Self.responseGroups(db, rounds: rounds.keys)
+            let grouping = try AnonymousGrouping(db, groups: groups, threshold: minGroupSize)
+            return ResponseRollups.enpsCounts(groups: groups, regrouping: grouping.regrouping,
+                                              respondents: try Self.enpsRespondents(db, survey: survey, rounds: rounds), by: by)
         }
     }
 
-    /// Morale per group and round period, summed while streaming the report index, for
-    /// `TrendsReport.compute(cells:)`. A respondent has one response per round (a rep
+    /// Morale per group and round period from the rollup of answers (`response_group`),
+    /// for `TrendsReport.compute(cells:)`. A respondent has one response per round (a rep
     /// one; an anonymous answer is its own respondent), so a respondent's mean for a
     /// period is their response's morale.
     public func moraleCells(survey: String, range: PeriodRange, by: GroupBy,
                             minGroupSize: Int) throws(PulseError) -> [String: [Period: MoraleCell]] {
         try read { db in
             let rounds = try roundPeriodsByID(db, survey: survey, range: range)
-            let grouping = try AnonymousGrouping(db, rounds: rounds.keys, threshold: minGroupSize)
-            var groups = GroupIndex()
-            var sums: [Int64: MoraleCell] = [:]   // group << 32 | round
-            let statement = try db.makeStatement(sql: """
-                SELECT s.round_id, s.morale, \(Self.groupColumn(by)), s.rep_id, s.team, s.manager_email, s.region FROM response s
-                WHERE s.round_id IN (\(rounds.keys.map(String.init).joined(separator: ","))) AND s.morale IS NOT NULL
-                """)
-            try RawRows(statement, arguments: []).forEach { row in
-                let g: Int
-                if row.int64(3) != nil {
-                    g = groups.index(row, column: 2, by: by, rep: row.int64(3))
-                } else {
-                    guard let keys = grouping.reported(round: row.int64(0)!, row: row, firstKeyColumn: 4) else { return }
-                    g = groups.index(named: by.group(of: keys))
-                }
-                let key = Int64(g) << 32 | row.int64(0)!
-                var cell = sums[key] ?? MoraleCell(sumOfMeans: 0, respondents: 0)
-                cell.sumOfMeans += row.double(1)!
-                cell.respondents += 1
-                sums[key] = cell
-            }
-            var names: [Int: String] = [:]
-            for (name, g) in groups.indexes { names[g] = name }
-            var out: [String: [Period: MoraleCell]] = [:]
-            for (key, cell) in sums {
-                guard let period = rounds[key & 0xFFFF_FFFF], let name = names[Int(key >> 32)] else { continue }
-                out[name, default: [:]][period] = cell
-            }
-            return out
+            let groups = try Self.responseGroups(db, rounds: rounds.keys)
+            let grouping = try AnonymousGrouping(db, groups: groups, threshold: minGroupSize)
+            return ResponseRollups.moraleCells(groups: groups, regrouping: grouping.regrouping, periods: rounds, by: by)
         }
     }
 
@@ -203,24 +149,22 @@ extension AppDatabase {
 /// The anonymous answers of some rounds as they are reported (`AnonymousRegrouping`),
 /// read from the database.
 struct AnonymousGrouping {
-    private var regrouping = AnonymousRegrouping()
+    private(set) var regrouping = AnonymousRegrouping()
     /// Answers per round left out.
     var leftOut: [Int64: Int] { regrouping.leftOut }
 
     init(_ db: Database, rounds: some Collection<Int64>, threshold: Int) throws {
-        guard !rounds.isEmpty else { return }
-        var counts: [Int64: [GroupKeys: Int]] = [:]
+        try self.init(db, groups: try AppDatabase.responseGroups(db, rounds: rounds, anonymousOnly: true), threshold: threshold)
+    }
+
+    /// From the rollup rows of the rounds (`response_group`): their anonymous answers per key set.
+    init(_ db: Database, groups: [ResponseGroupSums], threshold: Int) throws {
+        let counts = ResponseRollups.anonymousCounts(groups)
+        guard !counts.isEmpty else { return }
         var promised: [Int64: Int] = [:]
         for row in try Row.fetchAll(db, sql: """
-            SELECT id, min_group_size FROM round WHERE id IN (\(rounds.map(String.init).joined(separator: ","))) AND min_group_size IS NOT NULL
+            SELECT id, min_group_size FROM round WHERE id IN (\(counts.keys.map(String.init).joined(separator: ","))) AND min_group_size IS NOT NULL
             """) { promised[row[0]] = row[1] }
-        for row in try Row.fetchAll(db, sql: """
-            SELECT round_id, team, manager_email, region, COUNT(*) FROM response
-            WHERE rep_id IS NULL AND round_id IN (\(rounds.map(String.init).joined(separator: ",")))
-            GROUP BY round_id, team, manager_email, region
-            """) {
-            counts[row[0], default: [:]][GroupKeys(team: row[1], managerEmail: row[2], region: row[3])] = row[4]
-        }
         regrouping = AnonymousRegrouping(counts: counts, promised: promised, threshold: threshold)
     }
 

@@ -128,13 +128,19 @@ extension AppDatabase {
             var held: [WeeklyKPIs] = [], summed: [WeeklyKPIs] = []
             try forEachWeeklyKPIsFromRollup(db, from: nil, to: nil, reps: nil, quotas: []) { held.append($0) }
             try forEachWeeklyKPIsFromDays(db, from: nil, to: nil, reps: nil, quotas: []) { summed.append($0) }
-            return RollupCheck(rows: held.count, differences: WeeklyKPIs.differences(held: held, summed: summed, table: "activity_week"))
+            let answers = try Self.responseRollupCheck(db)
+            return RollupCheck(rows: held.count, responseGroups: answers.groups, respondents: answers.respondents,
+                               moraleWeeks: answers.moraleWeeks,
+                               differences: WeeklyKPIs.differences(held: held, summed: summed, table: "activity_week") + answers.differences)
         }
     }
 
     /// Sums every rollup again from the raw rows (after `pulse doctor` found a difference).
     public func rebuildRollups() throws(PulseError) -> RollupCheck {
-        try write { db in try Self.refreshActivityWeeks(db, from: nil, to: nil, reps: nil) }
+        try write { db in
+            try Self.refreshActivityWeeks(db, from: nil, to: nil, reps: nil)
+            try Self.fillResponseRollups(db)
+        }
         return try rollupCheck()
     }
 }

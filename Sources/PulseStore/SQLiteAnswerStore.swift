@@ -264,6 +264,15 @@ extension SQLiteAnswerStore: KPIStore {
     public func weeklyMorale(survey: String, range: PeriodRange) async throws(PulseError) -> [Int64: [Period: Double]] {
         try await run { db throws(PulseError) in try db.weeklyMorale(survey: survey, range: range) }
     }
+
+    public func weeklyMoraleSeries(survey: String, range: PeriodRange) async throws(PulseError) -> RepWeekSeries {
+        try await run { db throws(PulseError) in try db.weeklyMoraleSeries(survey: survey, range: range) }
+    }
+
+    public func weeklyValueSeries(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> RepWeekSeries {
+        if kpi.isPipeline { return RepWeekSeries(try await pipelineValues(of: kpi, from: start, to: end, reps: nil)) }
+        return try await run { db throws(PulseError) in try db.weeklyValueSeries(of: kpi, from: start, to: end) }
+    }
 }
 
 /// The SQLite engine of `OneOnOneStore`.

@@ -199,6 +199,10 @@ import Testing
             let now = (responses: try count(file, "SELECT COUNT(*) FROM response"),
                        answered: try count(file, "SELECT COUNT(*) FROM invitation WHERE answered"))
             #expect(now.responses == now.answered, "step \(step): answered flags are written with their answers")
+            // The rollup of answers moves with the batches only, and no row of it sums fewer than the threshold.
+            let rolled = (answers: try count(file, "SELECT COALESCE(SUM(responses), 0) FROM response_group WHERE NOT identified"),
+                          smallest: try count(file, "SELECT COALESCE(MIN(responses), 5) FROM response_group WHERE NOT identified"))
+            #expect(rolled.answers == now.responses && rolled.smallest >= 5, "step \(step): the rollup holds \(rolled)")
             let added = now.responses - before.responses
             if added > 0 {
                 batches.append(added)
@@ -226,6 +230,7 @@ import Testing
         #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM response") == 13)
         #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM invitation WHERE answered") == 13)
         #expect(try count(w.path("pulse.sqlite"), "SELECT COUNT(*) FROM invitation WHERE held_by IS NOT NULL") == 0)
+        #expect(try count(w.path("pulse.sqlite"), "SELECT MIN(responses) FROM response_group WHERE NOT identified") >= 5)
     }
 
     /// What a crash, a stop and a round's close do with held answers: a crash loses them,

@@ -46,7 +46,7 @@ import Testing
         let w = try Workspace()
         try w.write("pulse.yaml", config)
         let r = try w.pulse(["init"], env: env(db))
-        #expect(r.status == 0 && r.stderr.contains("schema v6-rollups"), "\(r.stderr)")
+        #expect(r.status == 0 && r.stderr.contains("schema v7-response-rollups"), "\(r.stderr)")
         var roster = "email,name,team,manager_email,timezone\n"
         for i in 0..<Self.reps { roster += "rep\(i)@example.org,Rep \(i),\(i % 2 == 0 ? "east" : "west"),lead@example.org,UTC\n" }
         try w.write("roster.csv", roster)
@@ -595,6 +595,128 @@ import Testing
         try check("rebuilt", next)
     }
 
+    /// The rollups of answers (`response_group`, `enps_respondent`) match the responses
+    /// after every kind of write to them, on both engines: identified imports, a
+    /// re-import after the roster moved reps, anonymous answers, `rounds delete`,
+    /// `roster erase`; eNPS and trends read from them agree with the figures worked out
+    /// here from the rows written, over the whole range and over one that cuts reps'
+    /// answers in two; a rollup changed behind Pulse's back is found and summed again.
+    @Test func theRollupsOfAnswersMatchTheResponsesAfterEveryWrite() throws {
+        guard Self.server != nil else { return }
+        let db = try database()
+        let pg = try workspace(db: db, config: "")
+        defer { pg.remove() }
+        let lite = try sqliteTwin(of: pg)
+        defer { lite.remove() }
+        let survey = """
+            id: team-enps
+            title: Team eNPS
+            anonymity: identified
+            questions:
+              - {id: energy, type: scale, text: Energy, min: 1, max: 5}
+              - {id: enps, type: enps, text: Recommend?, optional: true}
+            """
+        let weeks = ["2026-W41", "2026-W42", "2026-W43", "2026-W44"]
+        /// rep → week → (enps, energy, the team the response is stored under); rep r answers
+        /// from week r % 2 on, and skips eNPS in week 3 when r is 3.
+        var answers: [Int: [String: (enps: Int?, energy: Int, team: String)]] = [:]
+        for r in 0..<Self.reps {
+            for (i, w) in weeks.enumerated() where i >= r % 2 {
+                answers[r, default: [:]][w] = (r == 3 && i == 3 ? nil : (r * 3 + i) % 11, 1 + (r + i) % 5, r % 2 == 0 ? "east" : "west")
+            }
+        }
+        var teams = (0..<Self.reps).map { $0 % 2 == 0 ? "east" : "west" }
+        func file(_ rows: [Int: [String: (enps: Int?, energy: Int, team: String)]]) -> String {
+            "email,survey,period,energy,enps\n" + rows.keys.sorted().flatMap { r in
+                rows[r]!.keys.sorted().map { w in "rep\(r)@example.org,team-enps,\(w),\(rows[r]![w]!.energy),\(rows[r]![w]!.enps.map(String.init) ?? "")\n" }
+            }.joined()
+        }
+        func write(_ name: String, _ text: String) throws { try pg.write(name, text); try lite.write(name, text) }
+        try write("Surveys/team-enps.yaml", survey)
+        /// eNPS by team over weeks `from`...`to` as the contract defines it, from the rows written.
+        func expected(_ from: Int, _ to: Int) -> [String: (responses: Int, respondents: Int, enps: Double)] {
+            var out: [String: (responses: Int, respondents: Int, enps: Double)] = [:]
+            for team in ["east", "west"] {
+                var n = 0, p = 0, d = 0, reps: Set<Int> = []
+                for (r, byWeek) in answers {
+                    for (w, a) in byWeek { if a.team == team, let e = a.enps, let i = weeks.firstIndex(of: w), i >= from && i <= to {
+                        n += 1; reps.insert(r); if e >= 9 { p += 1 }; if e <= 6 { d += 1 }
+                    } }
+                }
+                if n > 0 { out[team] = (n, reps.count, (1000 * Double(p - d) / Double(n)).rounded() / 10) }
+            }
+            return out
+        }
+        func check(_ step: String) throws {
+            for (w, e) in [(pg, env(db)), (lite, [String: String]())] {
+                let doctor = try w.pulse(["doctor", "--no-mail"], env: e)
+                #expect(doctor.status == 0 && doctor.stdout.contains(" of answers, ") && !doctor.stdout.contains("FAIL rollups"),
+                        "\(step): \(doctor.stdout)")
+            }
+            for (from, to) in [(0, 3), (1, 2), (2, 3)] {
+                let shown = try onBoth(pg, lite, db: db, ["enps", "--survey", "team-enps", "--from", weeks[from], "--to", weeks[to],
+                                                          "--by", "team", "--format", "json"])
+                var got: [String: (responses: Int, respondents: Int, enps: Double)] = [:]
+                for g in (try shown.json() as? [String: Any])?["groups"] as? [[String: Any]] ?? [] {
+                    if let n = g["responses"] as? Int, let k = g["respondents"] as? Int, let e = g["enps"] as? Double {
+                        got[g["group"] as! String] = (n, k, e)
+                    }
+                }
+                let want = expected(from, to)
+                #expect(got.keys.sorted() == want.keys.sorted() && want.allSatisfy { got[$0.key].map { "\($0)" } == "\($0.value)" },
+                        "\(step), \(weeks[from])...\(weeks[to]): \(got) against \(want)")
+            }
+            _ = try onBoth(pg, lite, db: db, ["trends", "--survey", "team-enps", "--from", weeks[0], "--to", weeks[3], "--by", "team",
+                                              "--format", "json"])
+        }
+        try write("answers.csv", file(answers))
+        _ = try onBoth(pg, lite, db: db, ["responses", "import", "answers.csv"])
+        try check("import")
+        // Two reps change teams; their answers are imported again, one of them changed: that
+        // one moves to the rep's new team, the others stay where they were given.
+        teams[0] = "west"; teams[1] = "east"
+        var roster = "email,name,team,manager_email,timezone\n"
+        for i in 0..<Self.reps { roster += "rep\(i)@example.org,Rep \(i),\(teams[i]),lead@example.org,UTC\n" }
+        try write("roster.csv", roster)
+        _ = try onBoth(pg, lite, db: db, ["roster", "import", "roster.csv"])
+        answers[0]![weeks[2]]!.enps = 10
+        answers[0]![weeks[2]]!.team = "west"
+        try write("again.csv", file(answers))
+        _ = try onBoth(pg, lite, db: db, ["responses", "import", "again.csv"])
+        try check("re-import after a roster change")
+        // Anonymous answers to the shipped eNPS survey, beside them.
+        let anonymous = "email,survey,period,enps\n" + (0..<Self.reps).map { "rep\($0)@example.org,enps,2026-Q4,\($0 % 11)\n" }.joined()
+        try write("anonymous.csv", anonymous)
+        _ = try onBoth(pg, lite, db: db, ["responses", "import", "anonymous.csv"])
+        try check("anonymous answers")
+        _ = try onBoth(pg, lite, db: db, ["enps", "--survey", "enps", "--period", "2026-Q4", "--by", "team", "--format", "json"])
+        _ = try onBoth(pg, lite, db: db, ["rounds", "delete", "team-enps", "--period", weeks[1], "--yes"])
+        for r in answers.keys { answers[r]![weeks[1]] = nil }
+        try check("rounds delete")
+        _ = try onBoth(pg, lite, db: db, ["roster", "erase", "rep5@example.org", "--yes"])
+        answers[5] = nil
+        try check("roster erase")
+
+        // A rollup changed behind Pulse's back is found, named, and summed again.
+        let tampering = "UPDATE response_group SET promoters = promoters + 1 WHERE round_id = (SELECT MIN(id) FROM round WHERE survey_id = 'team-enps') AND team = 'east'"
+        _ = try psql(db, tampering)
+        let tamper = Process()
+        tamper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tamper.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
+                            lite.path("pulse.sqlite"), tampering]
+        try tamper.run()
+        tamper.waitUntilExit()
+        for (w, e) in [(pg, env(db)), (lite, [String: String]())] {
+            let found = try w.pulse(["doctor", "--no-mail"], env: e)
+            #expect(found.status == 1 && found.stdout.contains("FAIL rollups: 1 row of the rollups of answers differs from the responses")
+                    && found.stdout.contains("response_group: round ") && found.stdout.contains("identified [east, lead@example.org, -]"),
+                    "\(found.stdout)")
+            let fixed = try w.pulse(["doctor", "--no-mail", "--rebuild-rollups"], env: e)
+            #expect(fixed.status == 0 && fixed.stdout.contains("ok   rollups summed again: "), "\(fixed.stdout)")
+        }
+        try check("rebuilt")
+    }
+
     /// Answers collected elsewhere import by the same rules on both engines: identified
     /// answers upserted (added, unchanged, updated), rounds opened, a bad file refused
     /// whole with every problem by line and field, a too-small anonymous batch refused,
@@ -920,7 +1042,7 @@ import Testing
                 && backup.stderr.contains("token key") && !FileManager.default.fileExists(atPath: w.path("b.dump")), "\(backup.stderr)")
         // doctor says whether the database answers, and what it holds.
         let good = try w.pulse(["doctor", "--no-mail"], env: env(db))
-        #expect(good.status == 0 && good.stdout.contains("reachable, schema v6-rollups") && good.stdout.contains("12 rep")
+        #expect(good.status == 0 && good.stdout.contains("reachable, schema v7-response-rollups") && good.stdout.contains("12 rep")
                 && good.stdout.contains("token key from the environment"), "\(good.stdout)\(good.stderr)")
         let away = try w.pulse(["doctor", "--no-mail"], env: env("postgresql://postgres@127.0.0.1:\(port)/pulse"))
         #expect(away.status == 1 && away.stdout.contains("FAIL database: cannot reach PostgreSQL at 127.0.0.1:\(port)"), "\(away.stdout)")
@@ -943,10 +1065,10 @@ import Testing
                 && !wrong.stderr.contains("not-the-password"), "\(wrong.stderr)")
         try w.write("pw.yaml", "database:\n  password_env: PULSE_TEST_DB_PASSWORD\n")
         let right = try w.pulse(["init"], env: env(guarded, ["PULSE_CONFIG": w.path("pw.yaml"), "PULSE_TEST_DB_PASSWORD": "pulse-test-password"]))
-        #expect(right.status == 0 && right.stderr.contains("schema v6-rollups") && !(right.stdout + right.stderr).contains("pulse-test-password"),
+        #expect(right.status == 0 && right.stderr.contains("schema v7-response-rollups") && !(right.stdout + right.stderr).contains("pulse-test-password"),
                 "\(right.stderr)")
-        #expect(try psql(guarded.replacing(#/pulse_password@/#, with: "postgres@"), "SELECT COUNT(*) FROM pulse_migration") == "6",
-                "nothing was written before the right password; all six migrations after")
+        #expect(try psql(guarded.replacing(#/pulse_password@/#, with: "postgres@"), "SELECT COUNT(*) FROM pulse_migration") == "7",
+                "nothing was written before the right password; all seven migrations after")
         // A schema from a newer Pulse is refused before anything is read or written.
         _ = try psql(db, "INSERT INTO pulse_migration (id, applied_at) VALUES ('v99-future', 'now')")
         let r9 = try w.pulse(["roster", "list"], env: env(db))

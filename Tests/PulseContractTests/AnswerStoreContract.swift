@@ -24,6 +24,8 @@ import Testing
         var counts: @Sendable () async throws -> Counts
         var closeRound: @Sendable () async throws -> Void
         var answersNotKept: @Sendable () async throws -> Int
+        /// The rollups checked against the raw rows (`pulse doctor`'s check).
+        var rollups: @Sendable () async throws -> RollupCheck
     }
 
     struct Counts: Equatable, Sendable, CustomStringConvertible {
@@ -68,7 +70,7 @@ import Testing
             _ = try db.closeRound(survey: "enps", period: Period("2026-Q4")!, now: Self.now)
         }, answersNotKept: {
             try db.dbWriter.read { d in try Int.fetchOne(d, sql: "SELECT answers_not_kept FROM round")! }
-        })
+        }, rollups: { try db.rollupCheck() })
     }
 
     /// A database of its own on the test server, created empty and migrated by Pulse.
@@ -128,7 +130,7 @@ import Testing
             try await c.query("UPDATE round SET closed_at = \(stamp)", logger: logger)
         }, answersNotKept: {
             try await c.query("SELECT answers_not_kept FROM round", logger: logger).collect().first!.decode(Int.self)
-        })
+        }, rollups: { try await PostgresAnswerStore(db).rollupCheck() })
     }
 
     func held(_ s: Seeded, _ emails: [String], lease: String) async throws -> [HeldAnswer] {
@@ -164,6 +166,9 @@ import Testing
         // Twice the same invitation counts once.
         #expect(try await s.store.writeHeldBatch(answers + [answers[0]], lease: "a", threshold: 5) == 6)
         #expect(try await s.counts() == Counts(6, 6, 0), "six answers with exactly their six flags")
+        // The batch is in the rollup of answers, in its transaction: one atom of six.
+        let rollups = try await s.rollups()
+        #expect(rollups.differences.isEmpty && rollups.responseGroups == 1, "\(rollups)")
     }
 
     @Test(arguments: engines) func aLeaseLetGoLosesItsHolds(engine: String) async throws {
@@ -218,9 +223,9 @@ import Testing
         var location = base
         location.database = name
         let first = try await PostgresDatabase(location, password: nil)
-        #expect(try await first.schemaVersion() == "v6-rollups")
+        #expect(try await first.schemaVersion() == "v7-response-rollups")
         let again = try await PostgresDatabase(location, password: nil)
-        #expect(try await again.schemaVersion() == "v6-rollups")
+        #expect(try await again.schemaVersion() == "v7-response-rollups")
         try await first.client.query("INSERT INTO pulse_migration (id, applied_at) VALUES ('v99-from-the-future', 'now')", logger: logger)
         do {
             _ = try await PostgresDatabase(location, password: nil)

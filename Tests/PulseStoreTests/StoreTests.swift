@@ -169,7 +169,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = dir.appendingPathComponent("p.sqlite").path
         let db = try AppDatabase.open(path: good, create: true)
-        #expect(try db.schemaVersion() == "v8-rollups")
+        #expect(try db.schemaVersion() == "v9-response-rollups")
         let text = dir.appendingPathComponent("text.sqlite").path
         try "hello, this is not SQLite at all".write(toFile: text, atomically: true, encoding: .utf8)
         #expect(throws: PulseError.runtime("\(text) is not a Pulse database: it is not an SQLite file (point --db or PULSE_DB at the right file)")) {
@@ -191,15 +191,27 @@ import Testing
             var text = "email,date,calls,emails,revenue_won\n"
             for d in 0..<40 { text += "\(d % 3 == 0 ? "b" : "a")@x.org,\(Day(iso: "2026-09-27")! + d),\(d),\(d % 2 == 0 ? "" : "1"),\(d % 5 == 0 ? "10.50" : "")\n" }
             _ = try db.importActivity(try csv(text))
-            // As a Pulse before v8 left it: no rollup, the migration not applied.
+            _ = try db.importResponses(try csv("email,survey,period,energy,enps\na@x.org,pulse,2026-W46,4,9\nb@x.org,pulse,2026-W46,2,3\n"
+                                               + "a@x.org,pulse,2026-W47,5,10\n"), surveys: ["pulse": try survey(Self.pulseV1)], now: now)
+            // As a Pulse before v8 left it: no rollups, the migrations not applied.
             try db.dbWriter.write { d in
-                try d.execute(sql: "DROP TABLE activity_week; DELETE FROM grdb_migrations WHERE identifier = 'v8-rollups'")
+                try d.execute(sql: """
+                    DROP TABLE activity_week; DROP TABLE response_group; DROP TABLE enps_respondent; DROP TABLE morale_week;
+                    DROP TRIGGER response_rollup_insert; DROP TRIGGER response_rollup_delete; DROP TRIGGER response_rollup_update;
+                    DELETE FROM grdb_migrations WHERE identifier IN ('v8-rollups', 'v9-response-rollups')
+                    """)
             }
         }
         let db = try AppDatabase.open(path: path)
-        #expect(try db.schemaVersion() == "v8-rollups")
+        #expect(try db.schemaVersion() == "v9-response-rollups")
         let check = try db.rollupCheck()
         #expect(check.differences.isEmpty && check.rows > 10, "\(check)")
+        // Two rounds, one identified group each (no team); a's two eNPS answers under one span, b's under another;
+        // three rep-weeks of morale.
+        #expect(check.responseGroups == 2 && check.respondents == 2 && check.moraleWeeks == 3, "\(check)")
+        let counts = try db.enpsCounts(survey: "pulse", range: PeriodRange(from: Period("2026-W46")!, to: Period("2026-W47")!),
+                                       by: .all, minGroupSize: 1)
+        #expect(counts["all"] == ENPSCounts(promoters: 2, passives: 0, detractors: 1, respondents: 2), "\(counts)")
         let fromRollup = try db.weeklyKPIs(from: Day(iso: "2026-09-01")!, to: Day(iso: "2026-12-31")!)
         var fromDays: [WeeklyKPIs] = []
         try db.dbWriter.read { d in

@@ -270,6 +270,20 @@ import Testing
         let rows = try responses(s.db)
         #expect(rows.count == 1 && rows[0]["rep_id"] as Int64? != nil && rows[0]["submitted_at"] as String? != nil)
         #expect(rows[0]["morale"] as Double? == (75 + 50 + 100 + 25) / 4.0)
+        // The answer is in the rollup of answers, in its transaction; a changed answer replaces it there too.
+        var check = try s.db.rollupCheck()
+        #expect(check.differences.isEmpty && check.responseGroups == 1, "\(check)")
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/s/\(token)", method: .post, headers: Self.formHeaders,
+                                     body: form([("energy", "1"), ("workload", "3"), ("support", "5"), ("quota_confidence", "2")])) { r in
+                #expect(r.status == .ok)
+            }
+        }
+        check = try s.db.rollupCheck()
+        #expect(check.differences.isEmpty && check.responseGroups == 1, "\(check)")
+        let nano: Int64? = try await s.db.dbWriter.read { db in try Int64.fetchOne(db, sql: "SELECT morale_nano FROM response_group") }
+        let morale: Double = (0 + 50 + 100 + 25) / 4.0
+        #expect(nano == Int64(morale * 1e9))
     }
 
     /// Two posts at once to an anonymous survey: one is stored (200), the other finds it

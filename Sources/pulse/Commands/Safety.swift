@@ -92,12 +92,22 @@ extension Pulse {
             // The rollups summed again from the raw rows and compared.
             func report(_ check: RollupCheck, rebuilt: Bool, emails: [Int64: String]) {
                 if check.differences.isEmpty {
-                    if check.rows > 0 || rebuilt {
-                        ok("rollups\(rebuilt ? " summed again" : ""): \(Plural.count(check.rows, "rep-week")) of activity, each as its daily rows sum")
+                    if check.rows + check.responseGroups > 0 || rebuilt {
+                        ok("rollups\(rebuilt ? " summed again" : ""): \(Plural.count(check.rows, "rep-week")) of activity, each as its daily rows sum; "
+                           + "\(Plural.count(check.responseGroups, "round group")) of answers, "
+                           + "\(Plural.count(check.respondents, "eNPS respondent span")) and \(Plural.count(check.moraleWeeks, "rep-week")) of morale, "
+                           + "each as the responses sum")
                     }
                 } else {
-                    fail("rollups: \(Plural.count(check.differences.count, "rep-week")) of activity \(check.differences.count == 1 ? "differs" : "differ") from the daily rows (\(check.differences.prefix(3).map { $0.described(rep: emails[$0.repID] ?? "rep \($0.repID)") }.joined(separator: "; "))): "
-                         + "pulse doctor --rebuild-rollups sums them again")
+                    let weeks = check.differences.filter { $0.table == "activity_week" }.count
+                    let answers = check.differences.count - weeks
+                    var parts: [String] = []
+                    if weeks > 0 { parts.append("\(Plural.count(weeks, "rep-week")) of activity \(weeks == 1 ? "differs" : "differ") from the daily rows") }
+                    if answers > 0 {
+                        parts.append("\(Plural.count(answers, "row")) of the rollups of answers \(answers == 1 ? "differs" : "differ") from the responses")
+                    }
+                    let shown = check.differences.prefix(3).map { d in d.described(rep: d.repID.map { emails[$0] ?? "rep \($0)" }) }
+                    fail("rollups: \(parts.joined(separator: " and ")) (\(shown.joined(separator: "; "))): pulse doctor --rebuild-rollups sums them again")
                 }
             }
 
