@@ -59,14 +59,17 @@ extension Statistics {
 
     /// Ranks from 1, ties given the mean of the ranks they span.
     public static func ranks(_ values: [Double]) -> [Double] {
-        let order = values.indices.sorted { values[$0] < values[$1] }
+        // Values beside their places, sorted in one contiguous array: ties share a rank,
+        // so their order among themselves does not matter.
+        var order = values.enumerated().map { (value: $0.element, index: $0.offset) }
+        order.sort { $0.value < $1.value }
         var out = [Double](repeating: 0, count: values.count)
         var i = 0
         while i < order.count {
             var j = i
-            while j + 1 < order.count && values[order[j + 1]] == values[order[i]] { j += 1 }
+            while j + 1 < order.count && order[j + 1].value == order[i].value { j += 1 }
             let rank = Double(i + j) / 2 + 1
-            for k in i...j { out[order[k]] = rank }
+            for k in i...j { out[order[k].index] = rank }
             i = j + 1
         }
         return out

@@ -37,6 +37,7 @@ extension AppDatabase {
                     last_start TEXT NOT NULL
                 );
                 CREATE INDEX enps_respondent_key ON enps_respondent(survey_id, rep_id, team, manager_email, region);
+                CREATE TABLE rollup_pause (since TEXT);
                 CREATE TABLE morale_week (
                     survey_id TEXT NOT NULL REFERENCES survey(id),
                     rep_id INTEGER NOT NULL REFERENCES rep(id),
@@ -128,11 +129,12 @@ extension AppDatabase {
     /// and the new one added.
     static var responseRollupTriggers: String {
         """
-        CREATE TRIGGER response_rollup_insert AFTER INSERT ON response BEGIN
+        CREATE TRIGGER response_rollup_insert AFTER INSERT ON response WHEN NOT EXISTS (SELECT 1 FROM rollup_pause) BEGIN
         \(rollupStatements("NEW", sign: 1))END;
-        CREATE TRIGGER response_rollup_delete AFTER DELETE ON response BEGIN
+        CREATE TRIGGER response_rollup_delete AFTER DELETE ON response WHEN NOT EXISTS (SELECT 1 FROM rollup_pause) BEGIN
         \(rollupStatements("OLD", sign: -1))END;
-        CREATE TRIGGER response_rollup_update AFTER UPDATE OF round_id, rep_id, team, manager_email, region, morale, enps ON response BEGIN
+        CREATE TRIGGER response_rollup_update AFTER UPDATE OF round_id, rep_id, team, manager_email, region, morale, enps ON response
+        WHEN NOT EXISTS (SELECT 1 FROM rollup_pause) BEGIN
         \(rollupStatements("OLD", sign: -1))\(rollupStatements("NEW", sign: 1))END;
         """
     }
@@ -158,9 +160,39 @@ extension AppDatabase {
         WHERE s.rep_id IS NOT NULL AND s.morale IS NOT NULL AND r.period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]'
         """
 
+    /// Runs a bulk write to `response` (an import) with the triggers paused, then sums
+    /// the rollups of the rounds it touched again, set by set, in the same transaction:
+    /// a row in `rollup_pause` that no other connection ever sees, since it is gone
+    /// before the commit (and a rollback takes it with the rest).
+    static func withRollupsPaused<T>(_ db: Database, _ body: () throws -> (T, touched: Set<Int64>)) throws -> T {
+        try db.execute(sql: "INSERT INTO rollup_pause (since) VALUES (datetime('now'))")
+        let (result, touched) = try body()
+        try db.execute(sql: "DELETE FROM rollup_pause")
+        guard !touched.isEmpty else { return result }
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS rollup_rounds (id INTEGER PRIMARY KEY); DELETE FROM temp.rollup_rounds")
+        let insert = try db.makeStatement(sql: "INSERT INTO temp.rollup_rounds (id) VALUES (?)")
+        for id in touched { try insert.execute(arguments: [id]) }
+        let rounds = "(SELECT id FROM temp.rollup_rounds)"
+        let surveys = "(SELECT survey_id FROM round WHERE id IN \(rounds))"
+        let reps = "(SELECT rep_id FROM response WHERE round_id IN \(rounds) AND rep_id IS NOT NULL)"
+        try db.execute(sql: """
+            DELETE FROM response_group WHERE round_id IN \(rounds);
+            INSERT INTO response_group (round_id, identified, team, manager_email, region, responses, promoters, passives,
+                                        detractors, morale_answers, morale_nano)
+            SELECT * FROM (\(responseGroupSums.replacingOccurrences(of: "FROM response GROUP BY", with: "FROM response WHERE round_id IN \(rounds) GROUP BY")));
+            DELETE FROM morale_week WHERE (survey_id, week_start) IN (SELECT survey_id, period_start FROM round WHERE id IN \(rounds));
+            INSERT OR REPLACE INTO morale_week (survey_id, rep_id, week_start, morale) \(moraleWeeks) AND s.round_id IN \(rounds);
+            DELETE FROM enps_respondent WHERE survey_id IN \(surveys) AND rep_id IN \(reps);
+            INSERT INTO enps_respondent (survey_id, rep_id, team, manager_email, region, answers, first_start, last_start)
+            \(respondentSpans.replacingOccurrences(of: "WHERE s.rep_id IS NOT NULL", with: "WHERE r.survey_id IN \(surveys) AND s.rep_id IN \(reps) AND s.rep_id IS NOT NULL"));
+            """)
+        return result
+    }
+
     /// Sums the rollups of answers again from the responses.
     static func fillResponseRollups(_ db: Database) throws {
         try db.execute(sql: """
+            DELETE FROM rollup_pause;
             DELETE FROM response_group;
             DELETE FROM enps_respondent;
             DELETE FROM morale_week;

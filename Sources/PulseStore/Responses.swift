@@ -23,7 +23,10 @@ extension AppDatabase {
             var reps: [String: Rep] = [:]
             for rep in try Row.fetchAll(db, sql: "SELECT * FROM rep").map(Rep.init(row:)) { reps[rep.email] = rep }
             var engine = SQLiteResponsesImport(db: db, stamp: Timestamp.string(now), now: now)
-            return try ResponsesImport.run(reader, surveys: surveys, map: map, threshold: threshold, reps: reps, engine: &engine)
+            return try Self.withRollupsPaused(db) {
+                let summary = try ResponsesImport.run(reader, surveys: surveys, map: map, threshold: threshold, reps: reps, engine: &engine)
+                return (summary, engine.touched)
+            }
         }
     }
 }
@@ -33,6 +36,8 @@ struct SQLiteResponsesImport: ResponsesImportEngine {
     let db: Database
     let stamp: String
     let now: Date
+    /// The rounds whose responses it wrote, whose rollups are summed again at the end.
+    var touched: Set<Int64> = []
 
     /// Runs a body, turning a database error into a sentence.
     func sql<T>(_ body: () throws -> T) throws(PulseError) -> T {
@@ -85,8 +90,9 @@ struct SQLiteResponsesImport: ResponsesImportEngine {
         }
     }
 
-    func storeIdentified(_ batch: [ImportedResponse]) throws(PulseError) -> [StoredOutcome] {
-        try sql {
+    mutating func storeIdentified(_ batch: [ImportedResponse]) throws(PulseError) -> [StoredOutcome] {
+        for p in batch { touched.insert(p.roundID!) }
+        return try sql {
             try batch.map { p -> StoredOutcome in
                 let keys = p.keys
                 if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?"),
@@ -117,7 +123,8 @@ struct SQLiteResponsesImport: ResponsesImportEngine {
         }
     }
 
-    func storeAnonymous(_ batch: [AnonymousWrite]) throws(PulseError) {
+    mutating func storeAnonymous(_ batch: [AnonymousWrite]) throws(PulseError) {
+        for w in batch { touched.insert(w.response.roundID!) }
         try sql {
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)

@@ -196,7 +196,7 @@ import Testing
             // As a Pulse before v8 left it: no rollups, the migrations not applied.
             try db.dbWriter.write { d in
                 try d.execute(sql: """
-                    DROP TABLE activity_week; DROP TABLE response_group; DROP TABLE enps_respondent; DROP TABLE morale_week;
+                    DROP TABLE activity_week; DROP TABLE response_group; DROP TABLE enps_respondent; DROP TABLE morale_week; DROP TABLE rollup_pause;
                     DROP TRIGGER response_rollup_insert; DROP TRIGGER response_rollup_delete; DROP TRIGGER response_rollup_update;
                     DELETE FROM grdb_migrations WHERE identifier IN ('v8-rollups', 'v9-response-rollups')
                     """)
