@@ -96,36 +96,3 @@ struct RawRows {
 /// SQLite copies the bound text before `bind` returns.
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-/// Group labels of streamed rows, numbered as they first appear. A label becomes a
-/// `String` only when the row's bytes differ from those last seen for the same rep (or,
-/// without a rep, the previous row): a rep's team rarely changes between rounds.
-struct GroupIndex {
-    private(set) var indexes: [String: Int] = [:]
-    private var byRep: [Int64: (bytes: [UInt8], index: Int)] = [:]
-    private var last: (bytes: [UInt8], index: Int)?
-
-    /// The number of the row's group (`GroupBy.group(of:)`'s label: empty and NULL are "(none)").
-    mutating func index(_ row: RawRows.Current, column: Int32, by: GroupBy, rep: Int64?) -> Int {
-        if by == .all { return label("all") }
-        return row.withText(column) { bytes in
-            guard let bytes, !bytes.isEmpty else { return label(GroupBy.noneLabel) }
-            if let rep {
-                if let known = byRep[rep], known.bytes.elementsEqual(bytes) { return known.index }
-            } else if let last, last.bytes.elementsEqual(bytes) {
-                return last.index
-            }
-            let i = label(String(decoding: bytes, as: UTF8.self))
-            if let rep { byRep[rep] = (Array(bytes), i) } else { last = (Array(bytes), i) }
-            return i
-        }
-    }
-
-    /// The number of a group by its label.
-    mutating func index(named name: String) -> Int { label(name) }
-
-    private mutating func label(_ name: String) -> Int {
-        if let i = indexes[name] { return i }
-        indexes[name] = indexes.count
-        return indexes.count - 1
-    }
-}

@@ -90,16 +90,6 @@ extension AppDatabase {
         }
     }
 
-    /// The column a grouping reads (`NULL` for everyone in one group).
-    static func groupColumn(_ by: GroupBy) -> String {
-        switch by {
-        case .team: "s.team"
-        case .manager: "s.manager_email"
-        case .region: "s.region"
-        case .all: "NULL"
-        }
-    }
-
     /// The period of a survey's latest round that began on or before a day.
     public func latestRoundPeriod(survey: String, onOrBefore day: Day) throws(PulseError) -> Period? {
         try read { db in
@@ -170,10 +160,6 @@ struct AnonymousGrouping {
 
     /// The groups an anonymous answer of a round is reported in, or `nil` when it is left out.
     func reported(round: Int64, _ keys: GroupKeys) -> GroupKeys? { regrouping.reported(round: round, keys) }
-
-    func reported(round: Int64, row: RawRows.Current, firstKeyColumn c: Int32) -> GroupKeys? {
-        reported(round: round, GroupKeys(team: row.string(c), managerEmail: row.string(c + 1), region: row.string(c + 2)))
-    }
 
     func isLeftOut(round: Int64) -> Bool { regrouping.isLeftOut(round: round) }
 }
