@@ -78,8 +78,8 @@ public enum Rounding {
     /// hundred-millionth of a unit of the last place from a half counts as that half.
     /// Morale and its means are fractions with small denominators (43.75 is a mean of
     /// 41.67 and 45.83), and their sums, in binary or in the billionths the rollups keep,
-    /// can land a hair below the half; a true value that near a half and not on it would
-    /// need a mean over more than ten million answers.
+    /// can land a hair below the half. A true value that near a half and not on it needs
+    /// a fraction with a denominator in the tens of millions.
     public static func roundKeepingHalves(_ value: Double, places: Int) -> Double {
         let f = pow(10.0, Double(places))
         let scaled = value * f, below = scaled.rounded(.down)

@@ -8,6 +8,9 @@ import PulseCore
 /// `COPY` or a bulk insert costs one aggregate, not a trigger per row. Two writers of
 /// one group meet on the unique keys (`NULLS NOT DISTINCT`) and add up.
 extension PostgresAnswerStore {
+    /// A round (`r`) of a weekly survey: its period is an ISO week.
+    static let weekly = "r.period ~ '^[0-9]{4}-W[0-9]{2}$'"
+
     /// The statements that add (`sign` 1) or take away (`-1`) the rows of a transition
     /// table (`rows`) to the rollups.
     static func rollupStatements(_ rows: String, sign: Int) -> String {
@@ -35,12 +38,13 @@ extension PostgresAnswerStore {
         s += sign > 0 ? """
             INSERT INTO morale_week AS m (survey_id, rep_id, week_start, morale)
             SELECT r.survey_id, s.rep_id, r.period_start, s.morale FROM \(rows) s JOIN round r ON r.id = s.round_id
-            WHERE s.rep_id IS NOT NULL AND s.morale IS NOT NULL AND r.period ~ '^[0-9]{4}-W[0-9]{2}$'
+            WHERE s.rep_id IS NOT NULL AND s.morale IS NOT NULL AND \(weekly)
             ON CONFLICT (survey_id, rep_id, week_start) DO UPDATE SET morale = EXCLUDED.morale;
 
             """ : """
             DELETE FROM morale_week m USING \(rows) s JOIN round r ON r.id = s.round_id
-            WHERE s.rep_id IS NOT NULL AND m.survey_id = r.survey_id AND m.rep_id = s.rep_id AND m.week_start = r.period_start;
+            WHERE s.rep_id IS NOT NULL AND m.survey_id = r.survey_id AND m.rep_id = s.rep_id AND m.week_start = r.period_start
+              AND \(weekly);
 
             """
         if sign > 0 {
@@ -131,7 +135,7 @@ extension PostgresAnswerStore {
     /// The rows of `morale_week` over the raw rows, as a query.
     static let moraleWeeks = """
         SELECT r.survey_id, s.rep_id, r.period_start AS week_start, s.morale FROM response s JOIN round r ON r.id = s.round_id
-        WHERE s.rep_id IS NOT NULL AND s.morale IS NOT NULL AND r.period ~ '^[0-9]{4}-W[0-9]{2}$'
+        WHERE s.rep_id IS NOT NULL AND s.morale IS NOT NULL AND \(weekly)
         """
 
     /// Sums the rollups of answers again from the responses.

@@ -69,11 +69,11 @@ extension AppDatabase {
         var s = sign > 0 ? """
             INSERT OR REPLACE INTO morale_week (survey_id, rep_id, week_start, morale)
             SELECT r.survey_id, \(row).rep_id, r.period_start, \(row).morale FROM round r
-            WHERE r.id = \(row).round_id AND \(row).rep_id IS NOT NULL AND \(row).morale IS NOT NULL AND r.period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]';
+            WHERE r.id = \(row).round_id AND \(row).rep_id IS NOT NULL AND \(row).morale IS NOT NULL AND \(weekly);
 
             """ : """
             DELETE FROM morale_week WHERE \(row).rep_id IS NOT NULL AND rep_id = \(row).rep_id
-              AND survey_id = (SELECT survey_id FROM round WHERE id = \(row).round_id) AND week_start = \(start);
+              AND (survey_id, week_start) IN (SELECT r.survey_id, r.period_start FROM round r WHERE r.id = \(row).round_id AND \(weekly));
 
             """
         if sign > 0 {
@@ -139,26 +139,37 @@ extension AppDatabase {
         """
     }
 
-    /// The sums of `response_group` over the raw rows, as a query (every round).
-    static let responseGroupSums = """
+    /// A round (`r`) of a weekly survey: its period is an ISO week.
+    static let weekly = "r.period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]'"
+
+    /// The sums of `response_group` over the raw rows (of the responses `condition`
+    /// accepts), as a query.
+    static func responseGroupSums(where condition: String = "TRUE") -> String {
+        """
         SELECT round_id, rep_id IS NOT NULL AS identified, team, manager_email, region, COUNT(*),
                SUM(IFNULL(enps >= 9, 0)), SUM(IFNULL(enps BETWEEN 7 AND 8, 0)), SUM(IFNULL(enps <= 6, 0)),
                COUNT(morale), IFNULL(SUM(CAST(round(morale * 1e9) AS INTEGER)), 0)
-        FROM response GROUP BY round_id, identified, team, manager_email, region
+        FROM response WHERE \(condition) GROUP BY round_id, identified, team, manager_email, region
         """
+    }
 
-    /// The rows of `enps_respondent` over the raw rows, as a query.
-    static let respondentSpans = """
+    /// The rows of `enps_respondent` over the raw rows (`s`, their rounds `r`, as far as
+    /// `condition` accepts them), as a query.
+    static func respondentSpans(where condition: String = "TRUE") -> String {
+        """
         SELECT r.survey_id, s.rep_id, s.team, s.manager_email, s.region, COUNT(*), MIN(r.period_start), MAX(r.period_start)
-        FROM response s JOIN round r ON r.id = s.round_id WHERE s.rep_id IS NOT NULL AND s.enps IS NOT NULL
+        FROM response s JOIN round r ON r.id = s.round_id WHERE s.rep_id IS NOT NULL AND s.enps IS NOT NULL AND \(condition)
         GROUP BY r.survey_id, s.rep_id, s.team, s.manager_email, s.region
         """
+    }
 
-    /// The rows of `morale_week` over the raw rows, as a query.
-    static let moraleWeeks = """
-        SELECT r.survey_id, s.rep_id, r.period_start AS week_start, s.morale FROM response s JOIN round r ON r.id = s.round_id
-        WHERE s.rep_id IS NOT NULL AND s.morale IS NOT NULL AND r.period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]'
+    /// The rows of `morale_week` over the raw rows (as far as `condition` accepts them), as a query.
+    static func moraleWeeks(where condition: String = "TRUE") -> String {
         """
+        SELECT r.survey_id, s.rep_id, r.period_start AS week_start, s.morale FROM response s JOIN round r ON r.id = s.round_id
+        WHERE s.rep_id IS NOT NULL AND s.morale IS NOT NULL AND \(weekly) AND \(condition)
+        """
+    }
 
     /// Runs a bulk write to `response` (an import) with the triggers paused, then sums
     /// the rollups of the rounds it touched again, set by set, in the same transaction:
@@ -179,12 +190,12 @@ extension AppDatabase {
             DELETE FROM response_group WHERE round_id IN \(rounds);
             INSERT INTO response_group (round_id, identified, team, manager_email, region, responses, promoters, passives,
                                         detractors, morale_answers, morale_nano)
-            SELECT * FROM (\(responseGroupSums.replacingOccurrences(of: "FROM response GROUP BY", with: "FROM response WHERE round_id IN \(rounds) GROUP BY")));
-            DELETE FROM morale_week WHERE (survey_id, week_start) IN (SELECT survey_id, period_start FROM round WHERE id IN \(rounds));
-            INSERT OR REPLACE INTO morale_week (survey_id, rep_id, week_start, morale) \(moraleWeeks) AND s.round_id IN \(rounds);
+            \(responseGroupSums(where: "round_id IN \(rounds)"));
+            DELETE FROM morale_week WHERE (survey_id, week_start) IN (SELECT r.survey_id, r.period_start FROM round r WHERE r.id IN \(rounds) AND \(weekly));
+            INSERT OR REPLACE INTO morale_week (survey_id, rep_id, week_start, morale) \(moraleWeeks(where: "s.round_id IN \(rounds)"));
             DELETE FROM enps_respondent WHERE survey_id IN \(surveys) AND rep_id IN \(reps);
             INSERT INTO enps_respondent (survey_id, rep_id, team, manager_email, region, answers, first_start, last_start)
-            \(respondentSpans.replacingOccurrences(of: "WHERE s.rep_id IS NOT NULL", with: "WHERE r.survey_id IN \(surveys) AND s.rep_id IN \(reps) AND s.rep_id IS NOT NULL"));
+            \(respondentSpans(where: "r.survey_id IN \(surveys) AND s.rep_id IN \(reps)"));
             """)
         return result
     }
@@ -197,12 +208,12 @@ extension AppDatabase {
             DELETE FROM enps_respondent;
             DELETE FROM morale_week;
             INSERT INTO morale_week (survey_id, rep_id, week_start, morale)
-            \(moraleWeeks);
+            \(moraleWeeks());
             INSERT INTO response_group (round_id, identified, team, manager_email, region, responses, promoters, passives,
                                         detractors, morale_answers, morale_nano)
-            \(responseGroupSums);
+            \(responseGroupSums());
             INSERT INTO enps_respondent (survey_id, rep_id, team, manager_email, region, answers, first_start, last_start)
-            \(respondentSpans);
+            \(respondentSpans());
             """)
     }
 
@@ -215,7 +226,7 @@ extension AppDatabase {
         if anonymousOnly { conditions.append("NOT identified") }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let sql = fromResponses
-            ? "SELECT * FROM (\(Self.responseGroupSums))\(filter)"
+            ? "SELECT * FROM (\(Self.responseGroupSums()))\(filter)"
             : """
               SELECT round_id, identified, team, manager_email, region, responses, promoters, passives, detractors,
                      morale_answers, morale_nano FROM response_group\(filter)
@@ -235,7 +246,7 @@ extension AppDatabase {
     /// the responses give them.
     static func respondentSpans(_ db: Database, survey: String?, fromResponses: Bool = false) throws -> [(survey: String, span: RespondentSpan)] {
         let sql = fromResponses
-            ? "SELECT * FROM (\(Self.respondentSpans))"
+            ? "SELECT * FROM (\(Self.respondentSpans()))"
             : "SELECT survey_id, rep_id, team, manager_email, region, answers, first_start, last_start FROM enps_respondent"
         var out: [(survey: String, span: RespondentSpan)] = []
         let statement = try db.makeStatement(sql: sql + (survey == nil ? "" : " WHERE survey_id = ?"))
@@ -276,7 +287,7 @@ extension AppDatabase {
         if let survey { conditions.append("survey_id = ?"); arguments += [survey] }
         if let range { conditions.append("week_start BETWEEN ? AND ?"); arguments += [range.start.description, (range.end - 6).description] }
         if let reps { conditions.append("rep_id IN (\(reps.map(String.init).joined(separator: ",")))") }
-        let source = fromResponses ? "(\(Self.moraleWeeks))" : "morale_week"
+        let source = fromResponses ? "(\(Self.moraleWeeks()))" : "morale_week"
         let statement = try db.makeStatement(sql: """
             SELECT survey_id, rep_id, week_start, morale FROM \(source)\(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
             ORDER BY survey_id, rep_id, week_start

@@ -33,6 +33,16 @@ import Testing
 
     func count(_ url: String, _ sql: String) throws -> Int { Int(try psql(url, sql)) ?? -1 }
 
+    /// Runs a statement on a SQLite file behind Pulse's back (python's sqlite3), as an operator could.
+    func sqliteBehindPulse(_ path: String, _ sql: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", path, sql]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(sql)")
+    }
+
     /// A new, empty database on the test server; its URL.
     func database() throws -> String {
         let server = try #require(Self.server)
@@ -579,15 +589,8 @@ import Testing
 
         // A rollup changed behind Pulse's back is found, named, and summed again.
         _ = try psql(db, "UPDATE activity_week SET calls = calls + 1 WHERE rep_id = (SELECT id FROM rep WHERE email = 'rep4@example.org') AND week_start = '2026-10-05'")
-        let tamper = Process()
-        tamper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        tamper.arguments = ["python3", "-c", """
-            import sqlite3,sys; c=sqlite3.connect(sys.argv[1])
-            c.execute("UPDATE activity_week SET calls = calls + 1 WHERE rep_id = (SELECT id FROM rep WHERE email = 'rep4@example.org') AND week_start = '2026-10-05'")
-            c.commit()
-            """, lite.path("pulse.sqlite")]
-        try tamper.run()
-        tamper.waitUntilExit()
+        try sqliteBehindPulse(lite.path("pulse.sqlite"),
+                              "UPDATE activity_week SET calls = calls + 1 WHERE rep_id = (SELECT id FROM rep WHERE email = 'rep4@example.org') AND week_start = '2026-10-05'")
         for (w, e) in [(pg, env(db)), (lite, [String: String]())] {
             let found = try w.pulse(["doctor", "--no-mail"], env: e)
             #expect(found.status == 1 && found.stdout.contains("FAIL rollups: 1 rep-week of activity differs")
@@ -598,7 +601,7 @@ import Testing
         try check("rebuilt", next)
     }
 
-    /// The rollups of answers (`response_group`, `enps_respondent`) match the responses
+    /// The rollups of answers (`response_group`, `enps_respondent`, `morale_week`) match the responses
     /// after every kind of write to them, on both engines: identified imports, a
     /// re-import after the roster moved reps, anonymous answers, `rounds delete`,
     /// `roster erase`; eNPS and trends read from them agree with the figures worked out
@@ -703,12 +706,7 @@ import Testing
         // A rollup changed behind Pulse's back is found, named, and summed again.
         let tampering = "UPDATE response_group SET promoters = promoters + 1 WHERE round_id = (SELECT MIN(id) FROM round WHERE survey_id = 'team-enps') AND team = 'east'"
         _ = try psql(db, tampering)
-        let tamper = Process()
-        tamper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        tamper.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
-                            lite.path("pulse.sqlite"), tampering]
-        try tamper.run()
-        tamper.waitUntilExit()
+        try sqliteBehindPulse(lite.path("pulse.sqlite"), tampering)
         for (w, e) in [(pg, env(db)), (lite, [String: String]())] {
             let found = try w.pulse(["doctor", "--no-mail"], env: e)
             #expect(found.status == 1 && found.stdout.contains("FAIL rollups: 1 row of the rollups of answers differs from the responses")
