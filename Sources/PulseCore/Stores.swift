@@ -110,6 +110,22 @@ public typealias MessageRenderer = @Sendable (MessageDraft) throws -> RenderedMe
 /// Invitations and the outbox: each rep invited once per round, each message recorded
 /// before it is sent and claimed by one worker at a time, under a lease that expires
 /// (a worker that dies leaves nothing claimed for ever).
+/// What became of one claimed message, as the outbox records it.
+public enum MessageOutcome: Sendable, Equatable {
+    /// The server accepted it: sent, its body dropped, the invitation marked sent.
+    case sent(id: Int64, reply: String, at: Date)
+    /// Back in the queue, due at `at`; `countAttempt: false` gives the claim's attempt back.
+    case retry(id: Int64, error: String, at: Date, countAttempt: Bool)
+    /// Given up on.
+    case failed(id: Int64, error: String)
+
+    public var messageID: Int64 {
+        switch self {
+        case let .sent(id, _, _), let .retry(id, _, _, _), let .failed(id, _): id
+        }
+    }
+}
+
 public protocol OutboxStore: Sendable {
     /// Opens the round (or finds it) and queues one invitation per active rep not yet
     /// invited, in one transaction; a dry run renders everything and stores nothing.
@@ -127,14 +143,9 @@ public protocol OutboxStore: Sendable {
     /// them as being sent under a lease of `lease` seconds.
     func claimDueMessages(limit: Int, now: Date, lease: TimeInterval) async throws(PulseError) -> [QueuedMessage]
 
-    /// The server accepted it: sent, its body dropped, the invitation marked sent.
-    func markSent(_ id: Int64, reply: String, now: Date) async throws(PulseError)
-
-    /// Back in the queue; `countAttempt: false` gives the claim's attempt back.
-    func markRetry(_ id: Int64, error: String, at next: Date, countAttempt: Bool) async throws(PulseError)
-
-    /// Given up on.
-    func markFailed(_ id: Int64, error: String) async throws(PulseError)
+    /// Records what became of claimed messages, all in one transaction (a group commit):
+    /// either every outcome is stored or none is.
+    func recordOutcomes(_ outcomes: [MessageOutcome]) async throws(PulseError)
 
     /// The latest messages first, of one status or all.
     func outbox(status: String?, limit: Int) async throws(PulseError) -> [OutboxEntry]
@@ -196,4 +207,21 @@ public protocol LookUpLimitStore: Sendable {
     /// Returns how long until the address is under `max` again when it had already used
     /// them up; `nil` otherwise.
     func recordFailedLookUp(address: String, now: Date, window: TimeInterval, max: Int) async throws(PulseError) -> TimeInterval?
+}
+
+extension OutboxStore {
+    /// The server accepted it: sent, its body dropped, the invitation marked sent.
+    public func markSent(_ id: Int64, reply: String, now: Date) async throws(PulseError) {
+        try await recordOutcomes([.sent(id: id, reply: reply, at: now)])
+    }
+
+    /// Back in the queue; `countAttempt: false` gives the claim's attempt back.
+    public func markRetry(_ id: Int64, error: String, at next: Date, countAttempt: Bool) async throws(PulseError) {
+        try await recordOutcomes([.retry(id: id, error: error, at: next, countAttempt: countAttempt)])
+    }
+
+    /// Given up on.
+    public func markFailed(_ id: Int64, error: String) async throws(PulseError) {
+        try await recordOutcomes([.failed(id: id, error: error)])
+    }
 }

@@ -14,9 +14,11 @@ public struct DispatchReport: Sendable, Equatable {
 }
 
 /// Sends what the outbox holds: each message is marked 'sending' before it goes, and
-/// 'sent' with the server's reply right after, so the only way a message goes out twice
-/// is a kill between the server's acceptance and that record (one message per
-/// connection at most); it is then resent with the same Message-ID.
+/// 'sent' with the server's reply soon after, in a group commit of its connection's
+/// latest outcomes (at most `batchSize`, none held longer than about `batchInterval`
+/// plus one send). The only way a message goes out twice is a kill between the server's
+/// acceptance and that record: one batch per connection at most, and on a slow server
+/// (a send longer than the interval) one message. It is then resent with the same Message-ID.
 public struct Dispatcher: Sendable {
     public var store: any OutboxStore
     public var transport: any MailTransport
@@ -33,6 +35,13 @@ public struct Dispatcher: Sendable {
 
     /// How long a claim lasts: a worker that dies leaves its messages due again after it.
     public var lease: TimeInterval = 300
+
+    /// A connection records its outcomes in one transaction once it has this many...
+    public var batchSize = 32
+    /// ...or before a send would leave the oldest of them unrecorded for longer than this.
+    public var batchInterval: TimeInterval = 0.005
+    /// Each transaction of outcomes, as it is recorded (for tests and benchmarks).
+    public var recorded: (@Sendable (Int) -> Void)?
 
     public init(store: any OutboxStore, transport: any MailTransport, connections: Int = 4, ratePerMinute: Int = 0,
                 maxAttempts: Int = 5, retryBase: TimeInterval = 2, progress: (@Sendable (Int) -> Void)? = nil,
@@ -78,6 +87,7 @@ public struct Dispatcher: Sendable {
             let workers = min(connections, batch.count)
             while sessions.count < workers { sessions.append(try transport.makeSession()) }
             let queue = WorkQueue(batch)
+            let interval = Duration.milliseconds(Int64((batchInterval * 1000).rounded()))
             // Each session is used by one lane (thread) only.
             nonisolated(unsafe) let lanes = sessions
             // One thread of its own per connection: a lane blocks in libcurl and while its
@@ -89,11 +99,22 @@ public struct Dispatcher: Sendable {
                     group.enter()
                     let thread = Thread {
                         let session = lanes[lane]
+                        var pending = PendingOutcomes()
+                        var lastSend: Duration = .zero
                         while state.fatal == nil, let message = queue.next() {
-                            state.limiter.acquire()
+                            // Recorded now if waiting for this lane's slot under the rate
+                            // limit, then for a send as long as the last one, would keep the
+                            // oldest outcome unrecorded past the interval.
+                            let slot = state.limiter.reserve()
+                            if pending.isDue(within: interval, after: lastSend + slot.wait) { flush(&pending, state: state) }
+                            slot.sleep()
+                            let start = ContinuousClock.now
                             let outcome = session.send(message)
-                            record(outcome, for: message, state: state)
+                            lastSend = ContinuousClock.now - start
+                            pending.add(judge(outcome, for: message, state: state))
+                            if pending.count >= batchSize { flush(&pending, state: state) }
                         }
+                        flush(&pending, state: state)
                         group.leave()
                     }
                     thread.name = "pulse-smtp-\(lane)"
@@ -128,36 +149,77 @@ public struct Dispatcher: Sendable {
 
     final class Outcome: @unchecked Sendable { var error: PulseError? }
 
-    private func record(_ outcome: SendOutcome, for message: QueuedMessage, state: SharedState) {
-        do {
-            switch outcome {
-            case let .accepted(reply):
-                let now = clock()
-                try wait { s throws(PulseError) in try await s.markSent(message.id, reply: reply, now: now) }
-                let n = state.update { $0.sent += 1; return $0.sent }
-                progress?(n)
-            case let .transient(reason):
-                if message.attempts >= maxAttempts {
-                    try wait { s throws(PulseError) in try await s.markFailed(message.id, error: "gave up after \(message.attempts) attempts: \(reason)") }
-                    state.update { $0.failed += 1 }
-                } else {
-                    let wait = retryBase * pow(2, Double(message.attempts - 1)) * Double.random(in: 0.5...1.5)
-                    let next = clock().addingTimeInterval(wait)
-                    try self.wait { s throws(PulseError) in try await s.markRetry(message.id, error: reason, at: next, countAttempt: true) }
-                    state.update { $0.retried += 1 }
-                }
-            case let .permanent(reason):
-                try wait { s throws(PulseError) in try await s.markFailed(message.id, error: reason) }
-                state.update { $0.failed += 1 }
-            case let .fatal(reason), let .unavailable(reason):
-                // Not the message's fault: it goes back with the attempt not counted.
-                let now = clock()
-                try wait { s throws(PulseError) in try await s.markRetry(message.id, error: reason, at: now, countAttempt: false) }
-                state.stop(reason)
+    /// What the outbox records of one attempt, and what it counts as; a server that is
+    /// unavailable or refuses the run stops it.
+    private func judge(_ outcome: SendOutcome, for message: QueuedMessage, state: SharedState) -> (MessageOutcome, Tally) {
+        switch outcome {
+        case let .accepted(reply):
+            return (.sent(id: message.id, reply: reply, at: clock()), .sent)
+        case let .transient(reason):
+            if message.attempts >= maxAttempts {
+                return (.failed(id: message.id, error: "gave up after \(message.attempts) attempts: \(reason)"), .failed)
             }
+            let wait = retryBase * pow(2, Double(message.attempts - 1)) * Double.random(in: 0.5...1.5)
+            return (.retry(id: message.id, error: reason, at: clock().addingTimeInterval(wait), countAttempt: true), .retried)
+        case let .permanent(reason):
+            return (.failed(id: message.id, error: reason), .failed)
+        case let .fatal(reason), let .unavailable(reason):
+            // Not the message's fault: it goes back with the attempt not counted.
+            state.stop(reason)
+            return (.retry(id: message.id, error: reason, at: clock(), countAttempt: false), .none)
+        }
+    }
+
+    /// Records a lane's pending outcomes in one transaction, then counts them.
+    private func flush(_ pending: inout PendingOutcomes, state: SharedState) {
+        guard !pending.outcomes.isEmpty else { return }
+        let outcomes = pending.outcomes, tallies = pending.tallies
+        pending = PendingOutcomes()
+        do {
+            try wait { s throws(PulseError) in try await s.recordOutcomes(outcomes) }
         } catch {
             state.stop("cannot record the outcome of a message: \(error)")
+            return
         }
+        recorded?(outcomes.count)
+        var sent = 0
+        state.update { report in
+            for tally in tallies {
+                switch tally {
+                case .sent: report.sent += 1
+                case .retried: report.retried += 1
+                case .failed: report.failed += 1
+                case .none: break
+                }
+            }
+            sent = report.sent
+        }
+        if tallies.contains(.sent) { progress?(sent) }
+    }
+}
+
+/// What an outcome counts as in the run's report.
+enum Tally: Sendable { case sent, retried, failed, none }
+
+/// The outcomes one lane has had and not yet recorded, and since when.
+struct PendingOutcomes {
+    private(set) var outcomes: [MessageOutcome] = []
+    private(set) var tallies: [Tally] = []
+    private var oldest: ContinuousClock.Instant?
+
+    var count: Int { outcomes.count }
+
+    mutating func add(_ judged: (MessageOutcome, Tally)) {
+        if oldest == nil { oldest = .now }
+        outcomes.append(judged.0)
+        tallies.append(judged.1)
+    }
+
+    /// Whether the oldest outcome would wait past `interval` if the next send took as
+    /// long as the last one.
+    func isDue(within interval: Duration, after lastSend: Duration) -> Bool {
+        guard let oldest else { return false }
+        return (ContinuousClock.now - oldest) + lastSend >= interval
     }
 }
 
@@ -202,18 +264,30 @@ final class WorkQueue: @unchecked Sendable {
 final class RateLimiter: @unchecked Sendable {
     private let lock = NSLock()
     private let interval: TimeInterval
-    private var nextSlot = Date.distantPast
+    private var nextSlot: ContinuousClock.Instant?
 
     init(perMinute: Int) { interval = perMinute > 0 ? 60 / Double(perMinute) : 0 }
 
-    func acquire() {
-        guard interval > 0 else { return }
-        let wait: TimeInterval = lock.withLock {
-            let now = Date()
-            let slot = max(now, nextSlot)
-            nextSlot = slot.addingTimeInterval(interval)
-            return slot.timeIntervalSince(now)
+    /// A lane's turn: when it may send.
+    struct Slot {
+        let at: ContinuousClock.Instant
+        /// How long from now until then.
+        var wait: Duration { max(.zero, at - .now) }
+        func sleep() {
+            let w = wait
+            guard w > .zero else { return }
+            Thread.sleep(forTimeInterval: Double(w.components.seconds) + Double(w.components.attoseconds) / 1e18)
         }
-        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+    }
+
+    /// Takes the next free slot (now, when there is no limit).
+    func reserve() -> Slot {
+        guard interval > 0 else { return Slot(at: .now) }
+        return lock.withLock {
+            let now = ContinuousClock.now
+            let slot = max(now, nextSlot ?? now)
+            nextSlot = slot.advanced(by: .nanoseconds(Int64(interval * 1e9)))
+            return Slot(at: slot)
+        }
     }
 }

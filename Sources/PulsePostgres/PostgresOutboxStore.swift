@@ -250,38 +250,37 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
         }
     }
 
-    public func markSent(_ id: Int64, reply: String, now: Date) async throws(PulseError) {
-        let stamp = Timestamp.string(now), reply = URLUserInfo.redacted(reply)
+    /// Records what became of claimed messages in one transaction (a group commit).
+    public func recordOutcomes(_ outcomes: [MessageOutcome]) async throws(PulseError) {
+        guard !outcomes.isEmpty else { return }
         let logger = self.logger
         _ = try await transaction(dryRun: false) { c in
-            try await c.query("""
-                UPDATE outbox SET status = 'sent', body = NULL, server_reply = \(reply), sent_at = \(stamp), last_error = NULL, claimed_by = NULL
-                WHERE id = \(id)
-                """, logger: logger)
-            try await c.query("""
-                UPDATE invitation SET sent_at = COALESCE(sent_at, \(stamp))
-                WHERE id = (SELECT invitation_id FROM outbox WHERE id = \(id) AND kind = 'invitation')
-                """, logger: logger)
+            for outcome in outcomes {
+                switch outcome {
+                case let .sent(id, reply, at):
+                    let stamp = Timestamp.string(at), reply = URLUserInfo.redacted(reply)
+                    try await c.query("""
+                        UPDATE outbox SET status = 'sent', body = NULL, server_reply = \(reply), sent_at = \(stamp), last_error = NULL,
+                               claimed_by = NULL
+                        WHERE id = \(id)
+                        """, logger: logger)
+                    try await c.query("""
+                        UPDATE invitation SET sent_at = COALESCE(sent_at, \(stamp))
+                        WHERE id = (SELECT invitation_id FROM outbox WHERE id = \(id) AND kind = 'invitation')
+                        """, logger: logger)
+                case let .retry(id, error, at, countAttempt):
+                    let text = URLUserInfo.redacted(error), stamp = Timestamp.string(at), back = countAttempt ? 0 : 1
+                    try await c.query("""
+                        UPDATE outbox SET status = 'queued', last_error = \(text), next_attempt_at = \(stamp), claimed_by = NULL,
+                               attempts = attempts - \(back) WHERE id = \(id)
+                        """, logger: logger)
+                case let .failed(id, error):
+                    let text = URLUserInfo.redacted(error)
+                    try await c.query("UPDATE outbox SET status = 'failed', last_error = \(text), claimed_by = NULL WHERE id = \(id)",
+                                      logger: logger)
+                }
+            }
             return true
-        }
-    }
-
-    public func markRetry(_ id: Int64, error: String, at next: Date, countAttempt: Bool) async throws(PulseError) {
-        let text = URLUserInfo.redacted(error), stamp = Timestamp.string(next), back = countAttempt ? 0 : 1
-        let logger = self.logger
-        _ = try await run {
-            try await client.query("""
-                UPDATE outbox SET status = 'queued', last_error = \(text), next_attempt_at = \(stamp), claimed_by = NULL,
-                       attempts = attempts - \(back) WHERE id = \(id)
-                """, logger: logger)
-        }
-    }
-
-    public func markFailed(_ id: Int64, error: String) async throws(PulseError) {
-        let text = URLUserInfo.redacted(error)
-        let logger = self.logger
-        _ = try await run {
-            try await client.query("UPDATE outbox SET status = 'failed', last_error = \(text), claimed_by = NULL WHERE id = \(id)", logger: logger)
         }
     }
 

@@ -284,37 +284,38 @@ extension AppDatabase {
         }
     }
 
-    /// Records the server's acceptance: the message is sent, its body dropped, the invitation marked.
-    /// Here, in `markRetry` and in `markFailed`, the text kept loses any URL's user info:
-    /// libcurl's and a server's words can quote the URL, password and all.
-    public func markSent(_ id: Int64, reply: String, now: Date) throws(PulseError) {
+    /// Records what became of claimed messages in one transaction (a group commit): a
+    /// sent message loses its body and marks its invitation sent; a retry goes back to the
+    /// queue; a failure is given up on. The text kept loses any URL's user info: libcurl's
+    /// and a server's words can quote the URL, password and all.
+    public func recordOutcomes(_ outcomes: [MessageOutcome]) throws(PulseError) {
+        guard !outcomes.isEmpty else { return }
         try write { db in
-            let stamp = Timestamp.string(now)
-            try db.execute(sql: "UPDATE outbox SET status = 'sent', body = NULL, server_reply = ?, sent_at = ?, last_error = NULL, claimed_by = NULL WHERE id = ?",
-                           arguments: [URLUserInfo.redacted(reply), stamp, id])
-            try db.execute(sql: """
+            let sent = try db.cachedStatement(sql: """
+                UPDATE outbox SET status = 'sent', body = NULL, server_reply = ?, sent_at = ?, last_error = NULL, claimed_by = NULL
+                WHERE id = ?
+                """)
+            let invited = try db.cachedStatement(sql: """
                 UPDATE invitation SET sent_at = COALESCE(sent_at, ?)
                 WHERE id = (SELECT invitation_id FROM outbox WHERE id = ? AND kind = 'invitation')
-                """, arguments: [stamp, id])
-        }
-    }
-
-    /// Puts a claimed message back in the queue.
-    /// - Parameter countAttempt: `false` when the message was not at fault (the server
-    ///   was unreachable, the run stopped before it): the claim's attempt is given back.
-    public func markRetry(_ id: Int64, error: String, at next: Date, countAttempt: Bool = true) throws(PulseError) {
-        try write { db in
-            try db.execute(sql: """
+                """)
+            let retry = try db.cachedStatement(sql: """
                 UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ?, claimed_by = NULL,
                        attempts = attempts - ? WHERE id = ?
-                """, arguments: [URLUserInfo.redacted(error), Timestamp.string(next), countAttempt ? 0 : 1, id])
-        }
-    }
-
-    public func markFailed(_ id: Int64, error: String) throws(PulseError) {
-        try write { db in
-            try db.execute(sql: "UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL WHERE id = ?",
-                           arguments: [URLUserInfo.redacted(error), id])
+                """)
+            let failed = try db.cachedStatement(sql: "UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL WHERE id = ?")
+            for outcome in outcomes {
+                switch outcome {
+                case let .sent(id, reply, at):
+                    let stamp = Timestamp.string(at)
+                    try sent.execute(arguments: [URLUserInfo.redacted(reply), stamp, id])
+                    try invited.execute(arguments: [stamp, id])
+                case let .retry(id, error, at, countAttempt):
+                    try retry.execute(arguments: [URLUserInfo.redacted(error), Timestamp.string(at), countAttempt ? 0 : 1, id])
+                case let .failed(id, error):
+                    try failed.execute(arguments: [URLUserInfo.redacted(error), id])
+                }
+            }
         }
     }
 

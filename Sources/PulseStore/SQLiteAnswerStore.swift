@@ -141,16 +141,8 @@ extension SQLiteAnswerStore: OutboxStore {
         try await run { db throws(PulseError) in try db.claimDueMessages(limit: limit, now: now, lease: lease) }
     }
 
-    public func markSent(_ id: Int64, reply: String, now: Date) async throws(PulseError) {
-        try await run { db throws(PulseError) in try db.markSent(id, reply: reply, now: now) }
-    }
-
-    public func markRetry(_ id: Int64, error: String, at next: Date, countAttempt: Bool) async throws(PulseError) {
-        try await run { db throws(PulseError) in try db.markRetry(id, error: error, at: next, countAttempt: countAttempt) }
-    }
-
-    public func markFailed(_ id: Int64, error: String) async throws(PulseError) {
-        try await run { db throws(PulseError) in try db.markFailed(id, error: error) }
+    public func recordOutcomes(_ outcomes: [MessageOutcome]) async throws(PulseError) {
+        try await run { db throws(PulseError) in try db.recordOutcomes(outcomes) }
     }
 
     public func outbox(status: String?, limit: Int) async throws(PulseError) -> [OutboxEntry] {

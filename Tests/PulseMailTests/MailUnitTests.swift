@@ -138,6 +138,39 @@ struct DispatcherTests {
         #expect(try await Dispatcher(database: db, transport: transport).run(maxWait: 0).sent == 0, "nothing goes twice")
     }
 
+    /// Outcomes are recorded a batch per connection at a time: one transaction for up to
+    /// `batchSize` of them, and every one of them recorded by the end of the run.
+    @Test func outcomesAreRecordedInGroupCommits() async throws {
+        let db = try queued(200)
+        let sizes = Locked<[Int]>([])
+        var dispatcher = Dispatcher(database: db, transport: RecordingTransport(), connections: 2)
+        dispatcher.batchInterval = 60  // batches close by size only: the count below is exact
+        dispatcher.recorded = { n in sizes.update { $0.append(n) } }
+        let report = try await dispatcher.run(maxWait: 0)
+        #expect(report.sent == 200)
+        #expect(try db.outboxCounts()["sent"] == 200)
+        let batches = sizes.value
+        #expect(batches.reduce(0, +) == 200)
+        #expect(batches.allSatisfy { $0 <= 32 }, "\(batches)")
+        // 200 over two lanes: six full batches and at most one part-batch per lane.
+        #expect(batches.count <= 200 / 32 + 2, "\(batches.count) transactions: \(batches)")
+    }
+
+    /// On a server slower than the batch interval, each outcome is recorded before the
+    /// connection's next send: a kill can double at most one message per connection.
+    @Test func aSlowServerHasEachOutcomeRecordedBeforeTheNextSend() async throws {
+        let db = try queued(5)
+        let seen = Locked<[Int]>([])
+        let transport = RecordingTransport { _, _ in
+            seen.update { $0.append((try? db.outboxCounts()["sent", default: 0]) ?? -1) }
+            Thread.sleep(forTimeInterval: 0.02)
+            return .accepted("250 OK")
+        }
+        let report = try await Dispatcher(database: db, transport: transport, connections: 1).run(maxWait: 0)
+        #expect(report.sent == 5)
+        #expect(seen.value == [0, 1, 2, 3, 4], "messages already marked sent as each send began")
+    }
+
     @Test func transientFailuresAreRetriedAndPermanentOnesFail() async throws {
         let db = try queued(3)
         let transport = RecordingTransport { message, attempts in
@@ -181,4 +214,13 @@ struct DispatcherTests {
             #expect(text.contains("mail.example"), "the server is still named: \(text)")
         }
     }
+}
+
+/// A value threads share, behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _value: Value
+    init(_ value: Value) { _value = value }
+    var value: Value { lock.withLock { _value } }
+    func update(_ body: (inout Value) -> Void) { lock.withLock { body(&_value) } }
 }

@@ -58,8 +58,10 @@ struct MailSetup {
         let smtp = config.mail?.smtp
         var progress: (@Sendable (Int) -> Void)?
         if Terminal.showsProgress {
+            // Outcomes are counted a batch at a time: a line each time a hundred is passed.
+            let shown = ShownHundreds()
             progress = { (n: Int) in
-                if n % 100 == 0 { Terminal.progress("sent \(n)") }
+                if shown.passes(n) { Terminal.progress("sent \(n)") }
             }
         }
         return Dispatcher(store: store, transport: try transport(), connections: smtp?.maxConnections ?? PulseConfig.Default.maxConnections,
@@ -305,5 +307,20 @@ func awaitHeldAnswers(_ store: any RoundStore, survey: String, period: Period, c
     if notKept > 0 {
         Terminal.note("\(notKept) anonymous \(notKept == 1 ? "answer" : "answers") to \(survey) \(period) not kept: the round "
             + "ended with fewer than min_group_size answers, and no figure may single anyone out")
+    }
+}
+
+/// The last hundred of messages a progress line was shown for.
+final class ShownHundreds: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = 0
+
+    /// Whether `count` reaches a hundred no line was shown for yet.
+    func passes(_ count: Int) -> Bool {
+        lock.withLock {
+            guard count / 100 > last / 100 else { return false }
+            last = count
+            return true
+        }
     }
 }
