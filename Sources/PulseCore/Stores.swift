@@ -107,9 +107,6 @@ public struct ReminderRequest: Sendable {
 /// records it, so that every message exists in the outbox before anything is sent.
 public typealias MessageRenderer = @Sendable (MessageDraft) throws -> RenderedMessage
 
-/// Invitations and the outbox: each rep invited once per round, each message recorded
-/// before it is sent and claimed by one worker at a time, under a lease that expires
-/// (a worker that dies leaves nothing claimed for ever).
 /// What became of one claimed message, as the outbox records it.
 public enum MessageOutcome: Sendable, Equatable {
     /// The server accepted it: sent, its body dropped, the invitation marked sent.
@@ -118,14 +115,11 @@ public enum MessageOutcome: Sendable, Equatable {
     case retry(id: Int64, error: String, at: Date, countAttempt: Bool)
     /// Given up on.
     case failed(id: Int64, error: String)
-
-    public var messageID: Int64 {
-        switch self {
-        case let .sent(id, _, _), let .retry(id, _, _, _), let .failed(id, _): id
-        }
-    }
 }
 
+/// Invitations and the outbox: each rep invited once per round, each message recorded
+/// before it is sent and claimed by one worker at a time, under a lease that expires
+/// (a worker that dies leaves nothing claimed for ever).
 public protocol OutboxStore: Sendable {
     /// Opens the round (or finds it) and queues one invitation per active rep not yet
     /// invited, in one transaction; a dry run renders everything and stores nothing.

@@ -123,9 +123,10 @@ public struct Dispatcher: Sendable {
                 group.notify(queue: .global()) { done.resume() }
             }
             // Messages claimed but not tried because sending stopped go back as they were.
-            for message in queue.remaining() {
-                try await store.markRetry(message.id, error: state.fatal ?? "not tried", at: clock(), countAttempt: false)
-            }
+            let untried = queue.remaining()
+            try await store.recordOutcomes(untried.map {
+                .retry(id: $0.id, error: state.fatal ?? "not tried", at: clock(), countAttempt: false)
+            })
             if state.fatal != nil { break }
         }
         var report = state.report
