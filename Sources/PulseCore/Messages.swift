@@ -96,7 +96,10 @@ public struct ReminderPlan: Sendable {
 public struct QueueSummary: Sendable {
     public var roundCreated = false
     public var queued: [(email: String, subject: String)] = []
+    /// Reps already invited before this call.
     public var skipped = 0
+    /// Reps still to invite when the request's limit stopped this call.
+    public var remaining = 0
 
     public init() {}
 }

@@ -81,11 +81,18 @@ public struct InvitationRequest: Sendable {
     public var minGroupSize: Int?
     /// Invite only the reps it accepts; with it, no round is opened for nobody.
     public var only: (@Sendable (Rep) -> Bool)?
+    /// Queue at most this many new invitations in this call (its transaction), and say in
+    /// the summary how many reps remain: a large round goes out in chunks, so sending
+    /// starts before it is all rendered and no one transaction holds the writer for long.
+    public var limit: Int?
+    /// How many invitations one transaction of a round sent in chunks queues: well under a
+    /// second of rendering, so a server sharing the database is never held up for long.
+    public static let chunk = 200
 
     public init(survey: SurveyDefinition, period: Period, team: String? = nil, closesAt: Date?, openDays: Int? = nil,
-                minGroupSize: Int? = nil, only: (@Sendable (Rep) -> Bool)? = nil) {
+                minGroupSize: Int? = nil, only: (@Sendable (Rep) -> Bool)? = nil, limit: Int? = nil) {
         self.survey = survey; self.period = period; self.team = team; self.closesAt = closesAt; self.openDays = openDays
-        self.minGroupSize = minGroupSize; self.only = only
+        self.minGroupSize = minGroupSize; self.only = only; self.limit = limit
     }
 }
 
@@ -122,7 +129,8 @@ public enum MessageOutcome: Sendable, Equatable {
 /// (a worker that dies leaves nothing claimed for ever).
 public protocol OutboxStore: Sendable {
     /// Opens the round (or finds it) and queues one invitation per active rep not yet
-    /// invited, in one transaction; a dry run renders everything and stores nothing.
+    /// invited (at most the request's limit), in one transaction; a dry run renders
+    /// everything and stores nothing.
     func queueInvitations(_ request: InvitationRequest, key: TokenKey, now: Date, dryRun: Bool,
                           render: @escaping MessageRenderer) async throws(PulseError) -> QueueSummary
 
@@ -149,6 +157,30 @@ public protocol OutboxStore: Sendable {
 
     /// The earliest time a queued or claimed message is due.
     func nextDueTime() async throws(PulseError) -> Date?
+}
+
+extension OutboxStore {
+    /// Queues a round's invitations `chunk` at a time, each chunk in its own transaction,
+    /// calling `committed` with the running count after each: what a chunk queued can be sent
+    /// while the next is rendered. A run stopped between chunks leaves a round that the next
+    /// run completes (it invites only those not yet invited). A dry run is one transaction.
+    /// - Returns: the whole run's summary (`skipped`: reps invited before it began).
+    public func queueInvitations(_ request: InvitationRequest, chunk: Int, key: TokenKey, now: Date, dryRun: Bool,
+                                 render: @escaping MessageRenderer,
+                                 committed: @Sendable (Int) -> Void = { _ in }) async throws(PulseError) -> QueueSummary {
+        var request = request
+        request.limit = dryRun ? nil : max(1, chunk)
+        var total = try await queueInvitations(request, key: key, now: now, dryRun: dryRun, render: render)
+        committed(total.queued.count)
+        var last = total
+        while last.remaining > 0 && !last.queued.isEmpty {
+            last = try await queueInvitations(request, key: key, now: now, dryRun: dryRun, render: render)
+            total.queued += last.queued
+            committed(total.queued.count)
+        }
+        total.remaining = last.remaining
+        return total
+    }
 }
 
 /// Surveys' rounds: listed with their counts, closed by hand or when their time is up.

@@ -72,12 +72,45 @@ public struct Dispatcher: Sendable {
     /// The SMTP sessions (blocking libcurl calls) run on threads of their own, never on
     /// Swift's cooperative pool.
     public func run(maxWait: TimeInterval) async throws(PulseError) -> DispatchReport {
+        try await run(maxWait: maxWait, moreComing: { false })
+    }
+
+    /// Sends what `queue` puts in the outbox while it is still queueing (a large round, a
+    /// chunk at a time), then everything due as `run(maxWait:)` does.
+    /// - Returns: what was sent, and the error that stopped the queueing, if one did (what
+    ///   it had queued by then is sent all the same).
+    public func run(maxWait: TimeInterval, alongside queue: @escaping @Sendable () async throws(PulseError) -> Void)
+        async throws(PulseError) -> (report: DispatchReport, queueing: PulseError?) {
+        let done = DoneFlag()
+        let producer = Task { () -> PulseError? in
+            defer { done.set() }
+            do throws(PulseError) { try await queue() } catch { return error }
+            return nil
+        }
+        let report: DispatchReport
+        do {
+            report = try await run(maxWait: maxWait, moreComing: { !done.isSet })
+        } catch {
+            _ = await producer.value
+            throw error
+        }
+        return (report, await producer.value)
+    }
+
+    /// - Parameter moreComing: whether messages may still be queued by someone else; it is
+    ///   asked before each claim, so a claim after it says no sees all of them.
+    func run(maxWait: TimeInterval, moreComing: @Sendable () -> Bool) async throws(PulseError) -> DispatchReport {
         let deadline = Date().addingTimeInterval(maxWait)
         let state = SharedState(limiter: RateLimiter(perMinute: ratePerMinute))
         var sessions: [any MailSession] = []
         while true {
+            let producing = state.fatal == nil && moreComing()
             let batch = try await store.claimDueMessages(limit: claimSize, now: clock(), lease: lease)
             if batch.isEmpty {
+                if producing {
+                    try? await Task.sleep(for: .milliseconds(2))
+                    continue
+                }
                 guard state.fatal == nil, let next = try await store.nextDueTime() else { break }
                 let wait = next.timeIntervalSince(clock())
                 guard wait <= deadline.timeIntervalSinceNow else { break }
@@ -240,6 +273,15 @@ final class SharedState: @unchecked Sendable {
     func update<T>(_ body: (inout DispatchReport) -> T) -> T { lock.withLock { body(&_report) } }
 
     func stop(_ reason: String) { lock.withLock { if _fatal == nil { _fatal = reason } } }
+}
+
+/// Set once, when the queueing beside a dispatch run has ended.
+final class DoneFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    var isSet: Bool { lock.withLock { done } }
+    func set() { lock.withLock { done = true } }
 }
 
 /// Hands the messages of a batch out to the workers, one at a time.

@@ -127,8 +127,13 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
                 }
             }
             if let only = request.only { reps = reps.filter(only) }
+            // The round's row is locked: no other worker invites into it meanwhile.
+            let invited = Set(try await c.query("SELECT rep_id FROM invitation WHERE round_id = \(r.id)", logger: logger)
+                .collect().map { try $0.decode(Int64.self) })
             for rep in reps {
                 guard let repID = rep.id else { continue }
+                guard !invited.contains(repID) else { summary.skipped += 1; continue }
+                if let limit = request.limit, summary.queued.count >= limit { summary.remaining += 1; continue }
                 guard let invitationID = try await c.query("""
                     INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at, closes_at)
                     VALUES (\(r.id), \(repID), \(rep.team), \(rep.managerEmail), \(rep.region), \(stamp), \(closesStamp))
@@ -254,20 +259,26 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
     public func recordOutcomes(_ outcomes: [MessageOutcome]) async throws(PulseError) {
         guard !outcomes.isEmpty else { return }
         let logger = self.logger
-        _ = try await transaction(dryRun: false) { c in
+        // The sent ones (nearly all of them) in one statement; the rest one by one.
+        var sentIDs: [Int64] = [], replies: [String] = [], stamps: [String] = []
+        for case let .sent(id, reply, at) in outcomes {
+            sentIDs.append(id); replies.append(URLUserInfo.redacted(reply)); stamps.append(Timestamp.string(at))
+        }
+        _ = try await transaction(dryRun: false) { [sentIDs, replies, stamps] c in
+            if !sentIDs.isEmpty {
+                try await c.query("""
+                    WITH s AS (SELECT * FROM unnest(\(sentIDs)::BIGINT[], \(replies)::TEXT[], \(stamps)::TEXT[]) AS t(id, reply, at)),
+                         o AS (UPDATE outbox SET status = 'sent', body = NULL, server_reply = s.reply, sent_at = s.at, last_error = NULL,
+                                      claimed_by = NULL
+                               FROM s WHERE outbox.id = s.id RETURNING outbox.invitation_id, outbox.kind, s.at)
+                    UPDATE invitation SET sent_at = COALESCE(invitation.sent_at, o.at)
+                    FROM o WHERE invitation.id = o.invitation_id AND o.kind = 'invitation'
+                    """, logger: logger)
+            }
             for outcome in outcomes {
                 switch outcome {
-                case let .sent(id, reply, at):
-                    let stamp = Timestamp.string(at), reply = URLUserInfo.redacted(reply)
-                    try await c.query("""
-                        UPDATE outbox SET status = 'sent', body = NULL, server_reply = \(reply), sent_at = \(stamp), last_error = NULL,
-                               claimed_by = NULL
-                        WHERE id = \(id)
-                        """, logger: logger)
-                    try await c.query("""
-                        UPDATE invitation SET sent_at = COALESCE(sent_at, \(stamp))
-                        WHERE id = (SELECT invitation_id FROM outbox WHERE id = \(id) AND kind = 'invitation')
-                        """, logger: logger)
+                case .sent:
+                    continue
                 case let .retry(id, error, at, countAttempt):
                     let text = URLUserInfo.redacted(error), stamp = Timestamp.string(at), back = countAttempt ? 0 : 1
                     try await c.query("""

@@ -76,7 +76,7 @@ extension AppDatabase {
     ///   largest it was promised.
     public func queueInvitations(survey: SurveyDefinition, period: Period, team: String?, closesAt: Date?,
                                  openDays: Int? = nil, minGroupSize: Int? = nil, key: TokenKey, now: Date, dryRun: Bool,
-                                 only: ((Rep) -> Bool)? = nil,
+                                 only: ((Rep) -> Bool)? = nil, limit: Int? = nil,
                                  render: (MessageDraft) throws -> RenderedMessage) throws(PulseError) -> QueueSummary {
         try transaction(dryRun: dryRun) { db in
             var summary = QueueSummary()
@@ -119,6 +119,7 @@ extension AppDatabase {
             let invited = Set(try Int64.fetchAll(db, sql: "SELECT rep_id FROM invitation WHERE round_id = ?", arguments: [r.id]))
             for rep in reps {
                 guard !invited.contains(rep.id!) else { summary.skipped += 1; continue }
+                if let limit, summary.queued.count >= limit { summary.remaining += 1; continue }
                 try db.execute(sql: """
                     INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at, closes_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)

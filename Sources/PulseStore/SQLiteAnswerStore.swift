@@ -119,7 +119,7 @@ extension SQLiteAnswerStore: OutboxStore {
         try await run { db throws(PulseError) in
             try db.queueInvitations(survey: request.survey, period: request.period, team: request.team, closesAt: request.closesAt,
                                     openDays: request.openDays, minGroupSize: request.minGroupSize, key: key, now: now,
-                                    dryRun: dryRun, only: request.only, render: render)
+                                    dryRun: dryRun, only: request.only, limit: request.limit, render: render)
         }
     }
 

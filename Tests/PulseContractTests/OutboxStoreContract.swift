@@ -1,6 +1,7 @@
 import Foundation
 import PulseCore
 import PulsePostgres
+import Synchronization
 import Testing
 @testable import PulseStore
 
@@ -84,6 +85,41 @@ import Testing
             _ = try await store.queueInvitations(request(team: "esat"), key: key, now: Self.now, dryRun: false, render: render)
         }
         #expect(try await store.queueInvitations(request(), key: key, now: Self.now, dryRun: false, render: render).queued.count == 6)
+    }
+
+    /// A round queued in chunks: each call queues at most its limit, in its own transaction
+    /// (what it queued is there to claim before the next begins), says how many remain,
+    /// and the next call goes on from there; four workers doing it at once still invite each rep once.
+    @Test(arguments: AnswerStoreContract.engines) func aRoundQueuedInChunksInvitesEachRepOnce(engine name: String) async throws {
+        let store = try await engine(name)
+        let tokens = Tokens()
+        let render = renderer(tokens)
+        var limited = request()
+        limited.limit = 5
+        let first = try await store.queueInvitations(limited, key: key, now: Self.now, dryRun: false, render: render)
+        #expect(first.queued.count == 5 && first.remaining == 7 && first.skipped == 0 && first.roundCreated)
+        #expect(try await store.outboxCounts() == ["queued": 5], "the first chunk is committed on its own")
+        let counts = Mutex<[Int]>([])
+        let rest = try await store.queueInvitations(request(), chunk: 3, key: key, now: Self.now, dryRun: false, render: render,
+                                                    committed: { n in counts.withLock { $0.append(n) } })
+        #expect(counts.withLock { $0 } == [3, 6, 7], "three transactions of at most three")
+        #expect(rest.queued.count == 7 && rest.skipped == 5 && rest.remaining == 0 && !rest.roundCreated)
+        #expect(tokens.all.count == 12 && tokens.all.values.allSatisfy { $0.count == 1 })
+        #expect(try await store.outboxCounts() == ["queued": 12])
+        // Four workers at once over a fresh round, two at a time.
+        let other = try await engine(name)
+        let many = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await other.queueInvitations(request(), chunk: 2, key: key, now: Self.now, dryRun: false,
+                                                                 render: render).queued.count }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(many == 12)
+        #expect(try await other.outboxCounts() == ["queued": 12])
+        // A dry run is one transaction, whatever the chunk.
+        let dry = try await store.queueInvitations(request(), chunk: 1, key: key, now: Self.now, dryRun: true, render: render)
+        #expect(dry.queued.isEmpty && dry.skipped == 12)
     }
 
     @Test(arguments: AnswerStoreContract.engines) func twoWorkersClaimEachMessageOnceAndADeadOnesLeaseEnds(engine name: String) async throws {

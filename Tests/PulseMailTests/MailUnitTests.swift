@@ -156,6 +156,45 @@ struct DispatcherTests {
         #expect(batches.count <= 200 / 32 + 2, "\(batches.count) transactions: \(batches)")
     }
 
+    /// A round queued in chunks goes out while it is still being queued: the rest is queued
+    /// only once the first chunk has begun to go out (a dispatcher that waited for the
+    /// queueing to end would wait for ever here), and each rep gets one message.
+    @Test func aRoundQueuedInChunksIsSentWhileItIsQueued() async throws {
+        let db = try AppDatabase.inMemory()
+        let rows = (1...50).map { "r\($0)@acme.example,Rep \($0),west" }.joined(separator: "\n")
+        _ = try db.importRoster(try CSVReader(bytes: Array("email,name,team\n\(rows)\n".utf8), file: "r.csv"), now: Date())
+        let store = SQLiteAnswerStore(db)
+        let composer = try MailComposer(config: PulseConfig())
+        let render: MessageRenderer = { try composer.render($0, now: Date()) }
+        let key = TokenKey(bytes: Data(repeating: 7, count: 32))
+        var request = InvitationRequest(survey: try SurveyDefinition.load(yaml: DefaultSurveys.weeklyPulse, file: "s.yaml"),
+                                        period: Period("2026-W47")!, closesAt: nil)
+        request.limit = 20
+        let first = try await store.queueInvitations(request, key: key, now: Date(), dryRun: false, render: render)
+        #expect(first.queued.count == 20 && first.remaining == 30)
+        let transport = RecordingTransport()
+        let sentBeforeTheRest = Locked(0)
+        let chunks = Locked<[Int]>([])
+        let (report, queueing) = try await Dispatcher(store: store, transport: transport, connections: 2).run(maxWait: 0) {
+            [request] () async throws(PulseError) in
+            let deadline = Date().addingTimeInterval(20)
+            while transport.sent.isEmpty && Date() < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+            sentBeforeTheRest.update { $0 = transport.sent.count }
+            _ = try await store.queueInvitations(request, chunk: 20, key: key, now: Date(), dryRun: false, render: render,
+                                                 committed: { n in chunks.update { $0.append(n) } })
+        }
+        #expect(queueing == nil)
+        #expect(sentBeforeTheRest.value > 0, "sending began before the rest was queued")
+        #expect(chunks.value == [20, 30])
+        #expect(report.sent == 50 && report.pending == 0)
+        #expect(transport.sent.count == 50 && Set(transport.sent.map(\.recipient)).count == 50)
+        // What the queueing could not do is said once what it queued has gone out.
+        let (again, refused) = try await Dispatcher(store: store, transport: transport).run(maxWait: 0) { () async throws(PulseError) in
+            throw PulseError.usage("the round is closed")
+        }
+        #expect(again.sent == 0 && refused == PulseError.usage("the round is closed"))
+    }
+
     /// On a server slower than the batch interval, each outcome is recorded before the
     /// connection's next send: a kill can double at most one message per connection.
     @Test func aSlowServerHasEachOutcomeRecordedBeforeTheNextSend() async throws {

@@ -72,9 +72,17 @@ struct MailSetup {
     /// Sends what is due and says what happened; a stop that needs a person is exit 1.
     /// - Parameter summaryAsResult: the "outbox: N sent" line on stdout, as a result; a
     ///   command whose stdout is JSON or CSV says it on stderr instead.
-    func dispatch(maxWait: TimeInterval, summaryAsResult: Bool = true) async throws(PulseError) {
+    /// - Parameter queue: what queues messages while the first go out (the rest of a round,
+    ///   a chunk at a time); its error is thrown once what it queued has been sent.
+    func dispatch(maxWait: TimeInterval, summaryAsResult: Bool = true,
+                  alongside queue: (@Sendable () async throws(PulseError) -> Void)? = nil) async throws(PulseError) {
         let d = try dispatcher()
-        let report = try await d.run(maxWait: maxWait)
+        var report: DispatchReport, queueing: PulseError?
+        if let queue {
+            (report, queueing) = try await d.run(maxWait: maxWait, alongside: queue)
+        } else {
+            report = try await d.run(maxWait: maxWait)
+        }
         if Terminal.stderrIsTTY && report.sent >= 100 { Terminal.note("") }
         var parts = ["\(report.sent) sent via \(d.transport.description)"]
         if report.failed > 0 { parts.append("\(report.failed) failed (pulse outbox --status failed)") }
@@ -84,6 +92,7 @@ struct MailSetup {
         } else {
             Terminal.note("outbox: " + parts.joined(separator: ", "))
         }
+        if let queueing { throw queueing }
         if let fatal = report.fatal {
             throw .runtime("\(fatal); the messages stay queued and go out on the next run")
         }
@@ -144,9 +153,14 @@ extension Pulse {
                 let composer = setup.composer
                 let request = InvitationRequest(survey: definition, period: p, team: team, closesAt: closes, openDays: days,
                                                 minGroupSize: setup.config.anonymityThreshold)
-                let summary = try await setup.store.queueInvitations(request, key: setup.key, now: now, dryRun: dryRun) { draft in
-                    try composer.render(draft, now: now)
-                }
+                let store = setup.store, key = setup.key
+                let render: MessageRenderer = { draft in try composer.render(draft, now: now) }
+                // The first chunk before anything is sent (a wrong team or a closed round
+                // stops here); the rest while it goes out.
+                let chunk = InvitationRequest.chunk
+                var firstChunk = request
+                firstChunk.limit = dryRun ? nil : chunk
+                let summary = try await store.queueInvitations(firstChunk, key: key, now: now, dryRun: dryRun, render: render)
                 if dryRun {
                     var t = TextTable([("to", .left), ("subject", .left)])
                     for q in summary.queued { t.add([q.email, q.subject]) }
@@ -155,10 +169,21 @@ extension Pulse {
                         + (summary.skipped > 0 ? " (\(summary.skipped) reps already invited)" : "") + "; nothing was stored or sent")
                     return
                 }
-                Terminal.result("\(survey) \(p): round \(summary.roundCreated ? "opened" : "already open"), "
-                    + "\(Plural.count(summary.queued.count, "invitation")) queued"
-                    + (summary.skipped > 0 ? ", \(Plural.count(summary.skipped, "rep")) already invited" : ""))
-                try await setup.dispatch(maxWait: maxWait)
+                let opened = summary.roundCreated, skipped = summary.skipped, survey = survey
+                let queued: @Sendable (Int) -> Void = { n in
+                    Terminal.result("\(survey) \(p): round \(opened ? "opened" : "already open"), "
+                        + "\(Plural.count(n, "invitation")) queued"
+                        + (skipped > 0 ? ", \(Plural.count(skipped, "rep")) already invited" : ""))
+                }
+                guard summary.remaining > 0 else {
+                    queued(summary.queued.count)
+                    return try await setup.dispatch(maxWait: maxWait)
+                }
+                let first = summary.queued.count
+                try await setup.dispatch(maxWait: maxWait) { [request] () async throws(PulseError) in
+                    let more = try await store.queueInvitations(request, chunk: chunk, key: key, now: now, dryRun: false, render: render)
+                    queued(first + more.queued.count)
+                }
             }
         }
     }

@@ -62,9 +62,9 @@ extension Pulse {
                         let request = InvitationRequest(survey: survey, period: period, closesAt: closes, openDays: schedule.openDays,
                                                         minGroupSize: setup.config.anonymityThreshold,
                                                         only: { ids.contains($0.id ?? -1) })
-                        let s = try await store.queueInvitations(request, key: setup.key, now: now, dryRun: dryRun) { draft in
-                            try composer.render(draft, now: now)
-                        }
+                        // In chunks: a server on the same database answers between them.
+                        let s = try await store.queueInvitations(request, chunk: InvitationRequest.chunk, key: setup.key, now: now,
+                                                                 dryRun: dryRun, render: { draft in try composer.render(draft, now: now) })
                         if dryRun {
                             if !s.queued.isEmpty {
                                 say("\(id) \(period): would \(s.roundCreated ? "open the round and " : "")invite "
