@@ -26,21 +26,32 @@ public struct PostgresAnswerStore: AnswerStore {
     static func tokenHash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
 
     public func invitation(token: String) async throws(PulseError) -> Invitation? {
-        try await run { try await client.withConnection { try await Self.invitation(token: token, on: $0, logger: logger) } }
+        let database = self.database
+        return try await run {
+            try await client.withConnection { c in
+                try await Self.lookUp(token: token, withAnswers: false, database: database, on: c)?.invitation
+            }
+        }
     }
 
-    static func invitation(token: String, on c: PostgresConnection, logger: Logger) async throws -> Invitation? {
-        let hash = tokenHash(token)
-        // One round trip: the invitation with its round and rep.
+    /// One round trip: the invitation with its round and rep and, asked for, the rep's own
+    /// response with its answers (one row per answer). An anonymous answer has no rep, so
+    /// the join never finds one; the definition comes from the database's cache by version
+    /// id, read from the database once.
+    static func lookUp(token: String, withAnswers: Bool, database: PostgresDatabase, on c: PostgresConnection) async throws
+        -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
+        let hash = tokenHash(token), logger = database.logger
         let rows = try await c.query("""
             SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.closes_at,
                    (SELECT l.expires_at FROM answer_hold_lease l WHERE l.id = i.held_by) AS held_until,
                    r.id AS round_id, r.survey_id, r.survey_version_id, r.period, r.source, r.opened_at, r.closes_at AS round_closes_at,
                    r.closed_at, r.min_group_size,
                    p.id AS rep_id, p.email, p.name, p.preferred_name, p.team AS rep_team, p.manager_email AS rep_manager,
-                   p.region AS rep_region, p.locale, p.timezone, p.start_date, p.active, v.definition
+                   p.region AS rep_region, p.locale, p.timezone, p.start_date, p.active,
+                   s.id AS response_id, a.question_id, a.number, a.text
             FROM invitation i JOIN round r ON r.id = i.round_id JOIN rep p ON p.id = i.rep_id
-            JOIN survey_version v ON v.id = r.survey_version_id
+            LEFT JOIN response s ON \(withAnswers) AND s.round_id = i.round_id AND s.rep_id = i.rep_id
+            LEFT JOIN answer a ON a.response_id = s.id
             WHERE i.token_hash = \(hash)
             """, logger: logger).collect()
         guard let row = rows.first?.makeRandomAccess() else { return nil }
@@ -57,12 +68,32 @@ public struct PostgresAnswerStore: AnswerStore {
                       managerEmail: try row["rep_manager"].decode(String?.self), region: try row["rep_region"].decode(String?.self),
                       locale: try row["locale"].decode(String?.self), timezone: try row["timezone"].decode(String?.self),
                       startDate: try row["start_date"].decode(String?.self), active: try row["active"].decode(Bool.self))
-        let definition = try Self.decoded(try row["definition"].decode(String.self))
-        return Invitation(id: try row["id"].decode(Int64.self), round: round, definition: definition, rep: rep,
-                          answered: try row["answered"].decode(Bool.self),
-                          keys: GroupKeys(team: try row["team"].decode(String?.self), managerEmail: try row["manager_email"].decode(String?.self),
-                                          region: try row["region"].decode(String?.self)),
-                          ownClosesAt: try row["closes_at"].decode(String?.self), heldUntil: try row["held_until"].decode(String?.self))
+        let definition: SurveyDefinition
+        if let known = database.versionDefinitions[round.versionID] {
+            definition = known
+        } else {
+            definition = try await Self.definition(versionID: round.versionID, on: c, logger: logger)
+            database.versionDefinitions[round.versionID] = definition
+        }
+        let invitation = Invitation(id: try row["id"].decode(Int64.self), round: round, definition: definition, rep: rep,
+                                    answered: try row["answered"].decode(Bool.self),
+                                    keys: GroupKeys(team: try row["team"].decode(String?.self),
+                                                    managerEmail: try row["manager_email"].decode(String?.self),
+                                                    region: try row["region"].decode(String?.self)),
+                                    ownClosesAt: try row["closes_at"].decode(String?.self),
+                                    heldUntil: try row["held_until"].decode(String?.self))
+        guard withAnswers, definition.anonymity == .identified, try row["response_id"].decode(Int64?.self) != nil else {
+            return (invitation, nil)
+        }
+        var answers: [String: AnswerValue] = [:]
+        for r in rows {
+            let a = r.makeRandomAccess()
+            guard let id = try a["question_id"].decode(String?.self) else { continue }
+            let t = try a["text"].decode(String?.self) ?? ""
+            answers[id] = try a["number"].decode(Int?.self).map(AnswerValue.number)
+                ?? (definition.question(id)?.type == .choice ? .choice(t) : .text(t))
+        }
+        return (invitation, answers)
     }
 
     static func round(id: Int64, on c: PostgresConnection, logger: Logger) async throws -> Round? {
@@ -101,15 +132,9 @@ public struct PostgresAnswerStore: AnswerStore {
     }
 
     public func invitationAndAnswers(token: String) async throws(PulseError) -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
-        try await run {
-            try await client.withConnection { c -> (invitation: Invitation, answers: [String: AnswerValue]?)? in
-                guard let invitation = try await Self.invitation(token: token, on: c, logger: logger) else { return nil }
-                guard invitation.definition.anonymity == .identified else { return (invitation, nil) }
-                guard let id = try await c.query("""
-                    SELECT id FROM response WHERE round_id = \(invitation.round.id) AND rep_id = \(invitation.rep.id)
-                    """, logger: logger).collect().first?.decode(Int64.self) else { return (invitation, nil) }
-                return (invitation, try await Self.answers(responseID: id, definition: invitation.definition, on: c, logger: logger))
-            }
+        let database = self.database
+        return try await run {
+            try await client.withConnection { c in try await Self.lookUp(token: token, withAnswers: true, database: database, on: c) }
         }
     }
 

@@ -12,6 +12,9 @@ public final class PostgresDatabase: Sendable {
     public let workerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
     public let logger: Logger
     private let runner: Task<Void, Never>
+    /// The definitions of survey versions read so far, by id: a version is never changed
+    /// once stored, nor its id (a sequence's) given to another, so these never go stale.
+    let versionDefinitions = BoundedCache<Int64, SurveyDefinition>(limit: 256)
 
     /// Where a `postgresql://USER@HOST:PORT/NAME` URL points.
     public struct Location: Sendable, Equatable {

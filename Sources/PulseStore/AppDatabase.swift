@@ -7,6 +7,9 @@ public struct AppDatabase: Sendable {
     let dbWriter: any DatabaseWriter
     /// The file, when it was opened read-only (for the message a write gets).
     let readonlyPath: String?
+    /// The definitions of survey versions read so far, by id: a version is never changed
+    /// once stored, nor its id given to another (AUTOINCREMENT), so these never go stale.
+    let versionDefinitions = BoundedCache<Int64, SurveyDefinition>(limit: 256)
 
     /// Wraps a connection and applies the migrations this version knows.
     /// - Throws: `PulseError.runtime` when the file was written by a newer Pulse.

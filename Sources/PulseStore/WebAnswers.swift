@@ -17,52 +17,65 @@ extension AppDatabase {
     /// The database holds only SHA-256 hashes of tokens: the lookup goes by the hash, and
     /// the stored hash is then compared with the computed one in constant time.
     public func invitation(token: String) throws(PulseError) -> Invitation? {
-        try read { db in try Self.invitation(token: token, db: db) }
+        try read { db in try lookUp(token: token, withAnswers: false, db: db)?.invitation }
     }
 
-    /// The invitation of a token and the answers given through it so far, in one read
-    /// (never any for an anonymous survey).
+    /// The invitation of a token and the answers given through it so far, in one query
+    /// (never any answers for an anonymous survey).
     public func invitationAndAnswers(token: String) throws(PulseError)
         -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
-        try read { db in
-            guard let invitation = try Self.invitation(token: token, db: db) else { return nil }
-            return (invitation, try Self.currentAnswers(invitation, db: db))
-        }
+        try read { db in try lookUp(token: token, withAnswers: true, db: db) }
     }
 
-    static func invitation(token: String, db: Database) throws -> Invitation? {
+    /// One statement: the invitation with its round and rep and, asked for, the rep's own
+    /// response with its answers (one row per answer). An anonymous answer has no rep, so
+    /// the join never finds one; the definition is taken from `versionDefinitions` by version id
+    /// (versions are never changed nor their ids reused), read from the database once.
+    func lookUp(token: String, withAnswers: Bool, db: Database) throws -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
         let hash = tokenHash(token)
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.rep_id, i.round_id, i.closes_at,
-                   (SELECT l.expires_at FROM answer_hold_lease l WHERE l.id = i.held_by) AS held_until
-            FROM invitation i WHERE i.token_hash = ?
-            """), arguments: [hash]) else { return nil }
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT i.id, i.token_hash, i.answered, i.team, i.manager_email, i.region, i.closes_at,
+                   (SELECT l.expires_at FROM answer_hold_lease l WHERE l.id = i.held_by) AS held_until,
+                   r.id AS round_id, r.survey_id, r.survey_version_id, r.period, r.source, r.opened_at,
+                   r.closes_at AS round_closes_at, r.closed_at, r.min_group_size,
+                   p.id AS rep_id, p.email, p.name, p.preferred_name, p.team AS rep_team, p.manager_email AS rep_manager,
+                   p.region AS rep_region, p.locale, p.timezone, p.start_date, p.active,
+                   s.id AS response_id, a.question_id, a.number, a.text
+            FROM invitation i JOIN round r ON r.id = i.round_id JOIN rep p ON p.id = i.rep_id
+            LEFT JOIN response s ON ? AND s.round_id = i.round_id AND s.rep_id = i.rep_id
+            LEFT JOIN answer a ON a.response_id = s.id
+            WHERE i.token_hash = ?
+            """), arguments: [withAnswers, hash])
+        guard let row = rows.first else { return nil }
         let stored: Data = row["token_hash"]
         guard constantTimeEquals(stored, hash) else { return nil }
-        guard let roundRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM round WHERE id = ?"),
-                                              arguments: [row["round_id"] as Int64]),
-              let repRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM rep WHERE id = ?"),
-                                            arguments: [row["rep_id"] as Int64]) else { return nil }
-        let round = try Round(row: roundRow)
-        return Invitation(id: row["id"], round: round, definition: try Self.version(id: round.versionID, db: db).definition,
-                          rep: Rep(row: repRow), answered: row["answered"],
-                          keys: GroupKeys(team: row["team"], managerEmail: row["manager_email"], region: row["region"]),
-                          ownClosesAt: row["closes_at"], heldUntil: row["held_until"])
-    }
-
-    /// The answers given through an invitation so far: for an identified survey, the
-    /// rep's; for an anonymous one, none ever. Nothing stored with an anonymous answer
-    /// is computable from the token, the key file, the rep or the invitation, so no link
-    /// can find one again, nor show it to whoever holds the link.
-    public func currentAnswers(_ invitation: Invitation) throws(PulseError) -> [String: AnswerValue]? {
-        try read { db in try Self.currentAnswers(invitation, db: db) }
-    }
-
-    static func currentAnswers(_ invitation: Invitation, db: Database) throws -> [String: AnswerValue]? {
-        guard invitation.definition.anonymity == .identified else { return nil }
-        let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?"),
-                                    arguments: [invitation.round.id, invitation.rep.id])
-        return try id.map { try Self.answers(responseID: $0, definition: invitation.definition, db: db) }
+        let p: String = row["period"]
+        guard let period = Period(p) else { throw PulseError.runtime("the database holds a round with a bad period \"\(p)\"") }
+        let round = Round(id: row["round_id"], surveyID: row["survey_id"], versionID: row["survey_version_id"], period: period,
+                          source: row["source"], openedAt: row["opened_at"], closesAt: row["round_closes_at"],
+                          closedAt: row["closed_at"], minGroupSize: row["min_group_size"])
+        let definition: SurveyDefinition
+        if let known = versionDefinitions[round.versionID] {
+            definition = known
+        } else {
+            definition = try Self.version(id: round.versionID, db: db).definition
+            versionDefinitions[round.versionID] = definition
+        }
+        let rep = Rep(id: row["rep_id"], email: row["email"], name: row["name"], preferredName: row["preferred_name"],
+                      team: row["rep_team"], managerEmail: row["rep_manager"], region: row["rep_region"], locale: row["locale"],
+                      timezone: row["timezone"], startDate: row["start_date"], active: row["active"])
+        let invitation = Invitation(id: row["id"], round: round, definition: definition, rep: rep, answered: row["answered"],
+                                    keys: GroupKeys(team: row["team"], managerEmail: row["manager_email"], region: row["region"]),
+                                    ownClosesAt: row["closes_at"], heldUntil: row["held_until"])
+        guard withAnswers, definition.anonymity == .identified, (row["response_id"] as Int64?) != nil else { return (invitation, nil) }
+        var answers: [String: AnswerValue] = [:]
+        for a in rows {
+            guard let id: String = a["question_id"] else { continue }
+            let n: Int? = a["number"]
+            let t: String = a["text"] ?? ""
+            answers[id] = n.map(AnswerValue.number) ?? (definition.question(id)?.type == .choice ? .choice(t) : .text(t))
+        }
+        return (invitation, answers)
     }
 
     /// Stores (or replaces) the answers given through an invitation of an identified

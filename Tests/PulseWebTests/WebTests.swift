@@ -20,8 +20,8 @@ import Testing
     }
 
     /// Four reps, one round of the shipped survey `survey` open for a week.
-    func seeded(_ yaml: String = DefaultSurveys.enps, period: String = "2026-Q4") throws -> Seeded {
-        let db = try AppDatabase.inMemory()
+    func seeded(_ yaml: String = DefaultSurveys.enps, period: String = "2026-Q4", db given: AppDatabase? = nil) throws -> Seeded {
+        let db = try given ?? AppDatabase.inMemory()
         _ = try db.importRoster(try CSVReader(bytes: Array("""
             email,name,team,locale,timezone
             somchai@example.org,สมชาย ใจดี,east,th,Asia/Bangkok
@@ -227,6 +227,42 @@ import Testing
                     #expect(!html.contains(" checked") && !html.contains("secret"))
                 }
             }
+        }
+    }
+
+    /// A GET of a page is one query: the invitation with its round, its rep and the rep's
+    /// answers together; the survey's definition is read once per version and kept.
+    @Test func aPageIsOneQuery() async throws {
+        final class Selects: @unchecked Sendable {
+            let lock = NSLock()
+            var sql: [String] = []
+            func add(_ s: String) { lock.withLock { sql.append(s) } }
+            func take() -> [String] { lock.withLock { defer { sql = [] }; return sql } }
+        }
+        let selects = Selects()
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            db.trace { event in
+                if case let .statement(s) = event, s.sql.hasPrefix("SELECT") { selects.add(s.sql) }
+            }
+        }
+        let s = try seeded(DefaultSurveys.weeklyPulse, period: "2026-W48", db: AppDatabase(DatabaseQueue(configuration: config)))
+        let tom = s.tokens["tom@example.org"]!, amy = s.tokens["amy@example.org"]!
+        try await app(s.db).test(.router) { client in
+            try await client.execute(uri: "/s/\(tom)", method: .post, headers: Self.formHeaders,
+                                     body: form([("energy", "2"), ("workload", "3"), ("support", "4"), ("quota_confidence", "5"),
+                                                 ("comment", "two answers")])) { r in #expect(r.status == .ok) }
+            _ = selects.take()
+            try await client.execute(uri: "/s/\(tom)", method: .get) { r in
+                #expect(String(buffer: r.body).contains("two answers</textarea>"))
+            }
+            let first = selects.take()
+            #expect(first.count == 1, "\(first)")
+            try await client.execute(uri: "/s/\(amy)", method: .get) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/s/\(tom)/enps/9", method: .get) { r in #expect(r.status == .notFound) }
+            let more = selects.take()
+            #expect(more.count == 2 && Set(more).count == 1, "one statement per GET, the same one: \(more)")
         }
     }
 
