@@ -85,6 +85,7 @@ mail:
     with open(f"{work}/one.csv", "w") as f:
         f.write("email,name,team,locale\n" + "".join(
             f"s{i}@acme.example,{locales[i][2]},t,{locales[i][0]}\n" for i in range(4)))
+    subprocess.run([pulse, "init"], cwd=work, env=file_env, check=True, capture_output=True)
     subprocess.run([pulse, "roster", "import", "one.csv"], cwd=work, env=file_env, check=True, capture_output=True)
     subprocess.run([pulse, "send", "enps", "--period", "2026-Q4"], cwd=work, env=file_env, check=True, capture_output=True)
     sizes = [os.path.getsize(os.path.join(f"{work}/eml", n)) for n in os.listdir(f"{work}/eml")]

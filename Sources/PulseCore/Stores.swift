@@ -16,8 +16,11 @@ public protocol AnswerStore: Sendable {
     /// an anonymous survey), in one read.
     func invitationAndAnswers(token: String) async throws(PulseError) -> (invitation: Invitation, answers: [String: AnswerValue]?)?
 
-    /// Stores (or replaces) an identified survey's answers, checking that the round is open.
-    func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) async throws(PulseError) -> WebAnswerOutcome
+    /// Stores (or replaces) identified surveys' answers in one transaction (a group
+    /// commit), each checked on its own that its round is open, in the given order (two
+    /// through one link: the second replaces the first). One outcome per submission; an
+    /// error stores none of them.
+    func submitAnswers(_ batch: [AnswerSubmission]) async throws(PulseError) -> [WebAnswerOutcome]
 
     /// Marks an anonymous answer held by a lease (renewed until `expires`), checking that
     /// the round is open and the invitation neither answered nor held; raises the
@@ -79,8 +82,8 @@ public struct InvitationRequest: Sendable {
     public var openDays: Int?
     /// The threshold the mail promises; the round keeps the largest it was promised.
     public var minGroupSize: Int?
-    /// Invite only the reps it accepts; with it, no round is opened for nobody.
-    public var only: (@Sendable (Rep) -> Bool)?
+    /// Invite only these reps (by id); with it, no round is opened for nobody.
+    public var only: Set<Int64>?
     /// Queue at most this many new invitations in this call (its transaction), and say in
     /// the summary how many reps remain: a large round goes out in chunks, so sending
     /// starts before it is all rendered and no one transaction holds the writer for long.
@@ -90,7 +93,7 @@ public struct InvitationRequest: Sendable {
     public static let chunk = 200
 
     public init(survey: SurveyDefinition, period: Period, team: String? = nil, closesAt: Date?, openDays: Int? = nil,
-                minGroupSize: Int? = nil, only: (@Sendable (Rep) -> Bool)? = nil, limit: Int? = nil) {
+                minGroupSize: Int? = nil, only: Set<Int64>? = nil, limit: Int? = nil) {
         self.survey = survey; self.period = period; self.team = team; self.closesAt = closesAt; self.openDays = openDays
         self.minGroupSize = minGroupSize; self.only = only; self.limit = limit
     }
@@ -180,6 +183,24 @@ extension OutboxStore {
         }
         total.remaining = last.remaining
         return total
+    }
+}
+
+/// The answers given through one link of an identified survey, to be stored.
+public struct AnswerSubmission: Sendable {
+    public var invitation: Invitation
+    public var answers: [String: AnswerValue]
+    public var now: Date
+
+    public init(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) {
+        self.invitation = invitation; self.answers = answers; self.now = now
+    }
+}
+
+extension AnswerStore {
+    /// Stores (or replaces) one identified survey's answers, in a transaction of its own.
+    public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) async throws(PulseError) -> WebAnswerOutcome {
+        try await submitAnswers([AnswerSubmission(invitation, answers: answers, now: now)])[0]
     }
 }
 

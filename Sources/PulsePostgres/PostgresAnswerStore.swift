@@ -175,40 +175,52 @@ public struct PostgresAnswerStore: AnswerStore {
         return current.isOpen(at: now)
     }
 
-    public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) async throws(PulseError) -> WebAnswerOutcome {
-        guard invitation.definition.anonymity == .identified else {
+    public func submitAnswers(_ batch: [AnswerSubmission]) async throws(PulseError) -> [WebAnswerOutcome] {
+        guard !batch.isEmpty else { return [] }
+        if batch.contains(where: { $0.invitation.definition.anonymity != .identified }) {
             throw .runtime("an anonymous answer is held and written in a batch, never alone")
         }
+        let logger = self.logger
+        return try await run {
+            try await client.withTransaction(logger: logger) { c -> [WebAnswerOutcome] in
+                // Two answers through one link at once (two tabs, two servers) wait for each
+                // other here: the second replaces the first, and nothing is written twice.
+                // Each batch locks its invitations in the order of their ids, so that two
+                // servers' batches never wait for each other in a circle.
+                let ids = Array(Set(batch.map(\.invitation.id))).sorted()
+                try await c.query("SELECT 1 FROM invitation WHERE id = ANY(\(ids)::BIGINT[]) ORDER BY id FOR UPDATE", logger: logger)
+                var outcomes: [WebAnswerOutcome] = []
+                for s in batch { outcomes.append(try await Self.submit(s, on: c, logger: logger)) }
+                return outcomes
+            }
+        }
+    }
+
+    static func submit(_ submission: AnswerSubmission, on c: PostgresConnection, logger: Logger) async throws -> WebAnswerOutcome {
+        let invitation = submission.invitation, answers = submission.answers, now = submission.now
+        guard try await Self.isOpen(invitation, on: c, now: now, logger: logger) else { return .closed }
         let definition = invitation.definition
         let morale = definition.morale(of: answers)
         let enps = definition.enpsQuestion.flatMap { answers[$0.id]?.number }
         let stamp = Timestamp.string(now), keys = invitation.keys
-        return try await run {
-            try await client.withTransaction(logger: logger) { c -> WebAnswerOutcome in
-                // Two answers through one link at once (two tabs, two servers) wait for each
-                // other here: the second replaces the first, and nothing is written twice.
-                try await c.query("SELECT 1 FROM invitation WHERE id = \(invitation.id) FOR UPDATE", logger: logger)
-                guard try await Self.isOpen(invitation, on: c, now: now, logger: logger) else { return .closed }
-                let existing = try await c.query("""
-                    SELECT id FROM response WHERE round_id = \(invitation.round.id) AND rep_id = \(invitation.rep.id) FOR UPDATE
-                    """, logger: logger).collect().first?.decode(Int64.self)
-                if let id = existing {
-                    try await c.query("UPDATE response SET submitted_at = \(stamp), morale = \(morale), enps = \(enps), source = 'web' WHERE id = \(id)",
-                                      logger: logger)
-                    try await c.query("DELETE FROM answer WHERE response_id = \(id)", logger: logger)
-                    try await Self.insertAnswers(answers, responseID: id, on: c, logger: logger)
-                } else {
-                    let id = try await c.query("""
-                        INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
-                        VALUES (\(invitation.round.id), \(invitation.rep.id), \(keys.team), \(keys.managerEmail), \(keys.region),
-                                \(stamp), \(morale), \(enps), 'web') RETURNING id
-                        """, logger: logger).collect().first!.decode(Int64.self)
-                    try await Self.insertAnswers(answers, responseID: id, on: c, logger: logger)
-                }
-                try await c.query("UPDATE invitation SET answered = TRUE WHERE id = \(invitation.id)", logger: logger)
-                return .stored(firstTime: existing == nil)
-            }
+        let existing = try await c.query("""
+            SELECT id FROM response WHERE round_id = \(invitation.round.id) AND rep_id = \(invitation.rep.id) FOR UPDATE
+            """, logger: logger).collect().first?.decode(Int64.self)
+        if let id = existing {
+            try await c.query("UPDATE response SET submitted_at = \(stamp), morale = \(morale), enps = \(enps), source = 'web' WHERE id = \(id)",
+                              logger: logger)
+            try await c.query("DELETE FROM answer WHERE response_id = \(id)", logger: logger)
+            try await Self.insertAnswers(answers, responseID: id, on: c, logger: logger)
+        } else {
+            let id = try await c.query("""
+                INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                VALUES (\(invitation.round.id), \(invitation.rep.id), \(keys.team), \(keys.managerEmail), \(keys.region),
+                        \(stamp), \(morale), \(enps), 'web') RETURNING id
+                """, logger: logger).collect().first!.decode(Int64.self)
+            try await Self.insertAnswers(answers, responseID: id, on: c, logger: logger)
         }
+        try await c.query("UPDATE invitation SET answered = TRUE WHERE id = \(invitation.id)", logger: logger)
+        return .stored(firstTime: existing == nil)
     }
 
     static func releaseExpiredHolds(now: Date, on c: PostgresConnection, logger: Logger) async throws {

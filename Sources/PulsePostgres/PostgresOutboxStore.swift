@@ -90,10 +90,10 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
                 if let refusal = r.refusesInvitations(now: now) { throw refusal }
             } else {
                 if let only = request.only {
-                    let active = try await c.query(PostgresQuery(unsafeSQL: "SELECT \(Self.repColumns) FROM rep WHERE active"), logger: logger)
-                        .collect().map(Self.rep)
+                    let active = try await c.query("SELECT id FROM rep WHERE active AND (\(request.team)::TEXT IS NULL OR team = \(request.team))",
+                                                   logger: logger).collect().map { try $0.decode(Int64.self) }
                     // Nobody is due yet: the round opens with its first invitation.
-                    if !active.contains(where: { (request.team == nil || $0.team == request.team) && only($0) }) { return summary }
+                    if !active.contains(where: only.contains) { return summary }
                 }
                 let versionID = try await Self.registerVersion(survey, now: now, on: c, logger: logger)
                 // Another worker may be opening the same round: the unique (survey, period)
@@ -116,24 +116,32 @@ extension PostgresAnswerStore: OutboxStore, RoundStore {
             let roundCloses = r.closesAt.flatMap(Timestamp.parse)
             let closes = request.openDays.map { now.addingTimeInterval(Double($0) * 86_400) } ?? roundCloses
             let closesStamp = closes.map(Timestamp.string)
-            var reps = try await c.query(PostgresQuery(unsafeSQL: "SELECT \(Self.repColumns) FROM rep WHERE active ORDER BY email COLLATE \"C\""),
-                                         logger: logger).collect().map(Self.rep)
-            if let team = request.team {
-                reps = reps.filter { $0.team == team }
-                if reps.isEmpty {
-                    let teams = try await c.query("SELECT DISTINCT team FROM rep WHERE team IS NOT NULL AND active", logger: logger)
-                        .collect().map { try $0.decode(String.self) }
-                    throw Closest.unknown("team with active reps", team, known: Set(teams).sorted(), listLabel: "the teams are")
-                }
+            // Each active rep with whether they are invited already (the round's row is
+            // locked: no other worker invites into it meanwhile); only those this call
+            // invites are decoded, so a round sent in chunks reads each rep once.
+            let names = Self.repColumns.split(separator: ", ")
+            let columns = names.map { "p.\($0)" }.joined(separator: ", ")
+            let rows = try await c.query(PostgresQuery(unsafeSQL: """
+                SELECT \(columns), i.rep_id IS NOT NULL AS already FROM rep p
+                LEFT JOIN invitation i ON i.round_id = $1 AND i.rep_id = p.id
+                WHERE p.active AND ($2::TEXT IS NULL OR p.team = $2) ORDER BY p.email COLLATE "C"
+                """, binds: Self.binds(r.id, request.team)), logger: logger).collect()
+            if let team = request.team, rows.isEmpty {
+                let teams = try await c.query("SELECT DISTINCT team FROM rep WHERE team IS NOT NULL AND active", logger: logger)
+                    .collect().map { try $0.decode(String.self) }
+                throw Closest.unknown("team with active reps", team, known: Set(teams).sorted(), listLabel: "the teams are")
             }
-            if let only = request.only { reps = reps.filter(only) }
-            // The round's row is locked: no other worker invites into it meanwhile.
-            let invited = Set(try await c.query("SELECT rep_id FROM invitation WHERE round_id = \(r.id)", logger: logger)
-                .collect().map { try $0.decode(Int64.self) })
+            var reps: [Rep] = []
+            for row in rows {
+                let cells = row.makeRandomAccess()
+                let id = try cells[0].decode(Int64.self), already = try cells[names.count].decode(Bool.self)
+                if let only = request.only, !only.contains(id) { continue }
+                if already { summary.skipped += 1; continue }
+                if let limit = request.limit, reps.count >= limit { summary.remaining += 1; continue }
+                reps.append(try Self.rep(row))
+            }
             for rep in reps {
                 guard let repID = rep.id else { continue }
-                guard !invited.contains(repID) else { summary.skipped += 1; continue }
-                if let limit = request.limit, summary.queued.count >= limit { summary.remaining += 1; continue }
                 guard let invitationID = try await c.query("""
                     INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at, closes_at)
                     VALUES (\(r.id), \(repID), \(rep.team), \(rep.managerEmail), \(rep.region), \(stamp), \(closesStamp))

@@ -15,7 +15,10 @@ public struct PrepBuilder: Sendable {
     let teamENPS: ENPSReport?
     let teams: [String: [Int64]]
 
-    public init(db: any ServiceStore, surveys: [String: SurveyDefinition], config: PulseConfig, asOf: Day) async throws(PulseError) {
+    /// - Parameter notesFor: the reps whose notes it will build, when known: only their
+    ///   teams are read (a note compares a rep with their team), not the whole roster.
+    public init(db: any ServiceStore, surveys: [String: SurveyDefinition], config: PulseConfig, asOf: Day,
+                notesFor: [Rep]? = nil) async throws(PulseError) {
         self.db = db
         self.config = config
         self.asOf = asOf
@@ -30,7 +33,13 @@ public struct PrepBuilder: Sendable {
         }
         teamENPS = report
         var teams: [String: [Int64]] = [:]
-        for rep in try await db.reps(includeInactive: false, team: nil) { teams[rep.team ?? GroupBy.noneLabel, default: []].append(rep.id!) }
+        if let notesFor, notesFor.allSatisfy({ $0.team != nil }) {
+            for team in Set(notesFor.compactMap(\.team)) {
+                teams[team] = try await db.reps(includeInactive: false, team: team).map { $0.id! }
+            }
+        } else {
+            for rep in try await db.reps(includeInactive: false, team: nil) { teams[rep.team ?? GroupBy.noneLabel, default: []].append(rep.id!) }
+        }
         self.teams = teams
     }
 

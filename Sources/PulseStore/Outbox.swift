@@ -71,12 +71,12 @@ extension AppDatabase {
     ///   - closesAt: when a new round closes (the last moment any rep's window ends).
     ///   - openDays: how long each invitation stays open after `now`; the round's closing
     ///     time moves later when an invitation's window ends after it.
-    ///   - only: invite only the reps it accepts; with it, no round is opened for nobody.
+    ///   - only: invite only these reps (by id); with it, no round is opened for nobody.
     /// - Parameter minGroupSize: the threshold the mail promises; the round keeps the
     ///   largest it was promised.
     public func queueInvitations(survey: SurveyDefinition, period: Period, team: String?, closesAt: Date?,
                                  openDays: Int? = nil, minGroupSize: Int? = nil, key: TokenKey, now: Date, dryRun: Bool,
-                                 only: ((Rep) -> Bool)? = nil, limit: Int? = nil,
+                                 only: Set<Int64>? = nil, limit: Int? = nil,
                                  render: (MessageDraft) throws -> RenderedMessage) throws(PulseError) -> QueueSummary {
         try transaction(dryRun: dryRun) { db in
             var summary = QueueSummary()
@@ -85,9 +85,8 @@ extension AppDatabase {
                                          arguments: [survey.id, period.description]).map { try Round(row: $0) }
             if let r = round {
                 if let refusal = r.refusesInvitations(now: now) { throw refusal }
-            } else if let only, try !Row.fetchAll(db, sql: "SELECT * FROM rep WHERE active").map(Rep.init(row:)).contains(where: { rep in
-                (team == nil || rep.team == team) && only(rep)
-            }) {
+            } else if let only, try !Int64.fetchAll(db, sql: "SELECT id FROM rep WHERE active AND (? IS NULL OR team = ?)",
+                                                    arguments: [team, team]).contains(where: only.contains) {
                 // Nobody is due yet: the round opens with its first invitation.
                 return summary
             } else {
@@ -107,19 +106,29 @@ extension AppDatabase {
             // A rep invited now gets their whole window, from now.
             let closes = openDays.map { now.addingTimeInterval(Double($0) * 86_400) } ?? roundCloses
             let closesStamp = closes.map(Timestamp.string)
-            var reps = try Row.fetchAll(db, sql: "SELECT * FROM rep WHERE active ORDER BY email").map(Rep.init(row:))
-            if let team {
-                reps = reps.filter { $0.team == team }
-                if reps.isEmpty {
-                    let teams = Set(try String.fetchAll(db, sql: "SELECT DISTINCT team FROM rep WHERE team IS NOT NULL AND active")).sorted()
-                    throw Closest.unknown("team with active reps", team, known: teams, listLabel: "the teams are")
-                }
+            // Each active rep with whether they are invited already; only those this call
+            // invites are decoded, so a round sent in chunks reads each rep once.
+            let statement = try db.makeStatement(sql: """
+                SELECT p.*, i.rep_id IS NOT NULL AS already FROM rep p
+                LEFT JOIN invitation i ON i.round_id = ? AND i.rep_id = p.id
+                WHERE p.active AND (? IS NULL OR p.team = ?) ORDER BY p.email
+                """)
+            let rows = try Row.fetchCursor(statement, arguments: [r.id, team, team])
+            let columns = statement.columnNames
+            let idAt = columns.firstIndex(of: "id")!, alreadyAt = columns.count - 1
+            var chosen: [Rep] = [], any = false
+            while let row = try rows.next() {
+                any = true
+                if let only, !only.contains(row[idAt]) { continue }
+                if row[alreadyAt] { summary.skipped += 1; continue }
+                if let limit, chosen.count >= limit { summary.remaining += 1; continue }
+                chosen.append(Rep(row: row))
             }
-            if let only { reps = reps.filter(only) }
-            let invited = Set(try Int64.fetchAll(db, sql: "SELECT rep_id FROM invitation WHERE round_id = ?", arguments: [r.id]))
-            for rep in reps {
-                guard !invited.contains(rep.id!) else { summary.skipped += 1; continue }
-                if let limit, summary.queued.count >= limit { summary.remaining += 1; continue }
+            if let team, !any {
+                let teams = Set(try String.fetchAll(db, sql: "SELECT DISTINCT team FROM rep WHERE team IS NOT NULL AND active")).sorted()
+                throw Closest.unknown("team with active reps", team, known: teams, listLabel: "the teams are")
+            }
+            for rep in chosen {
                 try db.execute(sql: """
                     INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at, closes_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)

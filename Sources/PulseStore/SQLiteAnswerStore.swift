@@ -40,8 +40,8 @@ public struct SQLiteAnswerStore: AnswerStore {
         var answers: [String: AnswerValue]?
     }
 
-    public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue], now: Date) async throws(PulseError) -> WebAnswerOutcome {
-        try await run { db throws(PulseError) in try db.submitAnswers(invitation, answers: answers, now: now) }
+    public func submitAnswers(_ batch: [AnswerSubmission]) async throws(PulseError) -> [WebAnswerOutcome] {
+        try await run { db throws(PulseError) in try db.submitAnswers(batch) }
     }
 
     public func holdAnonymousAnswer(_ invitation: Invitation, lease: String, expires: Date, promised: Int, renewing: Bool,

@@ -78,50 +78,49 @@ extension AppDatabase {
         return (invitation, answers)
     }
 
-    /// Stores (or replaces) the answers given through an invitation of an identified
-    /// survey, in one transaction that first checks the round is still open.
+    /// Stores (or replaces) the answers given through invitations of identified surveys,
+    /// in one transaction (a group commit) that checks each one's round is still open.
     ///
     /// Anonymous answers are never written one at a time: `serve` holds them
     /// (`holdAnonymousAnswer`) and writes them in batches (`writeHeldBatch`).
-    public func submitAnswers(_ invitation: Invitation, answers: [String: AnswerValue],
-                              now: Date) throws(PulseError) -> WebAnswerOutcome {
+    public func submitAnswers(_ batch: [AnswerSubmission]) throws(PulseError) -> [WebAnswerOutcome] {
+        guard !batch.isEmpty else { return [] }
+        return try transaction(dryRun: false) { db in
+            try batch.map { try Self.submit($0, db: db) }
+        }
+    }
+
+    static func submit(_ submission: AnswerSubmission, db: Database) throws -> WebAnswerOutcome {
+        let invitation = submission.invitation, answers = submission.answers, now = submission.now
         let definition = invitation.definition
+        guard definition.anonymity == .identified else {
+            throw PulseError.runtime("an anonymous answer is held and written in a batch, never alone")
+        }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT closed_at, closes_at FROM round WHERE id = ?"),
+                                         arguments: [invitation.round.id]) else { return .closed }
+        var current = invitation
+        current.round.closedAt = row["closed_at"]
+        current.round.closesAt = row["closes_at"]
+        guard current.isOpen(at: now) else { return .closed }
         let morale = definition.morale(of: answers)
         let enps = definition.enpsQuestion.flatMap { answers[$0.id]?.number }
-        return try transaction(dryRun: false) { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT closed_at, closes_at FROM round WHERE id = ?",
-                                             arguments: [invitation.round.id]) else { return .closed }
-            var round = invitation.round
-            round.closedAt = row["closed_at"]
-            round.closesAt = row["closes_at"]
-            var current = invitation
-            current.round = round
-            guard current.isOpen(at: now) else { return .closed }
-            let keys = invitation.keys
-            let existing: Int64?
-            switch definition.anonymity {
-            case .identified:
-                existing = try Int64.fetchOne(db, sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?",
-                                              arguments: [round.id, invitation.rep.id])
-                if let id = existing {
-                    try db.execute(sql: """
-                        UPDATE response SET submitted_at = ?, morale = ?, enps = ?, source = 'web' WHERE id = ?
-                        """, arguments: [Timestamp.string(now), morale, enps, id])
-                    try db.execute(sql: "DELETE FROM answer WHERE response_id = ?", arguments: [id])
-                    try Self.insertAnswers(answers, responseID: id, db: db)
-                } else {
-                    try db.execute(sql: """
-                        INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'web')
-                        """, arguments: [round.id, invitation.rep.id, keys.team, keys.managerEmail, keys.region,
-                                         Timestamp.string(now), morale, enps])
-                    try Self.insertAnswers(answers, responseID: db.lastInsertedRowID, db: db)
-                }
-            case .anonymous:
-                throw PulseError.runtime("an anonymous answer is held and written in a batch, never alone")
-            }
-            try db.execute(sql: "UPDATE invitation SET answered = 1 WHERE id = ?", arguments: [invitation.id])
-            return .stored(firstTime: existing == nil)
+        let keys = invitation.keys, stamp = Timestamp.string(now)
+        let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM response WHERE round_id = ? AND rep_id = ?"),
+                                          arguments: [invitation.round.id, invitation.rep.id])
+        if let id = existing {
+            try db.cachedStatement(sql: "UPDATE response SET submitted_at = ?, morale = ?, enps = ?, source = 'web' WHERE id = ?")
+                .execute(arguments: [stamp, morale, enps, id])
+            try db.cachedStatement(sql: "DELETE FROM answer WHERE response_id = ?").execute(arguments: [id])
+            try insertAnswers(answers, responseID: id, db: db)
+        } else {
+            try db.cachedStatement(sql: """
+                INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'web')
+                """).execute(arguments: [invitation.round.id, invitation.rep.id, keys.team, keys.managerEmail, keys.region,
+                                        stamp, morale, enps])
+            try insertAnswers(answers, responseID: db.lastInsertedRowID, db: db)
         }
+        try db.cachedStatement(sql: "UPDATE invitation SET answered = 1 WHERE id = ?").execute(arguments: [invitation.id])
+        return .stored(firstTime: existing == nil)
     }
 }

@@ -45,6 +45,8 @@ public struct WebSettings: Sendable {
     public var trustedProxies: Set<String> = []
     /// Where anonymous answers wait to be written in batches.
     public var anonymousAnswers: AnonymousAnswers
+    /// Where identified answers wait for their group commit.
+    public var identifiedAnswers: IdentifiedAnswers
 
     public init(store: any AnswerStore, key: TokenKey?, organization: String, minGroupSize: Int,
                 clock: @escaping @Sendable () -> Date = { Date() }, maxBody: Int = 64 * 1024,
@@ -52,6 +54,7 @@ public struct WebSettings: Sendable {
         self.store = store; self.key = key; self.organization = organization; self.minGroupSize = minGroupSize
         self.clock = clock; self.maxBody = maxBody; self.maxFailures = maxFailures; self.failureWindow = failureWindow
         anonymousAnswers = AnonymousAnswers(store: store, threshold: minGroupSize, clock: clock)
+        identifiedAnswers = IdentifiedAnswers(store: store)
     }
 
     /// The same on the SQLite engine.
@@ -241,7 +244,7 @@ public enum WebApp {
                 }
                 let outcome = invitation.definition.anonymity == .anonymous
                     ? try await settings.anonymousAnswers.hold(invitation, answers: answers, now: now)
-                    : try await store.submitAnswers(invitation, answers: answers, now: now)
+                    : try await settings.identifiedAnswers.submit(AnswerSubmission(invitation, answers: answers, now: now))
                 switch outcome {
                 case .stored: return html(pages.thanks(invitation, token: token))
                 case .closed: return html(pages.closed(invitation), .gone)

@@ -222,4 +222,42 @@ import Testing
         #expect(found.invitation.answered && found.answers?.count == 4 && found.answers?["workload"] == .number(3))
         #expect(try await store.roundSummaries(survey: "weekly-pulse").first?.responses == 1)
     }
+    /// A group commit of identified answers: each checked on its own, in order (a second
+    /// answer through one link replaces the first), one outcome each; several servers'
+    /// batches over the same links at once neither deadlock nor write a response twice.
+    @Test(arguments: AnswerStoreContract.engines) func answersInOneBatchAreEachCheckedAndStoredInOrder(engine name: String) async throws {
+        let store = try await engine(name)
+        let tokens = Tokens()
+        let weekly = InvitationRequest(survey: try SurveyDefinition.load(yaml: DefaultSurveys.weeklyPulse, file: "weekly.yaml"),
+                                       period: Period("2026-W48")!, closesAt: Self.now.addingTimeInterval(2 * 86_400), openDays: 2)
+        _ = try await store.queueInvitations(weekly, key: key, now: Self.now, dryRun: false, render: renderer(tokens))
+        func answers(_ energy: Int) -> [String: AnswerValue] {
+            ["energy": .number(energy), "workload": .number(3), "support": .number(4), "quota_confidence": .number(2)]
+        }
+        let emails = (0..<12).map { "r\(String(format: "%02d", $0))@x.org" }
+        var invitations: [Invitation] = []
+        for e in emails { invitations.append(try #require(try await store.invitation(token: tokens.all[e]![0]))) }
+        let late = Self.now.addingTimeInterval(3 * 86_400)
+        let outcomes = try await store.submitAnswers([
+            AnswerSubmission(invitations[0], answers: answers(1), now: Self.now),
+            AnswerSubmission(invitations[1], answers: answers(2), now: late),
+            AnswerSubmission(invitations[0], answers: answers(5), now: Self.now),
+        ])
+        #expect(outcomes == [.stored(firstTime: true), .closed, .stored(firstTime: false)])
+        #expect(try await store.invitationAndAnswers(token: tokens.all[emails[0]]![0])?.answers?["energy"] == .number(5))
+        #expect(try await store.invitationAndAnswers(token: tokens.all[emails[1]]![0])?.answers == nil, "its window had ended")
+        // Four servers' batches over the same twelve links, each in its own order.
+        let all = invitations
+        let results = try await withThrowingTaskGroup(of: [WebAnswerOutcome].self) { group in
+            for w in 0..<4 {
+                group.addTask {
+                    let order = w % 2 == 0 ? all : all.reversed()
+                    return try await store.submitAnswers(order.map { AnswerSubmission($0, answers: answers(w + 1), now: Self.now) })
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(results.count == 48 && results.filter { $0 == .stored(firstTime: true) }.count == 11, "\(results)")
+        #expect(try await store.roundSummaries(survey: "weekly-pulse").first?.responses == 12)
+    }
 }

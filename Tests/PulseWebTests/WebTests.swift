@@ -530,3 +530,149 @@ import Testing
         }
     }
 }
+
+/// An answer store that forwards to SQLite and can hold a write back until released,
+/// recording the size of each batch it is given.
+final class GatedStore: AnswerStore, @unchecked Sendable {
+    let inner: SQLiteAnswerStore
+    private let lock = NSLock()
+    private var _batches: [Int] = []
+    private var gate: CheckedContinuation<Void, Never>?
+    private var closed = false
+    /// A batch holding this invitation fails whole.
+    var refuse: Int64?
+
+    init(_ db: AppDatabase) { inner = SQLiteAnswerStore(db) }
+
+    var batches: [Int] { lock.withLock { _batches } }
+    /// The next write waits until `open()`.
+    func close() { lock.withLock { closed = true } }
+    func open() { lock.withLock { closed = false; let g = gate; gate = nil; return g }?.resume() }
+    var isHolding: Bool { lock.withLock { gate != nil } }
+
+    func submitAnswers(_ batch: [AnswerSubmission]) async throws(PulseError) -> [WebAnswerOutcome] {
+        lock.withLock { _batches.append(batch.count) }
+        if lock.withLock({ closed }) {
+            await withCheckedContinuation { c in lock.withLock { gate = c } }
+        }
+        if let refuse, batch.contains(where: { $0.invitation.id == refuse }) { throw .runtime("refused") }
+        return try await inner.submitAnswers(batch)
+    }
+
+    func invitation(token: String) async throws(PulseError) -> Invitation? { try await inner.invitation(token: token) }
+    func invitationAndAnswers(token: String) async throws(PulseError) -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
+        try await inner.invitationAndAnswers(token: token)
+    }
+    func holdAnonymousAnswer(_ invitation: Invitation, lease: String, expires: Date, promised: Int, renewing: Bool,
+                             now: Date) async throws(PulseError) -> (outcome: WebAnswerOutcome, leaseAlive: Bool) {
+        try await inner.holdAnonymousAnswer(invitation, lease: lease, expires: expires, promised: promised, renewing: renewing, now: now)
+    }
+    func writeHeldBatch(_ batch: [HeldAnswer], lease: String, threshold: Int) async throws(PulseError) -> Int {
+        try await inner.writeHeldBatch(batch, lease: lease, threshold: threshold)
+    }
+    func discardHeldAnswers(_ held: [HeldAnswer], roundID: Int64) async throws(PulseError) {
+        try await inner.discardHeldAnswers(held, roundID: roundID)
+    }
+    func releaseHolds(_ invitationIDs: [Int64], lease: String) async throws(PulseError) {
+        try await inner.releaseHolds(invitationIDs, lease: lease)
+    }
+    func renewLease(_ id: String, expires: Date, now: Date, renewing: Bool) async throws(PulseError) -> Bool {
+        try await inner.renewLease(id, expires: expires, now: now, renewing: renewing)
+    }
+    func endLease(_ id: String) async throws(PulseError) { try await inner.endLease(id) }
+    func heldRoundStates(_ roundIDs: [Int64], now: Date) async throws(PulseError) -> [Int64: HeldRoundState] {
+        try await inner.heldRoundStates(roundIDs, now: now)
+    }
+    func checkHealth() async throws(PulseError) { try await inner.checkHealth() }
+}
+
+/// Identified answers are written in group commits, each POST answered once its own
+/// transaction has committed.
+@Suite struct IdentifiedAnswersTests {
+    let now = Date(timeIntervalSince1970: 1_795_430_000)
+
+    func seeded(reps: Int) throws -> (db: AppDatabase, invitations: [Invitation]) {
+        let db = try AppDatabase.inMemory()
+        let rows = (1...reps).map { "r\($0)@x.org,Rep \($0),west" }.joined(separator: "\n")
+        _ = try db.importRoster(try CSVReader(bytes: Array("email,name,team\n\(rows)\n".utf8), file: "r.csv"), now: now)
+        var tokens: [String] = []
+        _ = try db.queueInvitations(survey: try SurveyDefinition.load(yaml: DefaultSurveys.weeklyPulse, file: "s.yaml"),
+                                    period: Period("2026-W48")!, team: nil, closesAt: now.addingTimeInterval(7 * 86_400),
+                                    key: TokenKey(bytes: Data(repeating: 3, count: 32)), now: now, dryRun: false) { draft in
+            tokens.append(draft.token)
+            return RenderedMessage(messageID: "m\(draft.invitationID)@x", sender: "p@x.example", recipient: draft.rep.email,
+                                   subject: "s", data: Data("x".utf8))
+        }
+        return (db, try tokens.map { try #require(try db.invitation(token: $0)) })
+    }
+
+    func answers(_ n: Int) -> [String: AnswerValue] {
+        ["energy": .number(n % 5 + 1), "workload": .number(3), "support": .number(4), "quota_confidence": .number(2),
+         "comment": .text("answer \(n)")]
+    }
+
+    func stored(_ db: AppDatabase) throws -> [String: String] {
+        try db.dbWriter.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
+                SELECT p.email, a.text FROM response s JOIN rep p ON p.id = s.rep_id
+                JOIN answer a ON a.response_id = s.id AND a.question_id = 'comment'
+                """).map { ($0["email"] as String, $0["text"] as String) })
+        }
+    }
+
+    @Test func answersThatArriveDuringAWriteGoInTheNextOne() async throws {
+        let (db, invitations) = try seeded(reps: 12)
+        let store = GatedStore(db)
+        let writer = IdentifiedAnswers(store: store, maxBatch: 8)
+        store.close()
+        let now = self.now
+        let outcomes = try await withThrowingTaskGroup(of: WebAnswerOutcome.self) { group in
+            group.addTask { try await writer.submit(AnswerSubmission(invitations[0], answers: self.answers(0), now: now)) }
+            while !store.isHolding { try await Task.sleep(for: .milliseconds(1)) }
+            for i in 1..<12 {
+                group.addTask { try await writer.submit(AnswerSubmission(invitations[i], answers: self.answers(i), now: now)) }
+            }
+            while writer.waiting < 11 { try await Task.sleep(for: .milliseconds(1)) }
+            #expect(try stored(db).isEmpty, "nothing is acknowledged before its commit")
+            store.open()
+            var all: [WebAnswerOutcome] = []
+            for try await o in group { all.append(o) }
+            return all
+        }
+        #expect(store.batches == [1, 8, 3], "one alone, then what waited, eight at a time")
+        #expect(outcomes.count == 12 && outcomes.allSatisfy { $0 == .stored(firstTime: true) })
+        let answers = try stored(db)
+        #expect(answers.count == 12 && (0..<12).allSatisfy { answers[invitations[$0].rep.email] == "answer \($0)" })
+    }
+
+    @Test func aBatchThatFailsIsTriedAgainOneByOne() async throws {
+        let (db, invitations) = try seeded(reps: 4)
+        let store = GatedStore(db)
+        let writer = IdentifiedAnswers(store: store)
+        store.refuse = invitations[2].id
+        store.close()
+        let now = self.now
+        let results = await withTaskGroup(of: (Int, Result<WebAnswerOutcome, PulseError>).self) { group in
+            group.addTask { (0, await Self.result { () async throws(PulseError) in
+                try await writer.submit(AnswerSubmission(invitations[0], answers: self.answers(0), now: now)) }) }
+            while !store.isHolding { try? await Task.sleep(for: .milliseconds(1)) }
+            for i in 1..<4 {
+                group.addTask { (i, await Self.result { () async throws(PulseError) in
+                    try await writer.submit(AnswerSubmission(invitations[i], answers: self.answers(i), now: now)) }) }
+            }
+            while writer.waiting < 3 { try? await Task.sleep(for: .milliseconds(1)) }
+            store.open()
+            var all: [Int: Result<WebAnswerOutcome, PulseError>] = [:]
+            for await (i, r) in group { all[i] = r }
+            return all
+        }
+        #expect(store.batches == [1, 3, 1, 1, 1])
+        #expect(results[2] == .failure(.runtime("refused")))
+        #expect([0, 1, 3].allSatisfy { results[$0] == .success(.stored(firstTime: true)) })
+        #expect(Set(try stored(db).keys) == Set([0, 1, 3].map { invitations[$0].rep.email }))
+    }
+
+    static func result(_ body: () async throws(PulseError) -> WebAnswerOutcome) async -> Result<WebAnswerOutcome, PulseError> {
+        do { return .success(try await body()) } catch { return .failure(error) }
+    }
+}

@@ -97,7 +97,7 @@ extension Pulse {
                     throw Closest.unknown("team with active reps", team!, known: teams, listLabel: "the teams are")
                 }
             }
-            let builder = try await PrepBuilder(db: db, surveys: surveys, config: config, asOf: day)
+            let builder = try await PrepBuilder(db: db, surveys: surveys, config: config, asOf: day, notesFor: reps)
             if email != nil && out == nil {
                 let note = try await builder.note(for: reps[0])
                 Terminal.out(render(note))

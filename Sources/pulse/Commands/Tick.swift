@@ -61,7 +61,7 @@ extension Pulse {
                     do {
                         let request = InvitationRequest(survey: survey, period: period, closesAt: closes, openDays: schedule.openDays,
                                                         minGroupSize: setup.config.anonymityThreshold,
-                                                        only: { ids.contains($0.id ?? -1) })
+                                                        only: ids)
                         // In chunks: a server on the same database answers between them.
                         let s = try await store.queueInvitations(request, chunk: InvitationRequest.chunk, key: setup.key, now: now,
                                                                  dryRun: dryRun, render: { draft in try composer.render(draft, now: now) })
