@@ -156,8 +156,16 @@ public struct TokenKey: Sendable {
     /// The token of an invitation: 256 bits, base64url.
     public func token(invitationID: Int64, roundID: Int64) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("pulse-token|\(roundID)|\(invitationID)".utf8), using: key)
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        // base64url without padding, byte by byte (a round renders thousands of these).
+        let url = Data(mac).base64EncodedData().compactMap { (c: UInt8) -> UInt8? in
+            switch c {
+            case UInt8(ascii: "+"): UInt8(ascii: "-")
+            case UInt8(ascii: "/"): UInt8(ascii: "_")
+            case UInt8(ascii: "="): nil
+            default: c
+            }
+        }
+        return String(decoding: url, as: UTF8.self)
     }
 }
 

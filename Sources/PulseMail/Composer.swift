@@ -143,6 +143,8 @@ public struct MailComposer: Sendable {
     static let linkMark = "\u{E000}\u{E002}\u{E000}"
     /// Rendered templates by language, kind, survey and closing date.
     let renderCache = BoundedCache<String, (text: Filled, html: Filled)>(limit: 256)
+    /// "Closes on …" lines by language, date locale, zone and time.
+    let closesCache = BoundedCache<String, String>(limit: 1024)
 
     /// The personal page of an invitation.
     public func link(token: String) -> String { "\(baseURL)/s/\(token)" }
@@ -165,9 +167,17 @@ public struct MailComposer: Sendable {
             // The rep's own date and time, with the zone named: a rep without a zone of
             // their own reads it in the company's. English is written the way of the rep's
             // country (see `DateLocale`).
-            let f = formatters.formatter(locale: dateLocale, zone: zone)
-            // Some languages end a date with a dot ("27 ноября 2026 г."): no second one.
-            closes = fill(s.closes, "\(f.string(from: date)) (\(zone))").replacingOccurrences(of: "..", with: ".")
+            // A round's invitations mostly close at one time: formatted once per language,
+            // date locale and zone.
+            let key = "\(lang)|\(dateLocale)|\(zone)|\(date.timeIntervalSince1970)"
+            if let known = closesCache[key] {
+                closes = known
+            } else {
+                let f = formatters.formatter(locale: dateLocale, zone: zone)
+                // Some languages end a date with a dot ("27 ноября 2026 г."): no second one.
+                closes = fill(s.closes, "\(f.string(from: date)) (\(zone))").replacingOccurrences(of: "..", with: ".")
+                closesCache[key] = closes
+            }
         }
         // The templates are rendered once per language, kind, survey and closing date with
         // marks where the rep's name and link go, then the marks are replaced per message:

@@ -50,7 +50,13 @@ public enum MIME {
     public static func encodePhrase(_ text: String) -> String {
         let s = singleLine(text)
         if s.unicodeScalars.allSatisfy({ $0.isASCII }) {
-            return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            var quoted = "\""
+            quoted.reserveCapacity(s.utf8.count + 2)
+            for c in s.unicodeScalars {
+                if c == "\\" || c == "\"" { quoted.unicodeScalars.append("\\") }
+                quoted.unicodeScalars.append(c)
+            }
+            return quoted + "\""
         }
         return encodedWords(s)
     }

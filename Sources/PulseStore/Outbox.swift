@@ -128,14 +128,16 @@ extension AppDatabase {
                 let teams = Set(try String.fetchAll(db, sql: "SELECT DISTINCT team FROM rep WHERE team IS NOT NULL AND active")).sorted()
                 throw Closest.unknown("team with active reps", team, known: teams, listLabel: "the teams are")
             }
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at, closes_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            let setHash = try db.cachedStatement(sql: "UPDATE invitation SET token_hash = ? WHERE id = ?")
             for rep in chosen {
-                try db.execute(sql: """
-                    INSERT INTO invitation (round_id, rep_id, team, manager_email, region, created_at, closes_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [r.id, rep.id, rep.team, rep.managerEmail, rep.region, stamp, closesStamp])
+                try insert.execute(arguments: [r.id, rep.id, rep.team, rep.managerEmail, rep.region, stamp, closesStamp])
                 let invitationID = db.lastInsertedRowID
                 let token = key.token(invitationID: invitationID, roundID: r.id)
-                try db.execute(sql: "UPDATE invitation SET token_hash = ? WHERE id = ?", arguments: [tokenHash(token), invitationID])
+                try setHash.execute(arguments: [tokenHash(token), invitationID])
                 let message = try render(MessageDraft(kind: .invitation, invitationID: invitationID, rep: rep, token: token,
                                                       survey: definition, period: r.period, closesAt: closes, reminderNumber: 0))
                 try Self.enqueue(message, kind: .invitation, invitationID: invitationID, stamp: stamp, db: db)
@@ -217,10 +219,10 @@ extension AppDatabase {
     }
 
     static func enqueue(_ m: RenderedMessage, kind: MessageDraft.Kind, invitationID: Int64, stamp: String, db: Database) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO outbox (kind, invitation_id, message_id, sender, recipient, subject, body, next_attempt_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [kind.rawValue, invitationID, m.messageID, m.sender, m.recipient, m.subject, m.data, stamp, stamp])
+            """).execute(arguments: [kind.rawValue, invitationID, m.messageID, m.sender, m.recipient, m.subject, m.data, stamp, stamp])
     }
 
     /// Closes the rounds whose closing time has passed.

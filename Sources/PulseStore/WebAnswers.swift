@@ -46,14 +46,14 @@ extension AppDatabase {
             LEFT JOIN answer a ON a.response_id = s.id
             WHERE i.token_hash = ?
             """), arguments: [withAnswers, hash])
+        // By position (the order of the columns above): a lookup by name lowercases it.
         guard let row = rows.first else { return nil }
-        let stored: Data = row["token_hash"]
+        let stored: Data = row[1]
         guard constantTimeEquals(stored, hash) else { return nil }
-        let p: String = row["period"]
+        let p: String = row[11]
         guard let period = Period(p) else { throw PulseError.runtime("the database holds a round with a bad period \"\(p)\"") }
-        let round = Round(id: row["round_id"], surveyID: row["survey_id"], versionID: row["survey_version_id"], period: period,
-                          source: row["source"], openedAt: row["opened_at"], closesAt: row["round_closes_at"],
-                          closedAt: row["closed_at"], minGroupSize: row["min_group_size"])
+        let round = Round(id: row[8], surveyID: row[9], versionID: row[10], period: period, source: row[12], openedAt: row[13],
+                          closesAt: row[14], closedAt: row[15], minGroupSize: row[16])
         let definition: SurveyDefinition
         if let known = versionDefinitions[round.versionID] {
             definition = known
@@ -61,18 +61,17 @@ extension AppDatabase {
             definition = try Self.version(id: round.versionID, db: db).definition
             versionDefinitions[round.versionID] = definition
         }
-        let rep = Rep(id: row["rep_id"], email: row["email"], name: row["name"], preferredName: row["preferred_name"],
-                      team: row["rep_team"], managerEmail: row["rep_manager"], region: row["rep_region"], locale: row["locale"],
-                      timezone: row["timezone"], startDate: row["start_date"], active: row["active"])
-        let invitation = Invitation(id: row["id"], round: round, definition: definition, rep: rep, answered: row["answered"],
-                                    keys: GroupKeys(team: row["team"], managerEmail: row["manager_email"], region: row["region"]),
-                                    ownClosesAt: row["closes_at"], heldUntil: row["held_until"])
-        guard withAnswers, definition.anonymity == .identified, (row["response_id"] as Int64?) != nil else { return (invitation, nil) }
+        let rep = Rep(id: row[17], email: row[18], name: row[19], preferredName: row[20], team: row[21], managerEmail: row[22],
+                      region: row[23], locale: row[24], timezone: row[25], startDate: row[26], active: row[27])
+        let invitation = Invitation(id: row[0], round: round, definition: definition, rep: rep, answered: row[2],
+                                    keys: GroupKeys(team: row[3], managerEmail: row[4], region: row[5]),
+                                    ownClosesAt: row[6], heldUntil: row[7])
+        guard withAnswers, definition.anonymity == .identified, (row[28] as Int64?) != nil else { return (invitation, nil) }
         var answers: [String: AnswerValue] = [:]
         for a in rows {
-            guard let id: String = a["question_id"] else { continue }
-            let n: Int? = a["number"]
-            let t: String = a["text"] ?? ""
+            guard let id: String = a[29] else { continue }
+            let n: Int? = a[30]
+            let t: String = a[31] ?? ""
             answers[id] = n.map(AnswerValue.number) ?? (definition.question(id)?.type == .choice ? .choice(t) : .text(t))
         }
         return (invitation, answers)
