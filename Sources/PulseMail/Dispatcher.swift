@@ -87,14 +87,17 @@ public struct Dispatcher: Sendable {
             do throws(PulseError) { try await queue() } catch { return error }
             return nil
         }
-        let report: DispatchReport
+        var report: DispatchReport
         do {
             report = try await run(maxWait: maxWait, moreComing: { !done.isSet })
         } catch {
             _ = await producer.value
             throw error
         }
-        return (report, await producer.value)
+        let queueing = await producer.value
+        // A run that stopped early (the server refused) leaves what was queued after it.
+        if report.fatal != nil { report.pending = (try await store.outboxCounts())["queued", default: 0] }
+        return (report, queueing)
     }
 
     /// - Parameter moreComing: whether messages may still be queued by someone else; it is
@@ -103,12 +106,16 @@ public struct Dispatcher: Sendable {
         let deadline = Date().addingTimeInterval(maxWait)
         let state = SharedState(limiter: RateLimiter(perMinute: ratePerMinute))
         var sessions: [any MailSession] = []
+        // While someone else is still queueing, an empty claim is tried again after a
+        // wait that doubles up to 32 ms: a chunk takes tens of milliseconds to render.
+        var idle = 1
         while true {
             let producing = state.fatal == nil && moreComing()
             let batch = try await store.claimDueMessages(limit: claimSize, now: clock(), lease: lease)
             if batch.isEmpty {
                 if producing {
-                    try? await Task.sleep(for: .milliseconds(2))
+                    try? await Task.sleep(for: .milliseconds(idle))
+                    idle = min(32, idle * 2)
                     continue
                 }
                 guard state.fatal == nil, let next = try await store.nextDueTime() else { break }
@@ -117,6 +124,7 @@ public struct Dispatcher: Sendable {
                 try? await Task.sleep(for: .seconds(max(0.05, wait)))
                 continue
             }
+            idle = 1
             let workers = min(connections, batch.count)
             while sessions.count < workers { sessions.append(try transport.makeSession()) }
             let queue = WorkQueue(batch)

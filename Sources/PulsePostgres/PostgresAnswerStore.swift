@@ -185,8 +185,11 @@ public struct PostgresAnswerStore: AnswerStore {
             try await client.withTransaction(logger: logger) { c -> [WebAnswerOutcome] in
                 // Two answers through one link at once (two tabs, two servers) wait for each
                 // other here: the second replaces the first, and nothing is written twice.
-                // Each batch locks its invitations in the order of their ids, so that two
-                // servers' batches never wait for each other in a circle.
+                // Rounds first, then invitations, each in the order of their ids: the order
+                // reminders and round closing take them in, so that neither they nor another
+                // server's batch ever wait for this one in a circle.
+                let rounds = Array(Set(batch.map(\.invitation.round.id))).sorted()
+                try await c.query("SELECT 1 FROM round WHERE id = ANY(\(rounds)::BIGINT[]) ORDER BY id FOR SHARE", logger: logger)
                 let ids = Array(Set(batch.map(\.invitation.id))).sorted()
                 try await c.query("SELECT 1 FROM invitation WHERE id = ANY(\(ids)::BIGINT[]) ORDER BY id FOR UPDATE", logger: logger)
                 var outcomes: [WebAnswerOutcome] = []

@@ -53,6 +53,10 @@ public final class IdentifiedAnswers: @unchecked Sendable {
             if batch.isEmpty { return }
             do {
                 let outcomes = try await store.submitAnswers(batch.map(\.submission))
+                guard outcomes.count == batch.count else {
+                    for item in batch { item.waiter.resume(returning: .failure(.runtime("the store gave \(outcomes.count) outcomes for \(batch.count) answers"))) }
+                    continue
+                }
                 for (item, outcome) in zip(batch, outcomes) { item.waiter.resume(returning: .success(outcome)) }
             } catch {
                 guard batch.count > 1 else {

@@ -626,14 +626,22 @@ final class GatedStore: AnswerStore, @unchecked Sendable {
         let writer = IdentifiedAnswers(store: store, maxBatch: 8)
         store.close()
         let now = self.now
+        let answered = Counter()
         let outcomes = try await withThrowingTaskGroup(of: WebAnswerOutcome.self) { group in
-            group.addTask { try await writer.submit(AnswerSubmission(invitations[0], answers: self.answers(0), now: now)) }
+            group.addTask {
+                defer { answered.add() }
+                return try await writer.submit(AnswerSubmission(invitations[0], answers: self.answers(0), now: now))
+            }
             while !store.isHolding { try await Task.sleep(for: .milliseconds(1)) }
             for i in 1..<12 {
-                group.addTask { try await writer.submit(AnswerSubmission(invitations[i], answers: self.answers(i), now: now)) }
+                group.addTask {
+                    defer { answered.add() }
+                    return try await writer.submit(AnswerSubmission(invitations[i], answers: self.answers(i), now: now))
+                }
             }
             while writer.waiting < 11 { try await Task.sleep(for: .milliseconds(1)) }
-            #expect(try stored(db).isEmpty, "nothing is acknowledged before its commit")
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(answered.value == 0, "no POST is answered while the write ahead of it has not committed")
             store.open()
             var all: [WebAnswerOutcome] = []
             for try await o in group { all.append(o) }
@@ -675,4 +683,11 @@ final class GatedStore: AnswerStore, @unchecked Sendable {
     static func result(_ body: () async throws(PulseError) -> WebAnswerOutcome) async -> Result<WebAnswerOutcome, PulseError> {
         do { return .success(try await body()) } catch { return .failure(error) }
     }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.withLock { n += 1 } }
+    var value: Int { lock.withLock { n } }
 }

@@ -181,8 +181,11 @@ extension Pulse {
                 }
                 let first = summary.queued.count
                 try await setup.dispatch(maxWait: maxWait) { [request] () async throws(PulseError) in
-                    let more = try await store.queueInvitations(request, chunk: chunk, key: key, now: now, dryRun: false, render: render)
-                    queued(first + more.queued.count)
+                    // Said however the queueing ends: what was queued before an error goes out.
+                    let more = QueuedCount()
+                    defer { queued(first + more.value) }
+                    _ = try await store.queueInvitations(request, chunk: chunk, key: key, now: now, dryRun: false, render: render,
+                                                         committed: { more.value = $0 })
                 }
             }
         }
@@ -347,5 +350,16 @@ final class ShownHundreds: @unchecked Sendable {
             last = count
             return true
         }
+    }
+}
+
+/// How many invitations the chunks of a round have queued so far.
+final class QueuedCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var value: Int {
+        get { lock.withLock { count } }
+        set { lock.withLock { count = newValue } }
     }
 }

@@ -58,13 +58,15 @@ extension Pulse {
                 for (period, ids) in due.sorted(by: { $0.key < $1.key }) {
                     // A new round stays open until the last rep's window ends.
                     let closes = schedule.roundCloses(in: period, zones: Array(Set(reps.map(zone))), now: now)
+                    let committed = QueuedCount()
                     do {
                         let request = InvitationRequest(survey: survey, period: period, closesAt: closes, openDays: schedule.openDays,
                                                         minGroupSize: setup.config.anonymityThreshold,
                                                         only: ids)
                         // In chunks: a server on the same database answers between them.
                         let s = try await store.queueInvitations(request, chunk: InvitationRequest.chunk, key: setup.key, now: now,
-                                                                 dryRun: dryRun, render: { draft in try composer.render(draft, now: now) })
+                                                                 dryRun: dryRun, render: { draft in try composer.render(draft, now: now) },
+                                                                 committed: { committed.value = $0 })
                         if dryRun {
                             if !s.queued.isEmpty {
                                 say("\(id) \(period): would \(s.roundCreated ? "open the round and " : "")invite "
@@ -75,6 +77,10 @@ extension Pulse {
                             Terminal.result("\(id) \(period): \(Plural.count(s.queued.count, "invitation")) queued")
                         }
                     } catch {
+                        // What the chunks before the error queued is queued, and goes out.
+                        if !dryRun && committed.value > 0 {
+                            Terminal.result("\(id) \(period): \(Plural.count(committed.value, "invitation")) queued")
+                        }
                         // A closed round, or answers imported for this period: nothing more goes
                         // out for it, and that is no news on every run.
                         guard error.exitCode == 64 else { throw error }
