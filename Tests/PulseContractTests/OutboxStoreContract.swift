@@ -200,12 +200,18 @@ import Testing
         #expect(rounds.allSatisfy { $0.closedAt != nil })
     }
 
-    @Test(arguments: AnswerStoreContract.engines) func answersThroughOneLinkAtOnceLeaveOneResponse(engine name: String) async throws {
-        let store = try await engine(name)
+    /// One round of the identified weekly pulse, open two days; the tokens by email.
+    func weeklyRound(_ store: any Store) async throws -> Tokens {
         let tokens = Tokens()
         let weekly = InvitationRequest(survey: try SurveyDefinition.load(yaml: DefaultSurveys.weeklyPulse, file: "weekly.yaml"),
                                        period: Period("2026-W48")!, closesAt: Self.now.addingTimeInterval(2 * 86_400), openDays: 2)
         _ = try await store.queueInvitations(weekly, key: key, now: Self.now, dryRun: false, render: renderer(tokens))
+        return tokens
+    }
+
+    @Test(arguments: AnswerStoreContract.engines) func answersThroughOneLinkAtOnceLeaveOneResponse(engine name: String) async throws {
+        let store = try await engine(name)
+        let tokens = try await weeklyRound(store)
         let invitation = try #require(try await store.invitation(token: tokens.all["r04@x.org"]![0]))
         let outcomes = try await withThrowingTaskGroup(of: WebAnswerOutcome.self) { group in
             for n in 1...8 {
@@ -222,15 +228,13 @@ import Testing
         #expect(found.invitation.answered && found.answers?.count == 4 && found.answers?["workload"] == .number(3))
         #expect(try await store.roundSummaries(survey: "weekly-pulse").first?.responses == 1)
     }
+
     /// A group commit of identified answers: each checked on its own, in order (a second
     /// answer through one link replaces the first), one outcome each; several servers'
     /// batches over the same links at once neither deadlock nor write a response twice.
     @Test(arguments: AnswerStoreContract.engines) func answersInOneBatchAreEachCheckedAndStoredInOrder(engine name: String) async throws {
         let store = try await engine(name)
-        let tokens = Tokens()
-        let weekly = InvitationRequest(survey: try SurveyDefinition.load(yaml: DefaultSurveys.weeklyPulse, file: "weekly.yaml"),
-                                       period: Period("2026-W48")!, closesAt: Self.now.addingTimeInterval(2 * 86_400), openDays: 2)
-        _ = try await store.queueInvitations(weekly, key: key, now: Self.now, dryRun: false, render: renderer(tokens))
+        let tokens = try await weeklyRound(store)
         func answers(_ energy: Int) -> [String: AnswerValue] {
             ["energy": .number(energy), "workload": .number(3), "support": .number(4), "quota_confidence": .number(2)]
         }
