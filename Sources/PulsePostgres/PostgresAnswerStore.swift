@@ -183,47 +183,150 @@ public struct PostgresAnswerStore: AnswerStore {
         let logger = self.logger
         return try await run {
             try await client.withTransaction(logger: logger) { c -> [WebAnswerOutcome] in
-                // Two answers through one link at once (two tabs, two servers) wait for each
-                // other here: the second replaces the first, and nothing is written twice.
-                // Rounds first, then invitations, each in the order of their ids: the order
-                // reminders and round closing take them in, so that neither they nor another
-                // server's batch ever wait for this one in a circle.
-                let rounds = Array(Set(batch.map(\.invitation.round.id))).sorted()
-                try await c.query("SELECT 1 FROM round WHERE id = ANY(\(rounds)::BIGINT[]) ORDER BY id FOR SHARE", logger: logger)
-                let ids = Array(Set(batch.map(\.invitation.id))).sorted()
-                try await c.query("SELECT 1 FROM invitation WHERE id = ANY(\(ids)::BIGINT[]) ORDER BY id FOR UPDATE", logger: logger)
-                var outcomes: [WebAnswerOutcome] = []
-                for s in batch { outcomes.append(try await Self.submit(s, on: c, logger: logger)) }
-                return outcomes
+                try await Self.submit(batch, on: c, logger: logger)
             }
         }
     }
 
-    static func submit(_ submission: AnswerSubmission, on c: PostgresConnection, logger: Logger) async throws -> WebAnswerOutcome {
-        let invitation = submission.invitation, answers = submission.answers, now = submission.now
-        guard try await Self.isOpen(invitation, on: c, now: now, logger: logger) else { return .closed }
-        let definition = invitation.definition
-        let morale = definition.morale(of: answers)
-        let enps = definition.enpsQuestion.flatMap { answers[$0.id]?.number }
-        let stamp = Timestamp.string(now), keys = invitation.keys
-        let existing = try await c.query("""
-            SELECT id FROM response WHERE round_id = \(invitation.round.id) AND rep_id = \(invitation.rep.id) FOR UPDATE
-            """, logger: logger).collect().first?.decode(Int64.self)
-        if let id = existing {
-            try await c.query("UPDATE response SET submitted_at = \(stamp), morale = \(morale), enps = \(enps), source = 'web' WHERE id = \(id)",
-                              logger: logger)
-            try await c.query("DELETE FROM answer WHERE response_id = \(id)", logger: logger)
-            try await Self.insertAnswers(answers, responseID: id, on: c, logger: logger)
-        } else {
-            let id = try await c.query("""
-                INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
-                VALUES (\(invitation.round.id), \(invitation.rep.id), \(keys.team), \(keys.managerEmail), \(keys.region),
-                        \(stamp), \(morale), \(enps), 'web') RETURNING id
-                """, logger: logger).collect().first!.decode(Int64.self)
-            try await Self.insertAnswers(answers, responseID: id, on: c, logger: logger)
+    /// A batch of identified answers in a few statements, whatever its size: each
+    /// statement takes every answer of the batch at once (arrays, unnested), so the batch
+    /// costs the round trips and the rollup triggers of one answer, not of each. The
+    /// outcome of each answer is the one it would have had alone, in the batch's order:
+    /// two answers through one link in one batch are stored as the first and replaced by
+    /// the second.
+    static func submit(_ batch: [AnswerSubmission], on c: PostgresConnection, logger: Logger) async throws -> [WebAnswerOutcome] {
+        // Two answers through one link at once (two tabs, two servers) wait for each
+        // other here: the second replaces the first, and nothing is written twice.
+        // Rounds first, then invitations, each in the order of their ids: the order
+        // reminders and round closing take them in, so that neither they nor another
+        // server's batch ever wait for this one in a circle.
+        let rounds = Array(Set(batch.map(\.invitation.round.id))).sorted()
+        var current: [Int64: (closedAt: String?, closesAt: String?)] = [:]
+        for try await (id, closedAt, closesAt) in try await c.query("""
+            SELECT id, closed_at, closes_at FROM round WHERE id = ANY(\(rounds)::BIGINT[]) ORDER BY id FOR SHARE
+            """, logger: logger).decode((Int64, String?, String?).self) {
+            current[id] = (closedAt, closesAt)
         }
-        try await c.query("UPDATE invitation SET answered = TRUE WHERE id = \(invitation.id)", logger: logger)
-        return .stored(firstTime: existing == nil)
+        let ids = Array(Set(batch.map(\.invitation.id))).sorted()
+        try await c.query("SELECT 1 FROM invitation WHERE id = ANY(\(ids)::BIGINT[]) ORDER BY id FOR UPDATE", logger: logger)
+
+        // Which answers are stored (their round open at their time), and for each link the
+        // last of them: the one whose answers are kept.
+        var outcomes = [WebAnswerOutcome?](repeating: nil, count: batch.count)
+        var last: [Int64: Int] = [:]
+        var order: [Int64] = []
+        for (i, s) in batch.enumerated() {
+            guard let round = current[s.invitation.round.id] else { outcomes[i] = .closed; continue }
+            var invitation = s.invitation
+            invitation.round.closedAt = round.closedAt
+            invitation.round.closesAt = round.closesAt
+            guard invitation.isOpen(at: s.now) else { outcomes[i] = .closed; continue }
+            if last.updateValue(i, forKey: s.invitation.id) == nil { order.append(s.invitation.id) }
+        }
+        guard !order.isEmpty else { return outcomes.map { $0 ?? .closed } }
+        let kept = order.map { batch[last[$0]!] }
+
+        // The responses there are already, locked.
+        var existing: [Int64: Int64] = [:]  // invitation id -> response id
+        let byRoundRep = Dictionary(kept.map { (LinkKey($0.invitation.round.id, $0.invitation.rep.id ?? 0), $0.invitation.id) },
+                                    uniquingKeysWith: { a, _ in a })
+        for try await (id, roundID, repID) in try await c.query("""
+            SELECT s.id, s.round_id, s.rep_id FROM response s
+            JOIN unnest(\(kept.map(\.invitation.round.id))::BIGINT[], \(kept.map { $0.invitation.rep.id ?? 0 })::BIGINT[]) AS k(round_id, rep_id)
+              ON s.round_id = k.round_id AND s.rep_id = k.rep_id
+            ORDER BY s.id FOR UPDATE OF s
+            """, logger: logger).decode((Int64, Int64, Int64).self) {
+            if let invitationID = byRoundRep[LinkKey(roundID, repID)] { existing[invitationID] = id }
+        }
+
+        // Each answer's outcome, as if they had been written one by one.
+        var seen: Set<Int64> = []
+        for (i, s) in batch.enumerated() where outcomes[i] == nil {
+            let first = seen.insert(s.invitation.id).inserted && existing[s.invitation.id] == nil
+            outcomes[i] = .stored(firstTime: first)
+        }
+
+        let replaced = kept.filter { existing[$0.invitation.id] != nil }, added = kept.filter { existing[$0.invitation.id] == nil }
+        var responseIDs: [Int64: Int64] = existing
+        if !replaced.isEmpty {
+            let rows = Figures(replaced)
+            let rids = replaced.map { existing[$0.invitation.id]! }
+            try await c.query("""
+                UPDATE response s SET submitted_at = u.at, morale = CASE WHEN u.has_morale THEN u.morale END,
+                       enps = CASE WHEN u.has_enps THEN u.enps END, source = 'web'
+                FROM unnest(\(rids)::BIGINT[], \(rows.stamps)::TEXT[], \(rows.morale)::DOUBLE PRECISION[], \(rows.hasMorale)::BOOLEAN[],
+                            \(rows.enps)::INTEGER[], \(rows.hasENPS)::BOOLEAN[]) AS u(id, at, morale, has_morale, enps, has_enps)
+                WHERE s.id = u.id
+                """, logger: logger)
+            try await c.query("DELETE FROM answer WHERE response_id = ANY(\(rids)::BIGINT[])", logger: logger)
+        }
+        if !added.isEmpty {
+            let rows = Figures(added)
+            let byKey = Dictionary(added.map { (LinkKey($0.invitation.round.id, $0.invitation.rep.id ?? 0), $0.invitation.id) },
+                                   uniquingKeysWith: { a, _ in a })
+            for try await (id, roundID, repID) in try await c.query("""
+                INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                SELECT round_id, rep_id, CASE WHEN has_team THEN team END, CASE WHEN has_manager THEN manager END,
+                       CASE WHEN has_region THEN region END, at, CASE WHEN has_morale THEN morale END,
+                       CASE WHEN has_enps THEN enps END, 'web'
+                FROM unnest(\(added.map(\.invitation.round.id))::BIGINT[], \(added.map { $0.invitation.rep.id ?? 0 })::BIGINT[],
+                            \(rows.teams)::TEXT[], \(rows.hasTeam)::BOOLEAN[], \(rows.managers)::TEXT[], \(rows.hasManager)::BOOLEAN[],
+                            \(rows.regions)::TEXT[], \(rows.hasRegion)::BOOLEAN[], \(rows.stamps)::TEXT[],
+                            \(rows.morale)::DOUBLE PRECISION[], \(rows.hasMorale)::BOOLEAN[], \(rows.enps)::INTEGER[], \(rows.hasENPS)::BOOLEAN[])
+                     AS u(round_id, rep_id, team, has_team, manager, has_manager, region, has_region, at, morale, has_morale, enps, has_enps)
+                RETURNING id, round_id, rep_id
+                """, logger: logger).decode((Int64, Int64, Int64).self) {
+                if let invitationID = byKey[LinkKey(roundID, repID)] { responseIDs[invitationID] = id }
+            }
+        }
+        try await insertAnswers(kept.map { (responseIDs[$0.invitation.id]!, $0.answers) }, on: c, logger: logger)
+        try await c.query("UPDATE invitation SET answered = TRUE WHERE id = ANY(\(order)::BIGINT[])", logger: logger)
+        return outcomes.map { $0 ?? .closed }
+    }
+
+    struct LinkKey: Hashable {
+        var round: Int64, rep: Int64
+        init(_ round: Int64, _ rep: Int64) { self.round = round; self.rep = rep }
+    }
+
+    /// The columns of a batch of answers, as arrays (PostgreSQL's arrays from Swift hold
+    /// no NULL, so each column that may be one has a flag beside it).
+    struct Figures {
+        var stamps: [String] = [], morale: [Double] = [], hasMorale: [Bool] = [], enps: [Int] = [], hasENPS: [Bool] = []
+        var teams: [String] = [], hasTeam: [Bool] = [], managers: [String] = [], hasManager: [Bool] = []
+        var regions: [String] = [], hasRegion: [Bool] = []
+
+        init(_ batch: [AnswerSubmission]) {
+            for s in batch {
+                let definition = s.invitation.definition, keys = s.invitation.keys
+                let m = definition.morale(of: s.answers), e = definition.enpsQuestion.flatMap { s.answers[$0.id]?.number }
+                stamps.append(Timestamp.string(s.now))
+                morale.append(m ?? 0); hasMorale.append(m != nil)
+                enps.append(e ?? 0); hasENPS.append(e != nil)
+                teams.append(keys.team ?? ""); hasTeam.append(keys.team != nil)
+                managers.append(keys.managerEmail ?? ""); hasManager.append(keys.managerEmail != nil)
+                regions.append(keys.region ?? ""); hasRegion.append(keys.region != nil)
+            }
+        }
+    }
+
+    /// The answers of many responses in one statement.
+    static func insertAnswers(_ all: [(responseID: Int64, answers: [String: AnswerValue])], on c: PostgresConnection, logger: Logger) async throws {
+        var rids: [Int64] = [], questions: [String] = [], numbers: [Int] = [], hasNumber: [Bool] = [], texts: [String] = []
+        for (rid, answers) in all {
+            for (question, value) in answers.sorted(by: { $0.key < $1.key }) {
+                rids.append(rid); questions.append(question)
+                numbers.append(value.number ?? 0); hasNumber.append(value.number != nil)
+                texts.append(value.text ?? "")
+            }
+        }
+        guard !rids.isEmpty else { return }
+        try await c.query("""
+            INSERT INTO answer (response_id, question_id, number, text)
+            SELECT rid, q, CASE WHEN has_n THEN n END, CASE WHEN has_n THEN NULL ELSE t END
+            FROM unnest(\(rids)::BIGINT[], \(questions)::TEXT[], \(numbers)::INTEGER[], \(hasNumber)::BOOLEAN[], \(texts)::TEXT[])
+                 AS u(rid, q, n, has_n, t)
+            """, logger: logger)
     }
 
     static func releaseExpiredHolds(now: Date, on c: PostgresConnection, logger: Logger) async throws {

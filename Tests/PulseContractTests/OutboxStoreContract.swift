@@ -263,5 +263,30 @@ import Testing
         }
         #expect(results.count == 48 && results.filter { $0 == .stored(firstTime: true) }.count == 11, "\(results)")
         #expect(try await store.roundSummaries(survey: "weekly-pulse").first?.responses == 12)
+        // One batch that replaces some answers, adds none, keeps a comment, drops an
+        // answer a link no longer gives, and takes the same link twice: what is stored is
+        // each link's last answer, whole, and the rollups agree with the rows.
+        var edit = answers(9)
+        edit["comment"] = .text("ยังไหวอยู่ — fine, 'quoted' \\N")
+        edit["workload"] = nil
+        let second = try await store.submitAnswers([
+            AnswerSubmission(invitations[2], answers: answers(2), now: Self.now),
+            AnswerSubmission(invitations[3], answers: edit, now: Self.now),
+            AnswerSubmission(invitations[2], answers: answers(7), now: Self.now.addingTimeInterval(60)),
+        ])
+        #expect(second == [.stored(firstTime: false), .stored(firstTime: false), .stored(firstTime: false)])
+        #expect(try await store.invitationAndAnswers(token: tokens.all[emails[2]]![0])?.answers == answers(7))
+        #expect(try await store.invitationAndAnswers(token: tokens.all[emails[3]]![0])?.answers == edit)
+        for e in emails.dropFirst(4) {
+            let stored = try #require(try await store.invitationAndAnswers(token: tokens.all[e]![0])?.answers)
+            #expect((1...4).map(answers).contains(stored), "\(e): one batch's answers, whole: \(stored)")
+        }
+        let check = try await rollupCheck(store)
+        #expect(check.differences.isEmpty && check.responseGroups > 0, "\(check.differences)")
+    }
+
+    func rollupCheck(_ store: any Store) async throws -> RollupCheck {
+        if let s = store as? SQLiteAnswerStore { return try s.database.rollupCheck() }
+        return try await #require(store as? PostgresAnswerStore).rollupCheck()
     }
 }
