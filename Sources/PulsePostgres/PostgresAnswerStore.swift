@@ -41,15 +41,14 @@ public struct PostgresAnswerStore: AnswerStore {
     static func lookUp(token: String, withAnswers: Bool, database: PostgresDatabase, on c: PostgresConnection) async throws
         -> (invitation: Invitation, answers: [String: AnswerValue]?)? {
         let hash = tokenHash(token), logger = database.logger
-        var rows: [PostgresRow] = []
-        if withAnswers {
-            for try await row in try await c.execute(LookUpWithAnswers(hash: hash), logger: logger) { rows.append(row) }
-        } else {
-            for try await row in try await c.execute(LookUp(hash: hash), logger: logger) { rows.append(row) }
-        }
+        var bindings = PostgresBindings()
+        try bindings.append(hash)
+        let rows = withAnswers ? try await c.run(LookUpWithAnswers.self, bindings, logger: logger)
+            : try await c.run(LookUp.self, bindings, logger: logger)
         guard let row = rows.first?.makeRandomAccess() else { return nil }
         let stored = try row["token_hash"].decode(Data.self)
-        guard stored.count == hash.count, zip(stored, hash).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+        let difference: UInt8 = zip(stored, hash).reduce(0) { $0 | ($1.0 ^ $1.1) }
+        guard stored.count == hash.count, difference == 0 else { return nil }
         let p = try row["period"].decode(String.self)
         guard let period = Period(p) else { throw PulseError.runtime("the database holds a round with a bad period \"\(p)\"") }
         let round = Round(id: try row["round_id"].decode(Int64.self), surveyID: try row["survey_id"].decode(String.self),
@@ -111,21 +110,8 @@ public struct PostgresAnswerStore: AnswerStore {
         """) + "\nWHERE i.token_hash = $1"
     }
 
-    struct LookUp: PostgresPreparedStatement {
-        static let sql = lookUpSQL(withAnswers: false)
-        typealias Row = PostgresRow
-        var hash: Data
-        func makeBindings() throws -> PostgresBindings { var b = PostgresBindings(); try b.append(hash); return b }
-        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
-    }
-
-    struct LookUpWithAnswers: PostgresPreparedStatement {
-        static let sql = lookUpSQL(withAnswers: true)
-        typealias Row = PostgresRow
-        var hash: Data
-        func makeBindings() throws -> PostgresBindings { var b = PostgresBindings(); try b.append(hash); return b }
-        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
-    }
+    enum LookUp: PreparedText { static let sql = lookUpSQL(withAnswers: false) }
+    enum LookUpWithAnswers: PreparedText { static let sql = lookUpSQL(withAnswers: true) }
 
     static func round(id: Int64, on c: PostgresConnection, logger: Logger) async throws -> Round? {
         try await c.query(PostgresQuery(unsafeSQL: "SELECT \(roundColumns) FROM round WHERE id = $1", binds: binds(id)), logger: logger)
@@ -233,13 +219,17 @@ public struct PostgresAnswerStore: AnswerStore {
         // server's batch ever wait for this one in a circle.
         let rounds = Array(Set(batch.map(\.invitation.round.id))).sorted()
         var current: [Int64: (closedAt: String?, closesAt: String?)] = [:]
-        for try await (id, closedAt, closesAt) in try await c.query("""
-            SELECT id, closed_at, closes_at FROM round WHERE id = ANY(\(rounds)::BIGINT[]) ORDER BY id FOR SHARE
-            """, logger: logger).decode((Int64, String?, String?).self) {
+        for row in try await c.run(Batch.LockRounds.self, binds(rounds), logger: logger) {
+            let (id, closedAt, closesAt) = try row.decode((Int64, String?, String?).self)
             current[id] = (closedAt, closesAt)
         }
+        // One batch per round at a time, across servers: two batches of one round add to the
+        // same rollup rows (a team's `response_group`), which their triggers take in no
+        // fixed order, so that two at once could wait for each other in a circle (PostgreSQL
+        // found three such deadlocks in one benchmark run, each a second lost).
+        try await c.run(Batch.LockRollups.self, binds(rounds.map { Self.answerBatchLock ^ $0 }), logger: logger)
         let ids = Array(Set(batch.map(\.invitation.id))).sorted()
-        try await c.query("SELECT 1 FROM invitation WHERE id = ANY(\(ids)::BIGINT[]) ORDER BY id FOR UPDATE", logger: logger)
+        try await c.run(Batch.LockInvitations.self, binds(ids), logger: logger)
 
         // Which answers are stored (their round open at their time), and for each link the
         // last of them: the one whose answers are kept.
@@ -261,12 +251,9 @@ public struct PostgresAnswerStore: AnswerStore {
         var existing: [Int64: Int64] = [:]  // invitation id -> response id
         let byRoundRep = Dictionary(kept.map { (LinkKey($0.invitation.round.id, $0.invitation.rep.id ?? 0), $0.invitation.id) },
                                     uniquingKeysWith: { a, _ in a })
-        for try await (id, roundID, repID) in try await c.query("""
-            SELECT s.id, s.round_id, s.rep_id FROM response s
-            JOIN unnest(\(kept.map(\.invitation.round.id))::BIGINT[], \(kept.map { $0.invitation.rep.id ?? 0 })::BIGINT[]) AS k(round_id, rep_id)
-              ON s.round_id = k.round_id AND s.rep_id = k.rep_id
-            ORDER BY s.id FOR UPDATE OF s
-            """, logger: logger).decode((Int64, Int64, Int64).self) {
+        for row in try await c.run(Batch.LockResponses.self, binds(kept.map(\.invitation.round.id), kept.map { $0.invitation.rep.id ?? 0 }),
+                                   logger: logger) {
+            let (id, roundID, repID) = try row.decode((Int64, Int64, Int64).self)
             if let invitationID = byRoundRep[LinkKey(roundID, repID)] { existing[invitationID] = id }
         }
 
@@ -282,38 +269,77 @@ public struct PostgresAnswerStore: AnswerStore {
         if !replaced.isEmpty {
             let rows = Figures(replaced)
             let rids = replaced.map { existing[$0.invitation.id]! }
-            try await c.query("""
-                UPDATE response s SET submitted_at = u.at, morale = CASE WHEN u.has_morale THEN u.morale END,
-                       enps = CASE WHEN u.has_enps THEN u.enps END, source = 'web'
-                FROM unnest(\(rids)::BIGINT[], \(rows.stamps)::TEXT[], \(rows.morale)::DOUBLE PRECISION[], \(rows.hasMorale)::BOOLEAN[],
-                            \(rows.enps)::INTEGER[], \(rows.hasENPS)::BOOLEAN[]) AS u(id, at, morale, has_morale, enps, has_enps)
-                WHERE s.id = u.id
-                """, logger: logger)
-            try await c.query("DELETE FROM answer WHERE response_id = ANY(\(rids)::BIGINT[])", logger: logger)
+            try await c.run(Batch.Replace.self, binds(rids, rows.stamps, rows.morale, rows.hasMorale, rows.enps, rows.hasENPS), logger: logger)
+            try await c.run(Batch.DeleteAnswers.self, binds(rids), logger: logger)
         }
         if !added.isEmpty {
             let rows = Figures(added)
             let byKey = Dictionary(added.map { (LinkKey($0.invitation.round.id, $0.invitation.rep.id ?? 0), $0.invitation.id) },
                                    uniquingKeysWith: { a, _ in a })
-            for try await (id, roundID, repID) in try await c.query("""
-                INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
-                SELECT round_id, rep_id, CASE WHEN has_team THEN team END, CASE WHEN has_manager THEN manager END,
-                       CASE WHEN has_region THEN region END, at, CASE WHEN has_morale THEN morale END,
-                       CASE WHEN has_enps THEN enps END, 'web'
-                FROM unnest(\(added.map(\.invitation.round.id))::BIGINT[], \(added.map { $0.invitation.rep.id ?? 0 })::BIGINT[],
-                            \(rows.teams)::TEXT[], \(rows.hasTeam)::BOOLEAN[], \(rows.managers)::TEXT[], \(rows.hasManager)::BOOLEAN[],
-                            \(rows.regions)::TEXT[], \(rows.hasRegion)::BOOLEAN[], \(rows.stamps)::TEXT[],
-                            \(rows.morale)::DOUBLE PRECISION[], \(rows.hasMorale)::BOOLEAN[], \(rows.enps)::INTEGER[], \(rows.hasENPS)::BOOLEAN[])
-                     AS u(round_id, rep_id, team, has_team, manager, has_manager, region, has_region, at, morale, has_morale, enps, has_enps)
-                RETURNING id, round_id, rep_id
-                """, logger: logger).decode((Int64, Int64, Int64).self) {
+            for row in try await c.run(Batch.Add.self, binds(
+                added.map(\.invitation.round.id), added.map { $0.invitation.rep.id ?? 0 }, rows.teams, rows.hasTeam, rows.managers,
+                rows.hasManager, rows.regions, rows.hasRegion, rows.stamps, rows.morale, rows.hasMorale, rows.enps, rows.hasENPS), logger: logger) {
+                let (id, roundID, repID) = try row.decode((Int64, Int64, Int64).self)
                 if let invitationID = byKey[LinkKey(roundID, repID)] { responseIDs[invitationID] = id }
             }
         }
         try await insertAnswers(kept.map { (responseIDs[$0.invitation.id]!, $0.answers) }, on: c, logger: logger)
-        try await c.query("UPDATE invitation SET answered = TRUE WHERE id = ANY(\(order)::BIGINT[])", logger: logger)
+        try await c.run(Batch.MarkAnswered.self, binds(order), logger: logger)
         return outcomes.map { $0 ?? .closed }
     }
+
+    /// The statements of a batch of identified answers, prepared (see `PreparedText`).
+    enum Batch {
+        enum LockRounds: PreparedText {
+            static let sql = "SELECT id, closed_at, closes_at FROM round WHERE id = ANY($1::BIGINT[]) ORDER BY id FOR SHARE"
+        }
+        enum LockRollups: PreparedText {
+            static let sql = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::BIGINT[]) WITH ORDINALITY AS t(k, n) ORDER BY n"
+        }
+        enum LockInvitations: PreparedText {
+            static let sql = "SELECT 1 FROM invitation WHERE id = ANY($1::BIGINT[]) ORDER BY id FOR UPDATE"
+        }
+        enum LockResponses: PreparedText {
+            static let sql = """
+                SELECT s.id, s.round_id, s.rep_id FROM response s
+                JOIN unnest($1::BIGINT[], $2::BIGINT[]) AS k(round_id, rep_id) ON s.round_id = k.round_id AND s.rep_id = k.rep_id
+                ORDER BY s.id FOR UPDATE OF s
+                """
+        }
+        enum Replace: PreparedText {
+            static let sql = """
+                UPDATE response s SET submitted_at = u.at, morale = CASE WHEN u.has_morale THEN u.morale END,
+                       enps = CASE WHEN u.has_enps THEN u.enps END, source = 'web'
+                FROM unnest($1::BIGINT[], $2::TEXT[], $3::DOUBLE PRECISION[], $4::BOOLEAN[], $5::INTEGER[], $6::BOOLEAN[])
+                     AS u(id, at, morale, has_morale, enps, has_enps)
+                WHERE s.id = u.id
+                """
+        }
+        enum DeleteAnswers: PreparedText { static let sql = "DELETE FROM answer WHERE response_id = ANY($1::BIGINT[])" }
+        enum Add: PreparedText {
+            static let sql = """
+                INSERT INTO response (round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
+                SELECT round_id, rep_id, CASE WHEN has_team THEN team END, CASE WHEN has_manager THEN manager END,
+                       CASE WHEN has_region THEN region END, at, CASE WHEN has_morale THEN morale END,
+                       CASE WHEN has_enps THEN enps END, 'web'
+                FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::BOOLEAN[], $5::TEXT[], $6::BOOLEAN[], $7::TEXT[], $8::BOOLEAN[],
+                            $9::TEXT[], $10::DOUBLE PRECISION[], $11::BOOLEAN[], $12::INTEGER[], $13::BOOLEAN[])
+                     AS u(round_id, rep_id, team, has_team, manager, has_manager, region, has_region, at, morale, has_morale, enps, has_enps)
+                RETURNING id, round_id, rep_id
+                """
+        }
+        enum AddAnswers: PreparedText {
+            static let sql = """
+                INSERT INTO answer (response_id, question_id, number, text)
+                SELECT rid, q, CASE WHEN has_n THEN n END, CASE WHEN has_n THEN NULL ELSE t END
+                FROM unnest($1::BIGINT[], $2::TEXT[], $3::INTEGER[], $4::BOOLEAN[], $5::TEXT[]) AS u(rid, q, n, has_n, t)
+                """
+        }
+        enum MarkAnswered: PreparedText { static let sql = "UPDATE invitation SET answered = TRUE WHERE id = ANY($1::BIGINT[])" }
+    }
+
+    /// The advisory locks of identified answer batches: this, with a round's id in its low bits.
+    static let answerBatchLock: Int64 = 0x7075_6c73 << 32
 
     struct LinkKey: Hashable {
         var round: Int64, rep: Int64
@@ -352,12 +378,7 @@ public struct PostgresAnswerStore: AnswerStore {
             }
         }
         guard !rids.isEmpty else { return }
-        try await c.query("""
-            INSERT INTO answer (response_id, question_id, number, text)
-            SELECT rid, q, CASE WHEN has_n THEN n END, CASE WHEN has_n THEN NULL ELSE t END
-            FROM unnest(\(rids)::BIGINT[], \(questions)::TEXT[], \(numbers)::INTEGER[], \(hasNumber)::BOOLEAN[], \(texts)::TEXT[])
-                 AS u(rid, q, n, has_n, t)
-            """, logger: logger)
+        try await c.run(Batch.AddAnswers.self, binds(rids, questions, numbers, hasNumber, texts), logger: logger)
     }
 
     static func releaseExpiredHolds(now: Date, on c: PostgresConnection, logger: Logger) async throws {
