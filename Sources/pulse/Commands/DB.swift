@@ -16,6 +16,7 @@ extension Pulse {
 extension Pulse.DB {
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "copy",
             abstract: "Copy a workspace whole between engines, checked: SQLite into an empty PostgreSQL database, or back.",
             discussion: """
                 From the SQLite file (--db PATH) --to postgresql://...: one transaction, every table is \

@@ -14,6 +14,7 @@ import ServiceLifecycle
 extension Pulse {
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "demo",
             abstract: "Build a sample workspace on embedded defaults and run the main flow end to end.",
             discussion: """
                 Writes pulse.yaml, the shipped surveys, a roster of 20 reps in three teams and eight \

@@ -7,6 +7,7 @@ import PulseStore
 extension Pulse {
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Write a commented pulse.yaml, the shipped surveys, and create the database.")
 
         @OptionGroup var global: GlobalOptions

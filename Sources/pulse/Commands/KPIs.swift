@@ -18,6 +18,7 @@ extension Pulse {
 
         struct Import: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "import",
                 abstract: "Import activity rows (or quotas with --quota) from a CRM export.",
                 discussion: """
                     Activity: email, date, then calls, emails, meetings, opportunities_created, deals_won, \
@@ -88,6 +89,7 @@ extension Pulse {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "show",
                 abstract: "Weekly KPIs per rep or team, and the share of reps at or above quota.",
                 discussion: """
                     A rep-week counts only when the rep has an activity row that week. win_rate = deals_won / \
@@ -138,6 +140,7 @@ extension Pulse {
 
     struct Correlate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "correlate",
             abstract: "Does morale move with a KPI? Pearson, Spearman and the within-rep correlation.",
             discussion: """
                 Pairs each rep's morale in week t with the same rep's KPI in week t + lag. Pearson with its \
@@ -180,6 +183,7 @@ extension Pulse {
 
     struct Drivers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "drivers",
             abstract: "Which scale questions go most with the eNPS answer: what to work on.",
             discussion: """
                 Over the responses that answered both, each scale question's Pearson correlation with the \

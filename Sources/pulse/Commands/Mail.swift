@@ -115,6 +115,7 @@ struct MailSetup {
 extension Pulse {
     struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "send",
             abstract: "Open the round of a survey and mail each active rep a personal invitation.",
             discussion: """
                 Idempotent: running it again invites only those not yet invited. Every message is \
@@ -193,6 +194,7 @@ extension Pulse {
 
     struct Remind: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remind",
             abstract: "Mail a reminder to the reps who have not answered.",
             discussion: "At most reminders.max per rep and round, at least reminders.min_days_apart days apart.")
 
@@ -233,6 +235,7 @@ extension Pulse {
 
     struct Outbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "outbox",
             abstract: "Show queued, sent and failed messages; --flush sends what is due.")
 
         @OptionGroup var global: GlobalOptions
@@ -300,7 +303,7 @@ extension Pulse {
 
 extension Pulse.Rounds {
     struct Close: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Close a round: no more invitations, reminders or answers.")
+        static let configuration = CommandConfiguration(commandName: "close", abstract: "Close a round: no more invitations, reminders or answers.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The survey id.", valueName: "survey"), completion: .surveyIDs) var survey: String

@@ -55,6 +55,7 @@ enum OutputFolder {
 extension Pulse {
     struct Prep: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "prep",
             abstract: "A one-on-one preparation note: what changed, what to ask, what was promised.",
             discussion: """
                 Morale: the latest week with an answer on or before --as-of against the rep's baseline (the mean \
@@ -126,11 +127,13 @@ extension Pulse {
 
     struct Notes: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "notes",
             abstract: "Notes of one-on-ones and the actions agreed in them.",
             subcommands: [Add.self, List.self])
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "add",
                 abstract: "Keep a note of a one-on-one, with the actions agreed (they show in the next prep notes until done).")
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
@@ -154,7 +157,7 @@ extension Pulse {
         }
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "A rep's one-on-one notes, newest first, with their actions.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "A rep's one-on-one notes, newest first, with their actions.")
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
             @OptionGroup var output: FormatOption
@@ -198,11 +201,12 @@ extension Pulse {
 
     struct Actions: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "actions",
             abstract: "Action items of one-on-ones: list the open ones, mark one done.",
             subcommands: [Done.self, List.self])
 
         struct Done: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Mark an action item done (it leaves the prep notes).")
+            static let configuration = CommandConfiguration(commandName: "done", abstract: "Mark an action item done (it leaves the prep notes).")
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("The action's number (pulse actions list, or the prep note).", valueName: "id")) var id: Int64
 
@@ -220,7 +224,7 @@ extension Pulse {
         }
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Open action items, of one rep or of everyone.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "Open action items, of one rep or of everyone.")
             @OptionGroup var global: GlobalOptions
             @Argument(help: ArgumentHelp("Only this rep's.", valueName: "email")) var email: String?
             @OptionGroup var output: FormatOption
@@ -271,6 +275,7 @@ func editDistance(_ a: String, _ b: String) -> Int { Closest.distance(a, b) }
 extension Pulse {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "A team report to look at: eNPS over time, a morale heatmap, response rates, morale against a KPI.",
             discussion: """
                 One self-contained HTML file (inline SVG charts, no script, nothing fetched, prints well), or \

@@ -103,6 +103,7 @@ extension Pulse {
 
     struct Trends: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "trends",
             abstract: "Morale per group and period, above the anonymity threshold.",
             discussion: """
                 Morale of a response: the mean over its scale answers of 100 × (answer − min) / (max − min). \

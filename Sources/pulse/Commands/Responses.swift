@@ -6,6 +6,7 @@ import PulseStore
 extension Pulse {
     struct Responses: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "responses",
             abstract: "Answers collected outside Pulse.",
             subcommands: [Import.self, Export.self])
     }
@@ -14,6 +15,7 @@ extension Pulse {
 extension Pulse.Responses {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Import answers from a CSV file (all or nothing).",
             discussion: """
                 Columns: email (or token), survey, period, submitted_at, then one column per question id. \

@@ -6,6 +6,7 @@ import PulseStore
 extension Pulse {
     struct Roster: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "roster",
             abstract: "Import, list and deactivate reps.",
             subcommands: [Import.self, List.self, Deactivate.self, Activate.self, Erase.self])
     }
@@ -14,6 +15,7 @@ extension Pulse {
 extension Pulse.Roster {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Import reps from a CSV file (upsert by email; all or nothing).",
             discussion: "Columns: email (required), name, team, manager_email, region, locale, timezone, start_date, preferred_name (the name mail greets the rep by; the name when empty).")
 
@@ -42,7 +44,7 @@ extension Pulse.Roster {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the reps.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the reps.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: FormatOption
@@ -88,7 +90,7 @@ extension Pulse.Roster {
     }
 
     struct Deactivate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop inviting a rep; their history stays.")
+        static let configuration = CommandConfiguration(commandName: "deactivate", abstract: "Stop inviting a rep; their history stays.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String
@@ -100,7 +102,7 @@ extension Pulse.Roster {
     }
 
     struct Activate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Invite a deactivated rep again.")
+        static let configuration = CommandConfiguration(commandName: "activate", abstract: "Invite a deactivated rep again.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The rep's email.", valueName: "email")) var email: String

@@ -6,6 +6,7 @@ import PulseStore
 extension Pulse {
     struct Rounds: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rounds",
             abstract: "Survey rounds: one survey for one period.",
             subcommands: [List.self, Show.self, Close.self, Delete.self])
     }
@@ -13,7 +14,7 @@ extension Pulse {
 
 extension Pulse.Rounds {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List rounds with their answers.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List rounds with their answers.")
 
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("Only this survey.", valueName: "id"), completion: .surveyIDs) var survey: String?

@@ -8,6 +8,7 @@ import PulseStore
 extension Pulse {
     struct Backup: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "backup",
             abstract: "Copy the database (and its key file) safely, even while serve, send or tick run.",
             discussion: """
                 Uses SQLite's online backup, checks the copy with PRAGMA integrity_check, and writes \
@@ -75,6 +76,7 @@ extension Pulse {
 
     struct Doctor: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "doctor",
             abstract: "Check the configuration, the database, the surveys and the mail server, and say what to fix.",
             discussion: "Exit 0 when nothing failed (warnings allowed), 1 otherwise. Connects to the mail server (EHLO, STARTTLS, AUTH) but sends nothing.")
         @OptionGroup var global: GlobalOptions

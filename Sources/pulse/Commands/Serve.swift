@@ -9,6 +9,7 @@ import PulseWeb
 extension Pulse {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Serve the answer pages behind the personal links.",
             discussion: """
                 Reads and writes the same database as the other commands (WAL): send and tick \

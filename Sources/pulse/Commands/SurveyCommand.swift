@@ -15,6 +15,7 @@ extension Pulse {
 extension Pulse.SurveyCommand {
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Check survey definitions: a file, or every .yaml in a folder (the surveys folder by default).")
 
         @OptionGroup var global: GlobalOptions
@@ -33,7 +34,7 @@ extension Pulse.SurveyCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the survey definitions and their stored history.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the survey definitions and their stored history.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: FormatOption

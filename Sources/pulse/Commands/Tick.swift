@@ -7,6 +7,7 @@ import PulseStore
 extension Pulse {
     struct Tick: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "tick",
             abstract: "Do everything that is due now: close rounds, open and send scheduled ones, remind, retry.",
             discussion: """
                 Safe from cron every few minutes, also as two overlapping runs: a rep is invited once \

@@ -9,6 +9,7 @@ import PulseStore
 extension Pulse.Rounds {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Each invited rep of a round: sent, reminded and answered.",
             discussion: "For an anonymous survey only whether each rep answered, never when or what.")
 
@@ -57,6 +58,7 @@ extension Pulse.Rounds {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Remove a mistaken round with its invitations, their mail and its answers.",
             discussion: "Without --yes it says what it would remove and changes nothing. Personal links already mailed stop working.")
 
@@ -75,6 +77,7 @@ extension Pulse.Rounds {
 extension Pulse.KPICommand {
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Remove activity rows between two days, of everyone or of one rep.",
             discussion: "Without --yes it says what it would remove and changes nothing. Quotas stay.")
 
@@ -102,6 +105,7 @@ extension Pulse.KPICommand {
 extension Pulse.Roster {
     struct Erase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "erase",
             abstract: "Remove everything Pulse holds about a rep.",
             discussion: """
                 The rep, their identified answers, notes, actions, activity, quotas, opportunities, leads, invitations and mail. \
@@ -126,6 +130,7 @@ extension Pulse.Roster {
 extension Pulse.Responses {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write an identified survey's answers, one row per response, for a spreadsheet.",
             discussion: "Refused for an anonymous survey: its answers are never shown one by one.")
 
