@@ -169,11 +169,12 @@ extension PostgresAnswerStore {
         var out: [ResponseGroupSums] = []
         let rows = try await c.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(source) WHERE ($1::BIGINT[] IS NULL OR round_id = ANY($1))\(anonymousOnly ? " AND NOT identified" : "")",
                                                    binds: binds), logger: logger)
-        for try await (round, identified, team, manager, region, n, p, q, d, m, nano)
-            in rows.decode((Int64, Bool, String?, String?, String?, Int, Int, Int, Int, Int, Int64).self) {
-            out.append(ResponseGroupSums(roundID: round, identified: identified,
-                                         keys: GroupKeys(team: team, managerEmail: manager, region: region), responses: n,
-                                         promoters: p, passives: q, detractors: d, moraleAnswers: m, moraleNano: nano))
+        for try await row in rows {
+            var r = RowCells(row)
+            out.append(ResponseGroupSums(roundID: try r.int64(), identified: try r.bool(),
+                                         keys: GroupKeys(team: try r.stringOrNil(), managerEmail: try r.stringOrNil(), region: try r.stringOrNil()),
+                                         responses: try r.int(), promoters: try r.int(), passives: try r.int(), detractors: try r.int(),
+                                         moraleAnswers: try r.int(), moraleNano: try r.int64()))
         }
         return out
     }
@@ -189,9 +190,11 @@ extension PostgresAnswerStore {
         var out: [(survey: String, span: RespondentSpan)] = []
         let rows = try await c.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(source) WHERE $1::TEXT IS NULL OR survey_id = $1",
                                                    binds: binds), logger: logger)
-        for try await (s, rep, team, manager, region, n, first, last)
-            in rows.decode((String, Int64, String?, String?, String?, Int, String, String).self) {
-            guard let f = Day(iso: first), let l = Day(iso: last) else { continue }
+        for try await row in rows {
+            var r = RowCells(row)
+            let s = try r.string(), rep = try r.int64()
+            let team = try r.stringOrNil(), manager = try r.stringOrNil(), region = try r.stringOrNil(), n = try r.int()
+            guard let f = Day(iso: try r.string()), let l = Day(iso: try r.string()) else { continue }
             out.append((s, RespondentSpan(repID: rep, keys: GroupKeys(team: team, managerEmail: manager, region: region),
                                           answers: n, first: f, last: l)))
         }
@@ -234,7 +237,10 @@ extension PostgresAnswerStore {
             ORDER BY survey_id COLLATE "C", rep_id, week_start COLLATE "C"
             """, binds: binds), logger: logger)
         var out: [(survey: String, series: RepWeekSeries)] = []
-        for try await (s, rep, week, morale) in rows.decode((String, Int64, String, Double).self) {
+        for try await row in rows {
+            var r = RowCells(row)
+            let s = try r.string(), rep = try r.int64()
+            let week = try r.string(), morale = try r.double()
             guard let monday = Day(iso: week) else { continue }
             if out.last?.survey != s { out.append((s, RepWeekSeries())) }
             out[out.count - 1].series.append(rep: rep, monday: monday.ordinal, value: morale)
