@@ -29,8 +29,12 @@ extension PostgresAnswerStore: KPIStore {
     static func weeklyKPIs(_ rows: PostgresRowSequence, quotas: [Int64: [Quota]]) async throws -> [WeeklyKPIs] {
         var out: [WeeklyKPIs] = []
         var weeks: [String: Period] = [:]
-        for try await (rep, monday, calls, emails, meetings, opportunities, won, lost, revenue)
-            in rows.decode((Int64, String, Int?, Int?, Int?, Int?, Int?, Int?, Int?).self) {
+        for try await row in rows {
+            var r = RowCells(row)
+            let rep = try r.int64(), monday = try r.string()
+            func number() throws -> Int? { try r.int64OrNil().map(Int.init) }
+            let calls = try number(), emails = try number(), meetings = try number(), opportunities = try number()
+            let won = try number(), lost = try number(), revenue = try number()
             let week: Period
             if let known = weeks[monday] { week = known } else {
                 guard let day = Day(iso: monday) else { continue }
