@@ -212,6 +212,7 @@ public struct PostgresAnswerStore: AnswerStore {
     /// two answers through one link in one batch are stored as the first and replaced by
     /// the second.
     static func submit(_ batch: [AnswerSubmission], on c: PostgresConnection, logger: Logger) async throws -> [WebAnswerOutcome] {
+        guard batch.allSatisfy({ $0.invitation.rep.id != nil }) else { throw PulseError.runtime("an identified answer's invitation has no rep") }
         // Two answers through one link at once (two tabs, two servers) wait for each
         // other here: the second replaces the first, and nothing is written twice.
         // Rounds first, then invitations, each in the order of their ids: the order
@@ -249,9 +250,9 @@ public struct PostgresAnswerStore: AnswerStore {
 
         // The responses there are already, locked.
         var existing: [Int64: Int64] = [:]  // invitation id -> response id
-        let byRoundRep = Dictionary(kept.map { (LinkKey($0.invitation.round.id, $0.invitation.rep.id ?? 0), $0.invitation.id) },
+        let byRoundRep = Dictionary(kept.map { (LinkKey($0.invitation.round.id, $0.invitation.rep.id!), $0.invitation.id) },
                                     uniquingKeysWith: { a, _ in a })
-        for row in try await c.run(Batch.LockResponses.self, binds(kept.map(\.invitation.round.id), kept.map { $0.invitation.rep.id ?? 0 }),
+        for row in try await c.run(Batch.LockResponses.self, binds(kept.map(\.invitation.round.id), kept.map { $0.invitation.rep.id! }),
                                    logger: logger) {
             let (id, roundID, repID) = try row.decode((Int64, Int64, Int64).self)
             if let invitationID = byRoundRep[LinkKey(roundID, repID)] { existing[invitationID] = id }
@@ -274,10 +275,10 @@ public struct PostgresAnswerStore: AnswerStore {
         }
         if !added.isEmpty {
             let rows = Figures(added)
-            let byKey = Dictionary(added.map { (LinkKey($0.invitation.round.id, $0.invitation.rep.id ?? 0), $0.invitation.id) },
+            let byKey = Dictionary(added.map { (LinkKey($0.invitation.round.id, $0.invitation.rep.id!), $0.invitation.id) },
                                    uniquingKeysWith: { a, _ in a })
             for row in try await c.run(Batch.Add.self, binds(
-                added.map(\.invitation.round.id), added.map { $0.invitation.rep.id ?? 0 }, rows.teams, rows.hasTeam, rows.managers,
+                added.map(\.invitation.round.id), added.map { $0.invitation.rep.id! }, rows.teams, rows.hasTeam, rows.managers,
                 rows.hasManager, rows.regions, rows.hasRegion, rows.stamps, rows.morale, rows.hasMorale, rows.enps, rows.hasENPS), logger: logger) {
                 let (id, roundID, repID) = try row.decode((Int64, Int64, Int64).self)
                 if let invitationID = byKey[LinkKey(roundID, repID)] { responseIDs[invitationID] = id }
