@@ -226,8 +226,8 @@ public struct PostgresAnswerStore: AnswerStore {
         }
         // One batch per round at a time, across servers: two batches of one round add to the
         // same rollup rows (a team's `response_group`), which their triggers take in no
-        // fixed order, so that two at once could wait for each other in a circle (PostgreSQL
-        // found three such deadlocks in one benchmark run, each a second lost).
+        // fixed order, so that two at once could wait for each other in a circle (the
+        // benchmark of two servers met one such deadlock in most runs, each a second lost).
         try await c.run(Batch.LockRollups.self, binds(rounds.map { Self.answerBatchLock ^ $0 }), logger: logger)
         let ids = Array(Set(batch.map(\.invitation.id))).sorted()
         try await c.run(Batch.LockInvitations.self, binds(ids), logger: logger)
