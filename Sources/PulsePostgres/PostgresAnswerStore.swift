@@ -164,23 +164,6 @@ public struct PostgresAnswerStore: AnswerStore {
         return out
     }
 
-    /// A response's answers in one statement.
-    static func insertAnswers(_ answers: [String: AnswerValue], responseID: Int64, on c: PostgresConnection, logger: Logger) async throws {
-        guard !answers.isEmpty else { return }
-        var binds = PostgresBindings()
-        var tuples: [String] = []
-        for (question, value) in answers.sorted(by: { $0.key < $1.key }) {
-            let n = binds.count
-            tuples.append("($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4))")
-            binds.append(responseID)
-            binds.append(question)
-            if let v = value.number { binds.append(v) } else { binds.appendNull() }
-            if let t = value.text { binds.append(t) } else { binds.appendNull() }
-        }
-        try await c.query(PostgresQuery(unsafeSQL: "INSERT INTO answer (response_id, question_id, number, text) VALUES "
-            + tuples.joined(separator: ", "), binds: binds), logger: logger)
-    }
-
     /// Whether the round is open at `now`, read in the transaction (locked).
     static func isOpen(_ invitation: Invitation, on c: PostgresConnection, now: Date, logger: Logger) async throws -> Bool {
         guard let r = try await c.query("SELECT closed_at, closes_at FROM round WHERE id = \(invitation.round.id) FOR SHARE", logger: logger)
@@ -444,6 +427,7 @@ public struct PostgresAnswerStore: AnswerStore {
                     if mine == true { batch.append(a) }
                 }
                 guard let tags = AnonymousCells.tags(batch.map(\.keys), threshold: threshold) else { return 0 }
+                var answers: [(responseID: Int64, answers: [String: AnswerValue])] = []
                 for i in Array(batch.indices).shuffled() {
                     let a = batch[i], keys = tags[i]
                     let id = Int64.random(in: 1...Int64.max)
@@ -451,8 +435,10 @@ public struct PostgresAnswerStore: AnswerStore {
                         INSERT INTO response (id, round_id, rep_id, team, manager_email, region, submitted_at, morale, enps, source)
                         VALUES (\(id), \(a.roundID), NULL, \(keys.team), \(keys.managerEmail), \(keys.region), NULL, \(a.morale), \(a.enps), 'web')
                         """, logger: logger)
-                    try await Self.insertAnswers(a.answers, responseID: id, on: c, logger: logger)
+                    answers.append((id, a.answers))
                 }
+                // In the same shuffled order as the responses.
+                try await Self.insertAnswers(answers, on: c, logger: logger)
                 for a in batch.shuffled() {
                     try await c.query("UPDATE invitation SET answered = TRUE, held_by = NULL WHERE id = \(a.invitationID)", logger: logger)
                 }

@@ -26,6 +26,8 @@ import Testing
         var answersNotKept: @Sendable () async throws -> Int
         /// The rollups checked against the raw rows (`pulse doctor`'s check).
         var rollups: @Sendable () async throws -> RollupCheck
+        /// Each stored answer row as its response's eNPS and the answer's question and number, sorted.
+        var answerRows: @Sendable () async throws -> [String]
     }
 
     struct Counts: Equatable, Sendable, CustomStringConvertible {
@@ -70,7 +72,14 @@ import Testing
             _ = try db.closeRound(survey: "enps", period: Period("2026-Q4")!, now: Self.now)
         }, answersNotKept: {
             try db.dbWriter.read { d in try Int.fetchOne(d, sql: "SELECT answers_not_kept FROM round")! }
-        }, rollups: { try db.rollupCheck() })
+        }, rollups: { try db.rollupCheck() }, answerRows: {
+            try db.dbWriter.read { d in
+                try String.fetchAll(d, sql: """
+                    SELECT r.enps || ' ' || a.question_id || '=' || COALESCE(a.number, 'null') || COALESCE(' ' || a.text, '')
+                    FROM answer a JOIN response r ON r.id = a.response_id
+                    """).sorted()
+            }
+        })
     }
 
     /// A database of its own on the test server, created empty and migrated by Pulse.
@@ -130,7 +139,14 @@ import Testing
             try await c.query("UPDATE round SET closed_at = \(stamp)", logger: logger)
         }, answersNotKept: {
             try await c.query("SELECT answers_not_kept FROM round", logger: logger).collect().first!.decode(Int.self)
-        }, rollups: { try await PostgresAnswerStore(db).rollupCheck() })
+        }, rollups: { try await PostgresAnswerStore(db).rollupCheck() }, answerRows: {
+            var out: [String] = []
+            for try await line in try await c.query("""
+                SELECT r.enps || ' ' || a.question_id || '=' || COALESCE(a.number::TEXT, 'null') || COALESCE(' ' || a.text, '')
+                FROM answer a JOIN response r ON r.id = a.response_id
+                """, logger: logger).decode(String.self) { out.append(line) }
+            return out.sorted()
+        })
     }
 
     func held(_ s: Seeded, _ emails: [String], lease: String) async throws -> [HeldAnswer] {
@@ -166,6 +182,7 @@ import Testing
         // Twice the same invitation counts once.
         #expect(try await s.store.writeHeldBatch(answers + [answers[0]], lease: "a", threshold: 5) == 6)
         #expect(try await s.counts() == Counts(6, 6, 0), "six answers with exactly their six flags")
+        #expect(try await s.answerRows() == (0..<6).map { "\($0) enps=\($0)" }, "each response with its own answer, once")
         // The batch is in the rollup of answers, in its transaction: one atom of six.
         let rollups = try await s.rollups()
         #expect(rollups.differences.isEmpty && rollups.responseGroups == 1, "\(rollups)")
