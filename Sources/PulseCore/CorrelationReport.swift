@@ -88,10 +88,12 @@ public struct CorrelationReport: Sendable {
         let results: [Result]
         if let groups {
             var members: [String: [Int64]] = [:]
-            for rep in morale.repSet.union(kpis.repSet) { members[groups[rep] ?? GroupBy.noneLabel, default: []].append(rep) }
+            for rep in RepWeekSeries.union(morale.distinctReps, kpis.distinctReps) {
+                members[groups[rep] ?? GroupBy.noneLabel, default: []].append(rep)
+            }
             results = members.keys.sorted().map { result($0, members[$0]!) }
         } else {
-            results = [result(nil, Array(morale.repSet.union(kpis.repSet)))]
+            results = [result(nil, RepWeekSeries.union(morale.distinctReps, kpis.distinctReps))]
         }
         return CorrelationReport(survey: survey, kpi: kpi, lag: lag, range: range, by: groups == nil ? nil : "team", results: results)
     }
@@ -233,6 +235,27 @@ public struct RepWeekSeries: Sendable, Equatable {
 
     /// The reps with at least one value.
     public var repSet: Set<Int64> { Set(reps) }
+
+    /// The same in order, without a set when the series is in rep order.
+    public var distinctReps: [Int64] {
+        guard ordered else { return repSet.sorted() }
+        var out: [Int64] = []
+        for r in reps where out.last != r { out.append(r) }
+        return out
+    }
+
+    /// The reps in either of two ordered lists of distinct reps, in order.
+    static func union(_ a: [Int64], _ b: [Int64]) -> [Int64] {
+        var out: [Int64] = []
+        out.reserveCapacity(max(a.count, b.count))
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] < b[j]) { out.append(a[i]); i += 1 }
+            else if i == a.count || b[j] < a[i] { out.append(b[j]); j += 1 }
+            else { out.append(a[i]); i += 1; j += 1 }
+        }
+        return out
+    }
 
     /// Adds a rep-week; out of order ones are sorted by `finish()`.
     public mutating func append(rep: Int64, monday: Int, value: Double) {

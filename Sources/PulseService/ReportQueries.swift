@@ -61,12 +61,20 @@ public enum ReportQueries {
         if let p = periods.first, p.kind != .week {
             throw PulseError.usage("\(survey) runs by \(p.kind.rawValue); correlate pairs weekly morale with weekly KPIs")
         }
+        let shift = 7 * lag
+        // The KPI's series is read beside the morale's (two reads at once on either engine).
+        async let kpiSeries: Result<RepWeekSeries, PulseError> = {
+            do throws(PulseError) {
+                return .success(try await store.weeklyValueSeries(of: kpi, from: range.start + min(0, shift), to: range.end + max(0, shift)))
+            } catch {
+                return .failure(error)
+            }
+        }()
         let morale = try await store.weeklyMoraleSeries(survey: survey, range: range)
         if morale.isEmpty, try await !store.moraleCells(survey: survey, range: range, by: .all, minGroupSize: 1).isEmpty {
             throw PulseError.usage(refusal)
         }
-        let shift = 7 * lag
-        let kpis = try await store.weeklyValueSeries(of: kpi, from: range.start + min(0, shift), to: range.end + max(0, shift))
+        let kpis = try await kpiSeries.get()
         let groups: [Int64: String]? = byTeam
             ? Dictionary(uniqueKeysWithValues: try await store.reps(includeInactive: true, team: nil).map { ($0.id!, $0.team ?? GroupBy.noneLabel) })
             : nil

@@ -139,7 +139,46 @@ extension AppDatabase {
     }
 
     /// One KPI of every rep-week with activity, in rep and week order (not the pipeline's).
+    /// A KPI that is one sum of the rollup (`weekColumn(of:)`) is read as that column
+    /// alone; the others through `WeeklyKPIs`.
     public func weeklyValueSeries(of kpi: KPI, from start: Day, to end: Day) throws(PulseError) -> RepWeekSeries {
+        guard let column = Self.weekColumn(of: kpi) else { return try weeklyValueSeriesFromKPIs(of: kpi, from: start, to: end) }
+        let weekStart = Period.week(of: start).start, weekEnd = Period.week(of: end).end
+        return try read { db in
+            let statement = try db.makeStatement(sql: """
+                SELECT rep_id, week_start, \(column.sql) FROM activity_week WHERE week_start BETWEEN ? AND ?
+                ORDER BY rep_id, week_start
+                """)
+            var out = RepWeekSeries()
+            try RawRows(statement, arguments: [weekStart.description, weekEnd.description]).forEach { row in
+                guard let rep = row.int64(0), let monday = row.day(1), let v = row.int64(2) else { return }
+                out.append(rep: rep, monday: monday.ordinal, value: column.cents ? Double(v) / 100 : Double(v))
+            }
+            out.finish()
+            return out
+        }
+    }
+
+    /// The rollup's expression for a KPI that is a sum of `activity_week`'s columns, as
+    /// `WeeklyKPIs.value(_:)` computes it (NULL where it is `nil`), and whether it is in cents.
+    static func weekColumn(of kpi: KPI) -> (sql: String, cents: Bool)? {
+        switch kpi {
+        case .calls: ("calls", false)
+        case .emails: ("emails", false)
+        case .meetings: ("meetings", false)
+        case .activity:
+            ("CASE WHEN calls IS NULL AND emails IS NULL AND meetings IS NULL THEN NULL "
+                + "ELSE IFNULL(calls, 0) + IFNULL(emails, 0) + IFNULL(meetings, 0) END", false)
+        case .opportunitiesCreated: ("opportunities_created", false)
+        case .dealsWon: ("deals_won", false)
+        case .revenueWon: ("revenue_won_cents", true)
+        case .winRate, .avgDealSize, .quotaAttainment, .opportunitiesOpen, .salesCycleDays, .winRate13w, .avgDealSize13w,
+             .pipelineVelocity, .leadConversion: nil
+        }
+    }
+
+    /// The same through each rep-week's `WeeklyKPIs`, for every KPI but the pipeline's.
+    func weeklyValueSeriesFromKPIs(of kpi: KPI, from start: Day, to end: Day) throws(PulseError) -> RepWeekSeries {
         var out = RepWeekSeries()
         try forEachWeeklyKPIs(from: start, to: end, reps: nil) { k in
             if let v = k.value(kpi) { out.append(rep: k.repID, monday: k.week.start.ordinal, value: v) }

@@ -46,6 +46,18 @@ import Testing
         #expect(Statistics.ranks([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]) == f.ranks, "ties take their average rank")
     }
 
+    @Test func ranksAreEachValuesPlaceAmongTheOthers() {
+        // By definition: 1 + the values below it + half of the others equal to it.
+        var rng = SystemRandomNumberGenerator()
+        for (count, spread) in [(0, 1), (1, 1), (2, 1), (500, 3), (500, 40), (500, 1_000_000)] {
+            let values = (0..<count).map { _ in Double(Int.random(in: 0..<spread, using: &rng)) - Double(spread / 2) } + (count > 2 ? [-0.0, 0.0] : [])
+            let expected = values.map { v in
+                1 + Double(values.filter { $0 < v }.count) + Double(values.filter { $0 == v }.count - 1) / 2
+            }
+            #expect(Statistics.ranks(values) == expected, "\(count) values of \(spread)")
+        }
+    }
+
     @Test func withinRepMatchesPingouin() throws {
         let f = Self.fixture
         let subjects = Dictionary(grouping: f.rows, by: \.rep).sorted { $0.key < $1.key }.map { $0.value.map { (x: $0.morale, y: $0.calls) } }

@@ -222,4 +222,31 @@ import Testing
         let w39 = fromRollup.filter { $0.week == Period("2026-W39") }
         #expect(w39.count == 1 && w39.first?.calls == 0 && w39.first?.emails == nil && w39.first?.revenueWonCents == 1050, "\(w39)")
     }
+
+    @Test func aKPIThatIsOneColumnIsReadAsTheWeeklyKPIsComputeIt() throws {
+        let db = try seeded()
+        // Cells left empty on some days and whole KPIs on others, so some rep-weeks have
+        // a value and others none; deals and revenue on a few days.
+        var text = "email,date,calls,emails,meetings,deals_won,deals_lost,revenue_won\n"
+        for d in 0..<60 {
+            let email = ["a", "b", "c"][d % 3] + "@x.org"
+            let calls = d % 4 == 0 ? "" : "\(d)", emails = d % 7 < 3 ? "" : "\(d % 5)", meetings = d % 9 == 0 ? "2" : ""
+            text += "\(email),\(Day(iso: "2026-09-01")! + d),\(calls),\(emails),\(meetings),\(d % 11 == 0 ? "1" : ""),"
+                + "\(d % 13 == 0 ? "1" : ""),\(d % 11 == 0 ? "\(d * 7).25" : "")\n"
+        }
+        // A week of a deal and nothing else: no activity, no calls.
+        text += "c@x.org,2026-11-09,,,,1,,5.00\n"
+        _ = try db.importActivity(try csv(text))
+        let single: [KPI] = [.calls, .emails, .meetings, .activity, .opportunitiesCreated, .dealsWon, .revenueWon]
+        #expect(KPI.allCases.filter { AppDatabase.weekColumn(of: $0) != nil } == single)
+        for kpi in single {
+            for (from, to) in [("2026-09-01", "2026-10-30"), ("2026-09-10", "2026-09-20"), ("2026-10-05", "2027-01-01")] {
+                let (start, end) = (Day(iso: from)!, Day(iso: to)!)
+                let column = try db.weeklyValueSeries(of: kpi, from: start, to: end)
+                let kpis = try db.weeklyValueSeriesFromKPIs(of: kpi, from: start, to: end)
+                #expect(column == kpis, "\(kpi) \(from) \(to)")
+                #expect(kpi == .opportunitiesCreated || !column.isEmpty, "\(kpi) \(from) \(to)")
+            }
+        }
+    }
 }
