@@ -193,6 +193,8 @@ public struct TextTable {
 
 /// Columns a string takes in a terminal.
 public func displayWidth(_ s: String) -> Int {
+    // ASCII: a column a byte (no ASCII character is a mark, a format character or wide).
+    if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.utf8.count }
     var w = 0
     for scalar in s.unicodeScalars {
         let p = scalar.properties

@@ -165,18 +165,26 @@ public enum ResponseRollups {
     /// one response per round, so a cell's respondents are its answers with morale.
     public static func moraleCells(groups: [ResponseGroupSums], regrouping: AnonymousRegrouping,
                                    periods: [Int64: Period], by: GroupBy) -> [String: [Period: MoraleCell]] {
-        var nano: [String: [Period: (sum: Int64, n: Int)]] = [:]
+        // By round id first (cheaper to hash than a period), then by the rounds' periods.
+        var nano: [String: [Int64: (sum: Int64, n: Int)]] = [:]
         for g in groups where g.moraleAnswers > 0 {
-            guard let period = periods[g.roundID] else { continue }
+            guard periods[g.roundID] != nil else { continue }
             let name: String
             if g.identified { name = by.group(of: g.keys) } else {
                 guard let keys = regrouping.reported(round: g.roundID, g.keys) else { continue }
                 name = by.group(of: keys)
             }
-            let cell = nano[name]?[period] ?? (0, 0)
-            nano[name, default: [:]][period] = (cell.sum + g.moraleNano, cell.n + g.moraleAnswers)
+            nano[name, default: [:]][g.roundID, default: (0, 0)].sum += g.moraleNano
+            nano[name]![g.roundID]!.n += g.moraleAnswers
         }
-        return nano.mapValues { $0.mapValues { MoraleCell(sumOfMeans: Double($0.sum) / 1e9, respondents: $0.n) } }
+        return nano.mapValues { rounds in
+            var cells: [Period: (sum: Int64, n: Int)] = [:]
+            for (round, cell) in rounds {
+                let c = cells[periods[round]!] ?? (0, 0)
+                cells[periods[round]!] = (c.sum + cell.sum, c.n + cell.n)
+            }
+            return cells.mapValues { MoraleCell(sumOfMeans: Double($0.sum) / 1e9, respondents: $0.n) }
+        }
     }
 
     /// The anonymous answers of each round and stored key set, for `AnonymousRegrouping`.

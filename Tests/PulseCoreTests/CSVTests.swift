@@ -208,6 +208,23 @@ struct CSVTests {
         #expect(displayWidth("日本") == 4)
         #expect(displayWidth("Ирина") == 5)
         #expect(sparkline([0, 50, 100, nil]) == "▁▅█ ")
+        #expect(displayWidth("team-07 (none)\t~") == 16, "ASCII: a column a byte")
+    }
+
+    @Test func fixedDecimalsWriteWhatPrintfWrites() {
+        var rng = SeededGenerator(seed: 1_205)
+        var values: [Double] = [0, -0.0, 0.05, 0.15, 0.25, 0.35, -0.25, -0.04, 2.5, 3.5, 1e-300, -1e-300, 0x1p52 / 1000, 99.95, 0.125, 0.375,
+                                .infinity, -.infinity, .nan, 1e300, 4503599627370495.5]
+        for _ in 0..<20_000 {
+            values.append(Double(Int.random(in: -100_000...100_000, using: &rng)) / [8, 100, 1_000, 3, 7][Int.random(in: 0..<5, using: &rng)])
+            values.append(Double.random(in: -1e6...1e6, using: &rng))
+            values.append(Double(Int.random(in: -2_000...2_000, using: &rng)) / 20 + [0, 1e-12, -1e-12, 0x1p-40][Int.random(in: 0..<4, using: &rng)])
+        }
+        for v in values {
+            for places in 0...4 {
+                #expect(fixedDecimals(v, places: places) == String(format: "%.\(places)f", v), "\(v) to \(places)")
+            }
+        }
     }
 }
 
