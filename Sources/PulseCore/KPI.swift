@@ -23,6 +23,25 @@ public enum KPI: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// For a KPI that is one sum of the rollup of activity (`activity_week`), the SQL
+    /// expression over its columns, the same on SQLite and PostgreSQL, that gives what
+    /// `WeeklyKPIs.value(_:)` gives (NULL where that is `nil`), and whether it is in cents.
+    public var rollupSum: (sql: String, cents: Bool)? {
+        switch self {
+        case .calls: ("calls", false)
+        case .emails: ("emails", false)
+        case .meetings: ("meetings", false)
+        case .activity:
+            ("CASE WHEN calls IS NULL AND emails IS NULL AND meetings IS NULL THEN NULL "
+                + "ELSE COALESCE(calls, 0) + COALESCE(emails, 0) + COALESCE(meetings, 0) END", false)
+        case .opportunitiesCreated: ("opportunities_created", false)
+        case .dealsWon: ("deals_won", false)
+        case .revenueWon: ("revenue_won_cents", true)
+        case .winRate, .avgDealSize, .quotaAttainment, .opportunitiesOpen, .salesCycleDays, .winRate13w, .avgDealSize13w,
+             .pipelineVelocity, .leadConversion: nil
+        }
+    }
+
     /// How a person reads it.
     public var label: String {
         switch self {

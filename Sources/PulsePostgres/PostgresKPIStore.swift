@@ -100,8 +100,41 @@ extension PostgresAnswerStore: KPIStore {
         }
     }
 
+    /// A KPI that is one sum of the rollup (`KPI.rollupSum`) is read as that column alone;
+    /// the others through `WeeklyKPIs`.
     public func weeklyValueSeries(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> RepWeekSeries {
         if kpi.isPipeline { return RepWeekSeries(try await pipelineValues(of: kpi, from: start, to: end, reps: nil)) }
+        guard let column = kpi.rollupSum else { return try await weeklyValueSeriesFromKPIs(of: kpi, from: start, to: end) }
+        let weekStart = Period.week(of: start).start, weekEnd = Period.week(of: end).end
+        let logger = self.logger
+        return try await run {
+            var binds = PostgresBindings()
+            binds.append(weekStart.description)
+            binds.append(weekEnd.description)
+            var out = RepWeekSeries()
+            var mondays: [String: Int] = [:]
+            for try await row in try await client.query(PostgresQuery(unsafeSQL: """
+                SELECT rep_id, week_start, \(column.sql) FROM activity_week WHERE week_start BETWEEN $1 AND $2
+                ORDER BY rep_id, week_start
+                """, binds: binds), logger: logger) {
+                var r = RowCells(row)
+                let rep = try r.int64(), text = try r.string()
+                guard let v = try r.int64OrNil() else { continue }
+                let monday: Int
+                if let known = mondays[text] { monday = known } else {
+                    guard let day = Day(iso: text) else { continue }
+                    monday = day.ordinal
+                    mondays[text] = monday
+                }
+                out.append(rep: rep, monday: monday, value: column.cents ? Double(v) / 100 : Double(v))
+            }
+            out.finish()
+            return out
+        }
+    }
+
+    /// The same through each rep-week's `WeeklyKPIs`, for every KPI but the pipeline's.
+    func weeklyValueSeriesFromKPIs(of kpi: KPI, from start: Day, to end: Day) async throws(PulseError) -> RepWeekSeries {
         var out = RepWeekSeries()
         for k in try await weeklyKPIs(from: start, to: end, reps: nil) {
             if let v = k.value(kpi) { out.append(rep: k.repID, monday: k.week.start.ordinal, value: v) }

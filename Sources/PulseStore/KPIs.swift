@@ -139,10 +139,10 @@ extension AppDatabase {
     }
 
     /// One KPI of every rep-week with activity, in rep and week order (not the pipeline's).
-    /// A KPI that is one sum of the rollup (`weekColumn(of:)`) is read as that column
+    /// A KPI that is one sum of the rollup (`KPI.rollupSum`) is read as that column
     /// alone; the others through `WeeklyKPIs`.
     public func weeklyValueSeries(of kpi: KPI, from start: Day, to end: Day) throws(PulseError) -> RepWeekSeries {
-        guard let column = Self.weekColumn(of: kpi) else { return try weeklyValueSeriesFromKPIs(of: kpi, from: start, to: end) }
+        guard let column = kpi.rollupSum else { return try weeklyValueSeriesFromKPIs(of: kpi, from: start, to: end) }
         let weekStart = Period.week(of: start).start, weekEnd = Period.week(of: end).end
         return try read { db in
             let statement = try db.makeStatement(sql: """
@@ -156,24 +156,6 @@ extension AppDatabase {
             }
             out.finish()
             return out
-        }
-    }
-
-    /// The rollup's expression for a KPI that is a sum of `activity_week`'s columns, as
-    /// `WeeklyKPIs.value(_:)` computes it (NULL where it is `nil`), and whether it is in cents.
-    static func weekColumn(of kpi: KPI) -> (sql: String, cents: Bool)? {
-        switch kpi {
-        case .calls: ("calls", false)
-        case .emails: ("emails", false)
-        case .meetings: ("meetings", false)
-        case .activity:
-            ("CASE WHEN calls IS NULL AND emails IS NULL AND meetings IS NULL THEN NULL "
-                + "ELSE IFNULL(calls, 0) + IFNULL(emails, 0) + IFNULL(meetings, 0) END", false)
-        case .opportunitiesCreated: ("opportunities_created", false)
-        case .dealsWon: ("deals_won", false)
-        case .revenueWon: ("revenue_won_cents", true)
-        case .winRate, .avgDealSize, .quotaAttainment, .opportunitiesOpen, .salesCycleDays, .winRate13w, .avgDealSize13w,
-             .pipelineVelocity, .leadConversion: nil
         }
     }
 

@@ -901,6 +901,8 @@ import Testing
                      ["correlate", "--survey", "weekly-pulse", "--kpi", "calls", "--format", "json"],
                      ["correlate", "--survey", "weekly-pulse", "--kpi", "quota_attainment", "--lag", "-1", "--by", "team"],
                      ["correlate", "--survey", "weekly-pulse", "--kpi", "win_rate", "--format", "csv"],
+                     ["correlate", "--survey", "weekly-pulse", "--kpi", "activity", "--lag", "1", "--format", "json"],
+                     ["correlate", "--survey", "weekly-pulse", "--kpi", "revenue_won", "--by", "team", "--format", "json"],
                      ["correlate", "--survey", "engagement", "--kpi", "calls"],
                      ["prep", "niran@acme.example", "--as-of", "2026-11-22"],
                      ["prep", "niran@acme.example", "--as-of", "2026-11-22", "--format", "json"],

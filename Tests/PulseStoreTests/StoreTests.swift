@@ -238,7 +238,7 @@ import Testing
         text += "c@x.org,2026-11-09,,,,1,,5.00\n"
         _ = try db.importActivity(try csv(text))
         let single: [KPI] = [.calls, .emails, .meetings, .activity, .opportunitiesCreated, .dealsWon, .revenueWon]
-        #expect(KPI.allCases.filter { AppDatabase.weekColumn(of: $0) != nil } == single)
+        #expect(KPI.allCases.filter { $0.rollupSum != nil } == single)
         for kpi in single {
             for (from, to) in [("2026-09-01", "2026-10-30"), ("2026-09-10", "2026-09-20"), ("2026-10-05", "2027-01-01")] {
                 let (start, end) = (Day(iso: from)!, Day(iso: to)!)
