@@ -131,6 +131,31 @@ public enum ResponseRollups {
         return (counted, straddling)
     }
 
+    /// The identified rows of `response_group` with eNPS answers, summed in SQL by the one
+    /// key a report groups by (the same SQL on SQLite and PostgreSQL): a row per value of
+    /// the key, as `identifiedENPSSums(_:by:)` reads it, instead of a row per round and
+    /// key set. `rounds` is the engine's condition on `round_id`.
+    public static func identifiedENPSSumsSQL(by: GroupBy, rounds: String) -> String {
+        """
+        SELECT \(by.rollupColumn), CAST(SUM(promoters) AS BIGINT), CAST(SUM(passives) AS BIGINT), CAST(SUM(detractors) AS BIGINT)
+        FROM response_group WHERE \(rounds) AND identified AND promoters + passives + detractors > 0 GROUP BY 1
+        """
+    }
+
+    /// A row of that query as the identified group sums `enpsCounts` takes (the key alone
+    /// under its attribute; no round, which only anonymous rows need).
+    public static func identifiedENPSSums(_ key: String?, by: GroupBy, promoters: Int, passives: Int, detractors: Int) -> ResponseGroupSums {
+        var keys = GroupKeys()
+        switch by {
+        case .team: keys.team = key
+        case .manager: keys.managerEmail = key
+        case .region: keys.region = key
+        case .all: break
+        }
+        return ResponseGroupSums(roundID: 0, identified: true, keys: keys, responses: promoters + passives + detractors, promoters: promoters,
+                                 passives: passives, detractors: detractors, moraleAnswers: 0, moraleNano: 0)
+    }
+
     /// eNPS counts per group from the rollups of a range's rounds.
     /// - Parameters:
     ///   - groups: the `response_group` rows of the range's rounds.

@@ -31,6 +31,17 @@ public enum GroupBy: String, Sendable, CaseIterable, Codable {
         return v
     }
 
+    /// The column of the rollups (`response_group`, `enps_respondent`) holding the
+    /// attribute; a NULL for `all`, valid SQL on both engines.
+    public var rollupColumn: String {
+        switch self {
+        case .team: "team"
+        case .manager: "manager_email"
+        case .region: "region"
+        case .all: "CAST(NULL AS TEXT)"
+        }
+    }
+
     /// The group of responses whose rep had no value for the attribute.
     public static let noneLabel = "(none)"
 }

@@ -72,9 +72,19 @@ extension PostgresAnswerStore: ReportStore {
         return try await run {
             try await client.withConnection { c in
                 let rounds = try await Self.roundsByID(survey: survey, range: range, on: c, logger: logger)
-                let groups = try await Self.responseGroups(rounds: Array(rounds.keys), on: c, logger: logger)
-                let grouping = try await Self.regrouping(groups: groups, threshold: minGroupSize, on: c, logger: logger)
-                return ResponseRollups.enpsCounts(groups: groups, regrouping: grouping,
+                guard !rounds.isEmpty else { return [:] }
+                let anonymous = try await Self.responseGroups(rounds: Array(rounds.keys), anonymousOnly: true, on: c, logger: logger)
+                let grouping = try await Self.regrouping(groups: anonymous, threshold: minGroupSize, on: c, logger: logger)
+                var binds = PostgresBindings()
+                binds.append(Array(rounds.keys))
+                var identified: [ResponseGroupSums] = []
+                for try await row in try await c.query(PostgresQuery(unsafeSQL: ResponseRollups.identifiedENPSSumsSQL(by: by, rounds: "round_id = ANY($1)"),
+                                                                     binds: binds), logger: logger) {
+                    var r = RowCells(row)
+                    identified.append(ResponseRollups.identifiedENPSSums(try r.stringOrNil(), by: by, promoters: try r.int(),
+                                                                         passives: try r.int(), detractors: try r.int()))
+                }
+                return ResponseRollups.enpsCounts(groups: identified + anonymous, regrouping: grouping,
                                                   respondents: try await Self.enpsRespondents(survey: survey, rounds: rounds, on: c, logger: logger),
                                                   by: by)
             }

@@ -58,9 +58,16 @@ extension AppDatabase {
                            minGroupSize: Int) throws(PulseError) -> [String: ENPSCounts] {
         try read { db in
             let rounds = try roundPeriodsByID(db, survey: survey, range: range)
-            let groups = try Self.responseGroups(db, rounds: rounds.keys)
-            let grouping = try AnonymousGrouping(db, groups: groups, threshold: minGroupSize)
-            return ResponseRollups.enpsCounts(groups: groups, regrouping: grouping.regrouping,
+            guard !rounds.isEmpty else { return [:] }
+            let anonymous = try Self.responseGroups(db, rounds: rounds.keys, anonymousOnly: true)
+            let grouping = try AnonymousGrouping(db, groups: anonymous, threshold: minGroupSize)
+            var identified: [ResponseGroupSums] = []
+            let sql = ResponseRollups.identifiedENPSSumsSQL(by: by, rounds: "round_id IN (\(rounds.keys.map(String.init).joined(separator: ",")))")
+            try RawRows(db.makeStatement(sql: sql), arguments: []).forEach { row in
+                identified.append(ResponseRollups.identifiedENPSSums(row.string(0), by: by, promoters: row.int(1) ?? 0,
+                                                                     passives: row.int(2) ?? 0, detractors: row.int(3) ?? 0))
+            }
+            return ResponseRollups.enpsCounts(groups: identified + anonymous, regrouping: grouping.regrouping,
                                               respondents: try Self.enpsRespondents(db, survey: survey, rounds: rounds), by: by)
         }
     }
